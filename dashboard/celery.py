@@ -14,5 +14,8 @@ def schedule_periodic_tasks(sender, **kwargs):
     # The schedule lives in code, driven by settings, so beat needs no database tables.
     from django.conf import settings
 
-    sender.add_periodic_task(settings.SYNC_INTERVAL_SECONDS, sender.signature("steps.tasks.sync_steps"),
-                             name="sync steps from Letta")
+    sender.add_periodic_task(
+        settings.SYNC_INTERVAL_SECONDS,
+        sender.signature("steps.tasks.sync_steps"),
+        name="sync steps from Letta",
+    )
