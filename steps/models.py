@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .querysets import StepQuerySet
+
 # Upstream enums (letta-api.md §2.2); stored as plain strings so a new value never breaks a sync.
 STEP_TERMINAL_STATUSES = ("success", "failed", "cancelled")
 # "deleted" is ours: a run that Letta answers 404 for is not looked at again.
@@ -110,17 +112,6 @@ class Run(MirroredModel):
             "created_at": parse_upstream_datetime(payload.get("created_at")),
             "completed_at": parse_upstream_datetime(payload.get("completed_at")),
         }
-
-
-class StepQuerySet(models.QuerySet):
-    def due_for_refresh(self, now: datetime | None = None) -> StepQuerySet:
-        now = now or timezone.now()
-        return self.filter(refresh_due_at__lte=now).filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-        )
-
-    def least_recently_synced(self) -> StepQuerySet:
-        return self.order_by("last_synced_at", "id")
 
 
 class Step(MirroredModel):
