@@ -1,0 +1,79 @@
+"""Run the Letta simulator in the foreground: `python manage.py letta_simulator --port 8283`."""
+
+from __future__ import annotations
+
+import threading
+
+from django.core.management.base import BaseCommand, CommandError
+
+from steps.simulator import Faults, World, start_simulator
+from steps.simulator.world import LIST_MODES, TRACE_BACKENDS
+
+
+class Command(BaseCommand):
+    help = "Serve a simulated Letta 0.16.8 steps API with live arrivals (no database needed)."
+    # The simulator never touches the database, so it must start even before migrations exist.
+    requires_system_checks: list[str] = []
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8283, help="Letta's default port; 0 picks a free one")
+        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--agents", type=int, default=4)
+        parser.add_argument("--initial-runs", type=int, default=60)
+        parser.add_argument(
+            "--new-run-every",
+            type=float,
+            default=3.0,
+            help="seconds between world ticks; 0 freezes the world",
+        )
+        parser.add_argument("--list-mode", choices=LIST_MODES, default="patched")
+        parser.add_argument("--trace-backend", choices=TRACE_BACKENDS, default="postgres")
+        parser.add_argument("--api-key", default=None, help="require Authorization: Bearer <key>")
+        parser.add_argument("--error-rate", type=float, default=0.0)
+        parser.add_argument("--conflict-rate", type=float, default=0.0)
+        parser.add_argument("--timeout-rate", type=float, default=0.0)
+        parser.add_argument("--truncate-rate", type=float, default=0.0)
+        parser.add_argument("--latency-ms", type=int, default=0)
+        parser.add_argument("--hang-seconds", type=float, default=30.0)
+
+    def handle(self, *args, **options) -> None:
+        world = World(
+            seed=options["seed"],
+            agents=options["agents"],
+            initial_runs=options["initial_runs"],
+            list_mode=options["list_mode"],
+            trace_backend=options["trace_backend"],
+        )
+        faults = Faults(
+            error_rate=options["error_rate"],
+            latency_ms=options["latency_ms"],
+            conflict_rate=options["conflict_rate"],
+            timeout_rate=options["timeout_rate"],
+            truncate_rate=options["truncate_rate"],
+            hang_seconds=options["hang_seconds"],
+            seed=options["seed"],
+        )
+        try:
+            simulator = start_simulator(world, faults, options["host"], options["port"], options["api_key"])
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {options['host']}:{options['port']}: {exc}") from exc
+        state = world.state()
+        self.stdout.write(
+            f"Letta simulator listening on {simulator.base_url} "
+            f"({state['runs']} runs, {state['steps']} steps, list mode {world.list_mode}); Ctrl-C stops it."
+        )
+        self.stdout.flush()  # a launcher reading our stdout through a pipe needs the URL now
+        stop = threading.Event()
+        interval = options["new_run_every"]
+        try:
+            while not stop.wait(interval if interval > 0 else None):
+                world.tick()
+                if options["verbosity"] >= 2:
+                    self.stdout.write(f"tick {world.ticks}: {world.state()['step_statuses']}")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            simulator.stop()
+            self.stdout.write("Letta simulator stopped.")
