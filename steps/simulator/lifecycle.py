@@ -145,7 +145,7 @@ class StepFinisher:
                 "arguments": json.dumps(arguments),
                 "tool_call_id": self._call_id(agent),
             }
-            hidden = reasoner and rng.random() < 0.3
+            hidden = rng.choice(["redacted", "omitted"]) if reasoner and rng.random() < 0.3 else None
             request = factory.tool_call(
                 topic.reasoning, call, reasoner, hidden, approval=plan.kind == "approval"
             )

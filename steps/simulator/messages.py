@@ -60,17 +60,17 @@ class MessageFactory:
             "signature": REDACTED_SIGNATURE if reasoner else None,
         }
 
-    def _thinking(self, mid: str, at: datetime, text: str, reasoner: bool, hidden: bool) -> dict:
-        if hidden:
+    def _thinking(self, mid: str, at: datetime, text: str, reasoner: bool, hidden: str | None) -> dict:
+        if hidden is not None:  # "redacted" (provider-encrypted) or "omitted" (thinking not returned)
             return {
                 **self._item(mid, at, "hidden_reasoning_message", derived_otid(mid, 0)),
-                "state": "redacted" if reasoner else "omitted",
+                "state": hidden,
                 "hidden_reasoning": None,
             }
         return self._reasoning(mid, at, 0, text, reasoner)
 
     def tool_call(
-        self, thought: str, call: dict, reasoner: bool, hidden: bool, approval: bool = False
+        self, thought: str, call: dict, reasoner: bool, hidden: str | None, approval: bool = False
     ) -> InternalMessage:
         message_type = "approval_request_message" if approval else "tool_call_message"
 

@@ -219,7 +219,8 @@ class World:
                     resolve_approval(self.rng, step, self._stamp)
             for _ in range(self.new_runs_per_tick):
                 run = self._create_run(self.rng.randrange(len(self.agents)), None, None, None, live=True)
-                self._advance(run, None)
+                if self.rng.random() < 0.5:  # the other half stays "created" until the next tick
+                    self._advance(run, None)
             self._index_messages()
 
     def add_run(
