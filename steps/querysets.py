@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from django.db import models
-from django.db.models import Q
+from django.db import connection, models
+from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, Value
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
 
@@ -14,7 +16,132 @@ class StepQuerySet(models.QuerySet):
 
     def due_for_refresh(self, now: datetime | None = None) -> StepQuerySet:
         now = now or timezone.now()
-        return self.filter(refresh_due_at__lte=now).filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        return self.filter(refresh_due_at__lte=now).filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        )
 
     def least_recently_synced(self) -> StepQuerySet:
         return self.order_by("last_synced_at", "id")
+
+    # --- review UI ----------------------------------------------------------------------
+
+    def for_list(self) -> StepQuerySet:
+        # Only what a list row shows: never the payload JSON, which can be large.
+        return self.only(*LIST_FIELDS)
+
+    def visible(self) -> StepQuerySet:
+        # Steps a reviewer archived stay out of lists unless asked for.
+        return self.exclude(review__hidden=True)
+
+    def with_tool(self, name: str) -> StepQuerySet:
+        from .models import Message
+
+        # EXISTS, not a join: a step calls a tool many times and must come out once.
+        return self.filter(Exists(Message.objects.filter(step=OuterRef("pk"), tool_name=name)))
+
+    def with_tag(self, tag: str) -> StepQuerySet:
+        if connection.vendor == "postgresql":
+            return self.filter(tags__contains=[tag])
+        # SQLite has no JSON containment; the quoted element is a close enough match.
+        return self.filter(tags__icontains=json.dumps(tag))
+
+    def search(self, term: str) -> StepQuerySet:
+        """Steps whose messages (text, tool arguments and returns) or provider traces contain `term`.
+
+        ILIKE on a trigram index on PostgreSQL: language-agnostic, unlike full-text stemming.
+        """
+        from .models import Message, ProviderTrace
+
+        pattern = "%" + like_escape(term) + "%"
+        in_messages = Message.objects.filter(step=OuterRef("pk")).filter(ILike(F("text"), Value(pattern)))
+        in_traces = ProviderTrace.objects.filter(step=OuterRef("pk")).filter(
+            ILike(TraceText(), Value(pattern))
+        )
+        return self.filter(Exists(in_messages) | Exists(in_traces))
+
+    def ordered(self, sort: str) -> StepQuerySet:
+        """Sort by one of SORTS; sorts by a nullable column leave out the rows without a value,
+        because a NULL in a row comparison would end the keyset walk."""
+        column, descending = SORTS[sort]
+        qs = self
+        if column != "step_time":
+            qs = qs.filter(**{f"{column}__isnull": False})
+        prefix = "-" if descending else ""
+        return qs.order_by(f"{prefix}{column}", f"{prefix}id")
+
+    def after_key(self, sort: str, value, step_id: str) -> StepQuerySet:
+        """Rows after (value, id) in `sort` order, as one row comparison an index can seek:
+        ("step_time", "id") < (%s, %s), never `a < x OR (a = x AND b < y)`."""
+        column, descending = SORTS[sort]
+        key = Tuple(F(column), F("id"))
+        lookup = TupleLessThan if descending else TupleGreaterThan
+        return self.filter(lookup(key, (value, step_id)))
+
+    def newer_than(self, when: datetime, step_id: str) -> StepQuerySet:
+        return self.filter(TupleGreaterThan(Tuple(F("step_time"), F("id")), (when, step_id)))
+
+
+# sort name -> (column, descending); the default sort is the first.
+SORTS = {
+    "-time": ("step_time", True),
+    "time": ("step_time", False),
+    "-tokens": ("total_tokens", True),
+    "tokens": ("total_tokens", False),
+    "-duration": ("duration_ns", True),
+    "duration": ("duration_ns", False),
+}
+
+LIST_FIELDS = (
+    "id",
+    "run_id",
+    "agent_id",
+    "model",
+    "provider_name",
+    "status",
+    "stop_reason",
+    "error_type",
+    "feedback",
+    "tags",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "duration_ns",
+    "step_time",
+    "step_time_source",
+)
+
+
+class TraceText(Func):
+    """Both JSON payloads of a trace as one text; on PostgreSQL it must stay the exact
+    expression of the steps_providertrace_json_trgm index (migration 0003)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = models.TextField()
+
+    def __init__(self):
+        super().__init__(F("request_json"), F("response_json"))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler, connection, template="(%(expressions)s::text)", arg_joiner="::text || ' ' || ", **extra
+        )
+
+
+def like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class ILike(Lookup):
+    """`lhs ILIKE rhs`; Django's icontains wraps both sides in UPPER(), which no trigram index serves."""
+
+    lookup_name = "ilike"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} ILIKE {rhs}", (*lhs_params, *rhs_params)
+        # SQLite's LIKE is case-insensitive for ASCII; its JSON text is the same string.
+        return f"{lhs} LIKE {rhs} ESCAPE '\\'", (*lhs_params, *rhs_params)

@@ -1,8 +1,206 @@
-from django.shortcuts import render
+"""Thin views: parse the request, ask the querysets, render a page or its htmx partial."""
 
-from .models import Step, SyncRun
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from . import share
+from .filters import StepFilterForm, decode_cursor, encode_cursor, facets
+from .models import Run, ShareLink, Step
+from .timeline import previews, timeline
+
+PAGE_SIZE = 50
+LIVE_MAX_ROWS = 100
 
 
-def step_list(request):
-    steps = Step.objects.order_by("-step_time", "-id")[:50]
-    return render(request, "steps/step_list.html", {"steps": steps, "last_sync": SyncRun.objects.first()})
+def _list_rows(steps: list[Step]) -> list[tuple[Step, object]]:
+    found = previews([s.pk for s in steps])
+    return [(s, found[s.pk]) for s in steps]
+
+
+@require_GET
+def step_list(request: HttpRequest) -> HttpResponse:
+    form = StepFilterForm(request.GET)
+    sort = form.sort_order()
+    qs = form.filter(Step.objects.for_list()).ordered(sort)
+    key = decode_cursor(sort, request.GET.get("cursor", ""))
+    if key:
+        qs = qs.after_key(sort, *key)
+    steps = list(qs[: PAGE_SIZE + 1])
+    next_cursor = encode_cursor(sort, steps[PAGE_SIZE - 1]) if len(steps) > PAGE_SIZE else ""
+    steps = steps[:PAGE_SIZE]
+    context = {
+        "form": form,
+        "sort": sort,
+        "rows": _list_rows(steps),
+        "next_cursor": next_cursor,
+        "is_first_page": key is None,
+        # live updates only make sense at the top of the newest-first list
+        "live": form.data.get("live") == "1" and sort == "-time" and key is None,
+        "top": steps[0] if steps else None,
+    }
+    template = "steps/step_list.html"
+    # A history restore asks for the full page, like a first visit.
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
+        template += "#step-table"
+    else:
+        context["facets"] = facets()
+    return render(request, template, context)
+
+
+@require_GET
+def step_list_live(request: HttpRequest) -> HttpResponse:
+    """Steps newer than the list's top row, to prepend; 204 (htmx swaps nothing) when none."""
+    form = StepFilterForm(request.GET)
+    if form.data.get("live") != "1":
+        return HttpResponseStopPolling()
+    qs = form.filter(Step.objects.for_list()).order_by("step_time", "id")
+    newest_time = parse_datetime(request.GET.get("newest_time", ""))
+    newest_id = request.GET.get("newest_id", "")
+    if newest_time and newest_id:
+        qs = qs.newer_than(newest_time, newest_id)
+    steps = list(qs[:LIVE_MAX_ROWS])[::-1]
+    if not steps:
+        return HttpResponse(status=204)
+    context = {
+        "rows": _list_rows(steps),
+        "top": steps[0],
+        "form": form,
+        "live": True,
+        "fresh": True,
+        "oob": True,
+    }
+    return render(request, "steps/step_list.html#live-rows", context)
+
+
+def _step_context(step: Step) -> dict:
+    messages = list(step.messages.order_by("position").only("payload", "date", "step_id", "position"))
+    traces = list(step.traces.order_by("created_at", "pk"))
+    for trace in traces:
+        trace.parts = [("request", trace.request_json), ("response", trace.response_json)]
+    metrics = getattr(step, "metrics", None)
+    return {
+        "step": step,
+        "entries": timeline(messages),
+        "traces": traces,
+        "metrics": metrics,
+        "timing": _timing(metrics),
+        "error": step.error_data,
+    }
+
+
+def _timing(metrics) -> dict | None:
+    if not metrics or not metrics.step_ns:
+        return None
+    llm = metrics.llm_request_ns or 0
+    tool = metrics.tool_execution_ns or 0
+    return {"total": metrics.step_ns, "llm": llm, "tool": tool, "rest": max(0, metrics.step_ns - llm - tool)}
+
+
+def _neighbours(step: Step, **same) -> tuple[Step | None, Step | None]:
+    """(previous, next) step in time among steps sharing the `same` column values."""
+    if not all(same.values()):
+        return None, None
+    base = Step.objects.filter(**same).only("id", "step_time")
+    prev = base.ordered("-time").after_key("-time", step.step_time, step.pk).first()
+    nxt = base.ordered("time").after_key("time", step.step_time, step.pk).first()
+    return prev, nxt
+
+
+@require_GET
+def step_detail(request: HttpRequest, step_id: str) -> HttpResponse:
+    step = get_object_or_404(Step.objects.select_related("metrics", "review"), pk=step_id)
+    context = _step_context(step)
+    context["prev_in_run"], context["next_in_run"] = _neighbours(step, run_id=step.run_id)
+    context["prev_in_agent"], context["next_in_agent"] = _neighbours(step, agent_id=step.agent_id)
+    context.update(_share_context(request, step))
+    return render(request, "steps/step_detail.html", context)
+
+
+def _share_context(request: HttpRequest, step: Step) -> dict:
+    links = list(step.share_links.select_related("created_by", "revoked_by").order_by("-created_at"))
+    for link in links:
+        link.url = request.build_absolute_uri(reverse("shared_step", args=[share.signed_token(link)]))
+    return {
+        "share_links": links,
+        "can_share": request.user.has_perm("steps.add_sharelink"),
+        "expiry_choices": share.EXPIRY_LABELS.items(),
+        "default_expiry": share.DEFAULT_EXPIRY,
+    }
+
+
+@require_POST
+def share_create(request: HttpRequest, step_id: str) -> HttpResponse:
+    # Checked here, not only in the template: a client can POST without the button.
+    if not request.user.has_perm("steps.add_sharelink"):
+        raise PermissionDenied
+    step = get_object_or_404(Step.objects.only("id"), pk=step_id)
+    share.create_link(step, request.user, request.POST.get("expiry", share.DEFAULT_EXPIRY))
+    return _share_response(request, step)
+
+
+@require_POST
+def share_revoke(request: HttpRequest, link_id: int) -> HttpResponse:
+    link = get_object_or_404(ShareLink, pk=link_id)
+    if link.created_by_id != request.user.pk and not request.user.has_perm("steps.change_sharelink"):
+        raise PermissionDenied
+    share.revoke(link, request.user)
+    return _share_response(request, link.step)
+
+
+def _share_response(request: HttpRequest, step: Step) -> HttpResponse:
+    if request.htmx:
+        context = {"step": step, **_share_context(request, step)}
+        return render(request, "steps/step_detail.html#share-links", context)
+    return redirect("step_detail", step_id=step.pk)
+
+
+@login_not_required
+@require_GET
+def shared_step(request: HttpRequest, token: str) -> HttpResponse:
+    link, problem = share.find_link(token)
+    if problem:
+        response = render(
+            request,
+            "steps/share_unavailable.html",
+            {"problem": problem, "link": link},
+            status=410 if link else 404,
+        )
+    else:
+        step = Step.objects.select_related("metrics").get(pk=link.step_id)
+        response = render(request, "steps/step_shared.html", {**_step_context(step), "link": link})
+    # Belt and braces with the meta tag: also covers crawlers that do not parse HTML.
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
+    run = Run.objects.filter(pk=run_id).first()
+    steps = list(Step.objects.filter(run_id=run_id).for_list().order_by("step_time", "id"))
+    if run is None and not steps:
+        return render(request, "steps/run_detail.html", {"run_id": run_id, "missing": True}, status=404)
+    totals = Step.objects.filter(run_id=run_id).aggregate(
+        prompt=Sum("prompt_tokens"),
+        completion=Sum("completion_tokens"),
+        tokens=Sum("total_tokens"),
+        duration=Sum("duration_ns"),
+    )
+    context = {
+        "run": run,
+        "run_id": run_id,
+        "rows": _list_rows(steps),
+        "totals": totals,
+        "failed": sum(1 for s in steps if s.status == "failed"),
+        "max_duration": max((s.duration_ns or 0 for s in steps), default=0),
+    }
+    return render(request, "steps/run_detail.html", context)

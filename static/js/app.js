@@ -1,0 +1,113 @@
+// Small progressive enhancements. Upstream text is only ever read with textContent and
+// written back as text nodes: no innerHTML touches data, so highlighting cannot inject markup.
+(function () {
+  "use strict";
+
+  var TOKEN = /("(?:\\.|[^"\\])*")(\s*:)?|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|\b(true|false)\b|\b(null)\b|([{}\[\],])/g;
+  var MAX_HIGHLIGHT = 400000; // characters; beyond that plain text stays fast
+
+  function highlight(pre) {
+    if (pre.dataset.highlighted) return;
+    pre.dataset.highlighted = "1";
+    var text = pre.textContent;
+    if (text.length > MAX_HIGHLIGHT) return;
+    var frag = document.createDocumentFragment();
+    var last = 0, m;
+    TOKEN.lastIndex = 0;
+    while ((m = TOKEN.exec(text))) {
+      if (m.index > last) frag.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var cls = m[1] ? (m[2] ? "tok-key" : "tok-str") : m[3] ? "tok-num" : m[4] ? "tok-bool" : m[5] ? "tok-null" : "tok-punc";
+      var span = document.createElement("span");
+      span.className = cls;
+      span.textContent = m[1] || m[0];
+      frag.appendChild(span);
+      if (m[1] && m[2]) frag.appendChild(document.createTextNode(m[2]));
+      last = TOKEN.lastIndex;
+    }
+    if (last < text.length) frag.appendChild(document.createTextNode(text.slice(last)));
+    pre.textContent = "";
+    pre.appendChild(frag);
+  }
+
+  function toast(message) {
+    var el = document.getElementById("toast");
+    if (!el) return;
+    el.textContent = message;
+    el.hidden = false;
+    clearTimeout(el._timer);
+    el._timer = setTimeout(function () { el.hidden = true; }, 1600);
+  }
+
+  function copy(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { toast("Copied"); }, function () { fallbackCopy(text); });
+    } else {
+      fallbackCopy(text);
+    }
+  }
+
+  function fallbackCopy(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    try { document.execCommand("copy"); toast("Copied"); } catch (e) { toast("Copy failed"); }
+    area.remove();
+  }
+
+  function init(root) {
+    root.querySelectorAll("pre.json").forEach(function (pre) {
+      // highlight lazily: a closed <details> costs nothing until opened
+      var details = pre.closest("details");
+      if (details && !details.open) {
+        details.addEventListener("toggle", function () { if (details.open) highlight(pre); }, { once: true });
+      } else {
+        highlight(pre);
+      }
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var el = event.target.closest("[data-copy-text],[data-copy-from],[data-download-from],.tab,tr[data-href]");
+    if (!el) return;
+    if (el.matches("[data-copy-text]")) {
+      event.preventDefault();
+      copy(el.dataset.copyText);
+    } else if (el.matches("[data-copy-from]")) {
+      event.preventDefault();
+      var source = document.querySelector(el.dataset.copyFrom);
+      if (source) copy(source.textContent);
+    } else if (el.matches("[data-download-from]")) {
+      event.preventDefault();
+      var src = document.querySelector(el.dataset.downloadFrom);
+      if (!src) return;
+      var url = URL.createObjectURL(new Blob([src.textContent], { type: "application/json" }));
+      var a = document.createElement("a");
+      a.href = url;
+      a.download = el.dataset.filename || "trace.json";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+    } else if (el.matches(".tab")) {
+      var tabs = el.parentElement.querySelectorAll(".tab");
+      tabs.forEach(function (tab) {
+        var selected = tab === el;
+        tab.setAttribute("aria-selected", selected ? "true" : "false");
+        var panel = document.getElementById(tab.dataset.tab);
+        if (panel) panel.hidden = !selected;
+      });
+    } else if (el.matches("tr[data-href]")) {
+      // whole-row click, but let real links, selections and modifier clicks behave normally
+      if (event.target.closest("a,button,input,select") || window.getSelection().toString()) return;
+      if (event.metaKey || event.ctrlKey) { window.open(el.dataset.href, "_blank"); return; }
+      window.location.href = el.dataset.href;
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (event) { init(event.target); });
+})();
