@@ -132,6 +132,21 @@ def _require_list(body: Any, path: str) -> list[Payload]:
     return [_require_object(item, path) for item in body]
 
 
+def _is_paging_orphan(last_group_types: set[str], first_of_next: Payload) -> bool:
+    """The send_message return Letta hides in the page of its call, re-surfacing on the next.
+
+    Converted with use_assistant_message, a send_message call becomes an assistant_message
+    and its tool return is dropped, but only within one page (§1.6 point 4). The cursor is
+    the last *item*, i.e. the call, so the next page starts with the hidden return. A
+    one-page read of the step never shows it; neither does the mirror.
+    """
+    return (
+        "assistant_message" in last_group_types
+        and first_of_next.get("message_type") == "tool_return_message"
+        and first_of_next.get("name") == "send_message"
+    )
+
+
 class LettaClient:
     """A Letta REST client with explicit timeouts and retries for transient failures only."""
 
@@ -273,16 +288,18 @@ class LettaClient:
         items, so a short page proves nothing: page until an empty one (§1.6)."""
         path = f"/v1/steps/{step_id}/messages"
         after = None
+        last_group_types: set[str] = set()
         while True:
             page = _require_list(
                 self._request("GET", path, params={"after": after, "limit": page_size, "order": "asc"}), path
             )
             if not page:
                 return
-            yield from page
+            yield from page[1:] if _is_paging_orphan(last_group_types, page[0]) else page
             if page[-1]["id"] == after:  # a server that ignores the cursor would loop forever
                 raise UpstreamProtocolError(f"Letta repeated the same page for {path}", path=path)
             after = page[-1]["id"]
+            last_group_types = {str(item.get("message_type")) for item in page if item["id"] == after}
 
     def patch_feedback(self, step_id: str, *, feedback: str | None, tags: list[str] | None) -> Payload:
         """Send the full intended state: Letta overwrites feedback on every PATCH (§1.5)."""

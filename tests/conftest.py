@@ -18,3 +18,50 @@ def _static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+# --- the Letta simulator over real HTTP ----------------------------------------------------
+
+from datetime import UTC, datetime  # noqa: E402
+
+from steps.simulator import World, start_simulator  # noqa: E402
+from steps.upstream import LettaClient  # noqa: E402
+
+SIM_BASE_TIME = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def make_world(**kwargs) -> World:
+    kwargs.setdefault("initial_runs", 25)
+    return World(seed=7, clock=lambda: SIM_BASE_TIME, **kwargs)
+
+
+@pytest.fixture
+def simulator():
+    with start_simulator(make_world()) as server:
+        yield server
+
+
+@pytest.fixture
+def unpatched_simulator():
+    """Plays an unmodified self-hosted Letta 0.16.8: every GET /v1/steps/ is a 400."""
+    with start_simulator(make_world(list_mode="unpatched")) as server:
+        yield server
+
+
+@pytest.fixture
+def secured_simulator():
+    with start_simulator(make_world(initial_runs=3), api_key="the-server-password") as server:
+        yield server
+
+
+def quick_sleep(seconds: float) -> None:
+    # Retries keep their order and count; only the waiting is shortened.
+    import time
+
+    time.sleep(min(seconds, 0.01))
+
+
+@pytest.fixture
+def letta(simulator):
+    with LettaClient(simulator.base_url, sleep=quick_sleep, max_retries=2) as client:
+        yield client
