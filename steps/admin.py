@@ -1,0 +1,203 @@
+"""Data correction in the admin. Upstream-owned fields are read-only: the next sync would
+overwrite an edit. Local fields (StepReview, ShareLink revocation) are editable, and every
+change lands in the admin's LogEntry history with who made it."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html
+
+from . import tasks
+from .models import Message, ProviderTrace, Run, ShareLink, Step, StepMetrics, StepReview, SyncCursor, SyncRun
+
+
+def _all_fields(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields]
+
+
+class ReadOnlyMirrorAdmin(admin.ModelAdmin):
+    """Mirror rows come from Letta: viewable, never added or edited by hand."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return _all_fields(self.model)
+
+    def has_add_permission(self, request):
+        return False
+
+
+class StepReviewInline(admin.StackedInline):
+    model = StepReview
+    can_delete = False
+    fields = ("labels", "notes", "hidden", "updated_at")
+    readonly_fields = ("updated_at",)
+    extra = 1
+    max_num = 1
+
+
+class ShareLinkInline(admin.TabularInline):
+    model = ShareLink
+    fk_name = "step"
+    fields = ("created_by", "created_at", "expires_at", "revoked_at", "revoked_by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Step)
+class StepAdmin(ReadOnlyMirrorAdmin):
+    list_display = (
+        "id",
+        "step_time",
+        "status",
+        "agent_id",
+        "model",
+        "stop_reason",
+        "error_type",
+        "total_tokens",
+        "feedback",
+        "trace_state",
+        "last_synced_at",
+    )
+    list_filter = ("status", "stop_reason", "feedback", "provider_name", "trace_state", "step_time_source")
+    search_fields = ("=id", "=run__id", "=agent_id", "model", "error_type")
+    date_hierarchy = "step_time"
+    list_select_related = ("review",)
+    # COUNT(*) over a million rows on every changelist view is the slow part; skip it.
+    show_full_result_count = False
+    list_per_page = 50
+    inlines = [StepReviewInline, ShareLinkInline]
+    actions = ["resync_now"]
+
+    def get_queryset(self, request):
+        # The changelist never shows payload; keep it out of the query.
+        qs = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+            qs = qs.defer("payload")
+        return qs
+
+    @admin.action(description="Re-sync selected steps now")
+    def resync_now(self, request, queryset):
+        step_ids = list(queryset.values_list("pk", flat=True)[:1000])
+        # delay_on_commit: the worker must not start before the admin's transaction ends.
+        tasks.refresh_steps.delay_on_commit(step_ids)
+        self.message_user(request, f"Queued a re-sync of {len(step_ids)} step(s).", messages.SUCCESS)
+
+
+@admin.register(StepReview)
+class StepReviewAdmin(admin.ModelAdmin):
+    list_display = ("step", "hidden", "labels", "updated_at")
+    list_filter = ("hidden",)
+    search_fields = ("=step__id", "notes")
+    date_hierarchy = "updated_at"
+    raw_id_fields = ("step",)
+
+
+@admin.register(Run)
+class RunAdmin(ReadOnlyMirrorAdmin):
+    list_display = ("id", "agent_id", "status", "stop_reason", "created_at", "completed_at", "last_synced_at")
+    list_filter = ("status", "stop_reason")
+    search_fields = ("=id", "=agent_id")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyMirrorAdmin):
+    list_display = ("message_id", "message_type", "step", "position", "tool_name", "is_err", "date")
+    list_filter = ("message_type", "is_err")
+    search_fields = ("=step__id", "=message_id", "tool_name")
+    list_select_related = ("step",)
+    date_hierarchy = "date"
+    show_full_result_count = False
+
+
+@admin.register(ProviderTrace)
+class ProviderTraceAdmin(ReadOnlyMirrorAdmin):
+    list_display = ("upstream_id", "step", "call_type", "source", "created_at")
+    list_filter = ("call_type", "source")
+    search_fields = ("=step__id", "=upstream_id")
+    list_select_related = ("step",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("request_json", "response_json", "payload")
+
+
+@admin.register(StepMetrics)
+class StepMetricsAdmin(ReadOnlyMirrorAdmin):
+    list_display = ("step", "step_ns", "llm_request_ns", "tool_execution_ns", "last_synced_at")
+    search_fields = ("=step__id", "=run_id", "=agent_id")
+    list_select_related = ("step",)
+    show_full_result_count = False
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyMirrorAdmin):
+    list_display = (
+        "started_at",
+        "status",
+        "mode",
+        "trigger",
+        "pages",
+        "steps_created",
+        "steps_updated",
+        "steps_refreshed",
+        "errors",
+        "short_error",
+    )
+    list_filter = ("status", "mode", "trigger")
+    search_fields = ("error_message",)
+    date_hierarchy = "started_at"
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return obj.error_message[:120]
+
+
+@admin.register(SyncCursor)
+class SyncCursorAdmin(ReadOnlyMirrorAdmin):
+    list_display = ("name", "value", "lease_owner", "leased_until", "updated_at")
+    search_fields = ("name",)
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = ("step", "created_by", "created_at", "expires_at", "state", "revoked_by")
+    list_filter = ("revoked_at", "expires_at")
+    search_fields = ("=step__id", "created_by__username")
+    list_select_related = ("step", "created_by", "revoked_by")
+    date_hierarchy = "created_at"
+    readonly_fields = ("step", "created_by", "created_at", "revoked_by", "public_url")
+    fields = ("step", "public_url", "created_by", "created_at", "expires_at", "revoked_at", "revoked_by")
+    actions = ["revoke_links"]
+
+    def has_add_permission(self, request):
+        # Links are made from the step page, which picks a token and signs it.
+        return False
+
+    @admin.display(description="state")
+    def state(self, obj):
+        if obj.revoked_at:
+            return "revoked"
+        return "active" if obj.is_active else "expired"
+
+    @admin.display(description="public URL")
+    def public_url(self, obj):
+        from django.urls import reverse
+
+        from .share import signed_token
+
+        return format_html("<code>{}</code>", reverse("shared_step", args=[signed_token(obj)]))
+
+    @admin.action(description="Revoke selected links")
+    def revoke_links(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=request.user
+        )
+        self.message_user(request, f"Revoked {count} link(s).", messages.SUCCESS)
