@@ -1,54 +1,162 @@
+# ruff: noqa: F811  (fixtures imported from tests.ui_fixtures; conftest.py is not ours)
+import re
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
-from tests.factories import (
-    ProviderTraceFactory,
-    StepFactory,
-    StepMetricsFactory,
-    SyncRunFactory,
-    UserFactory,
-    conversation,
-)
+from steps.models import Step
+from tests.factories import BASE_TIME, MessageFactory, StepFactory, SyncRunFactory, conversation
+from tests.ui_fixtures import _clear_facets, user, user_client  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def user_client(client):
-    client.force_login(UserFactory())
-    return client
+HX = {"HX-Request": "true"}
 
 
 def test_list_page_renders_rows(user_client):
-    step = StepFactory()
+    step = StepFactory(feedback="positive")
     conversation(step, user_text="hello from the user", answer="the final answer")
     SyncRunFactory()
-    response = user_client.get(reverse("step_list"))
-    html = response.content.decode()
-    assert response.status_code == 200
+    html = user_client.get(reverse("step_list")).content.decode()
     assert "<html" in html
     assert step.pk in html
     assert "hello from the user" in html
     assert "the final answer" in html
     assert "conversation_search" in html
-    assert "synced" in html
+    assert "positive feedback" in html
+    assert re.search(r"synced 1\d s ago", html)
+    # heartbeats are not what the user typed
+    assert "automated system message" not in html
 
 
 def test_list_partial_for_htmx(user_client):
     StepFactory()
-    response = user_client.get(reverse("step_list"), headers={"HX-Request": "true"})
+    response = user_client.get(reverse("step_list"), headers=HX)
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html
-    assert 'id="step-table"' in html
+    assert html.lstrip().startswith('<div id="step-table"')
 
 
-def test_detail_smoke(user_client):
-    step = StepFactory()
-    conversation(step)
-    StepMetricsFactory(step=step)
-    ProviderTraceFactory(step=step)
-    response = user_client.get(reverse("step_detail", args=[step.pk]))
+def test_history_restore_gets_full_page(user_client):
+    html = user_client.get(reverse("step_list"), headers={**HX, "HX-History-Restore-Request": "true"}).content
+    assert b"<html" in html
+
+
+def test_empty_state(user_client):
+    assert b"No steps yet" in user_client.get(reverse("step_list")).content
+    html = user_client.get(reverse("step_list") + "?agent=nobody").content
+    assert b"No steps match these filters" in html
+
+
+def test_failed_sync_shows_error_in_chrome(user_client):
+    SyncRunFactory(status="failed", error_message="Letta answered 401: bad API key")
+    assert b"bad API key" in user_client.get(reverse("step_list")).content
+
+
+def _make_steps(n):
+    steps = []
+    for i in range(n):
+        step = StepFactory(step_time=BASE_TIME + timedelta(seconds=i))
+        conversation(step)
+        steps.append(step)
+    return steps
+
+
+@pytest.mark.parametrize("n", [3, 60])
+def test_constant_number_of_queries(user_client, django_assert_num_queries, n):
+    _make_steps(n)
+    user_client.get(reverse("step_list"))  # warms the facet cache
+    # session, user, sync status, steps page, message previews
+    with django_assert_num_queries(5):
+        response = user_client.get(reverse("step_list") + "?status=success&tool=conversation_search")
     assert response.status_code == 200
+
+
+def test_list_query_does_not_load_payload(user_client, django_assert_num_queries):
+    StepFactory()
+    user_client.get(reverse("step_list"))
+    with django_assert_num_queries(5) as ctx:
+        user_client.get(reverse("step_list"))
+    step_sql = next(q["sql"] for q in ctx.captured_queries if 'FROM "steps_step"' in q["sql"])
+    assert '"payload"' not in step_sql
+
+
+def test_keyset_pagination_walks_all_rows_once(user_client):
+    # pairs of steps share a time: the id breaks the tie
+    steps = [StepFactory(step_time=BASE_TIME + timedelta(seconds=i // 2)) for i in range(120)]
+    seen, url = [], reverse("step_list")
+    for _ in range(5):
+        response = user_client.get(url, headers=HX)
+        rows = response.context["rows"]
+        seen += [s.pk for s, _ in rows]
+        if not response.context["next_cursor"]:
+            break
+        url = reverse("step_list") + "?cursor=" + response.context["next_cursor"]
+    expected = [s.pk for s in sorted(steps, key=lambda s: (s.step_time, s.pk), reverse=True)]
+    assert seen == expected
+
+
+def test_keyset_is_a_row_comparison(user_client, django_assert_num_queries):
+    StepFactory()
+    first = user_client.get(reverse("step_list"))
+    cursor = "MjAyNi0xMS0yNVQwOTozMDowMCswMDowMHxzdGVwLXg"  # 2026-11-25T09:30:00+00:00|step-x
+    # the cursor is past every row: no preview query for an empty page
+    with django_assert_num_queries(4) as ctx:
+        user_client.get(reverse("step_list") + "?cursor=" + cursor)
+    step_sql = next(q["sql"] for q in ctx.captured_queries if 'FROM "steps_step"' in q["sql"])
+    assert '("steps_step"."step_time", "steps_step"."id") <' in step_sql
+    assert first.status_code == 200
+
+
+def test_bad_cursor_is_first_page(user_client):
+    StepFactory()
+    response = user_client.get(reverse("step_list") + "?cursor=%%%garbage")
+    assert response.status_code == 200
+    assert len(response.context["rows"]) == 1
+
+
+@pytest.mark.parametrize("sort", ["-tokens", "tokens", "-duration", "duration", "time"])
+def test_sorts(user_client, sort):
+    a = StepFactory(prompt_tokens=10, completion_tokens=0, duration_ns=5, step_time=BASE_TIME)
+    b = StepFactory(
+        prompt_tokens=99, completion_tokens=0, duration_ns=50, step_time=BASE_TIME + timedelta(seconds=1)
+    )
+    rows = [s.pk for s, _ in user_client.get(reverse("step_list") + f"?sort={sort}").context["rows"]]
+    assert rows == ([b.pk, a.pk] if sort.startswith("-") else [a.pk, b.pk])
+
+
+def test_live_returns_only_newer_rows(user_client):
+    old = StepFactory(step_time=BASE_TIME)
+    new = StepFactory(step_time=BASE_TIME + timedelta(minutes=1))
+    url = reverse("step_list_live") + f"?live=1&newest_time={old.step_time.isoformat()}&newest_id={old.pk}"
+    response = user_client.get(url.replace("+", "%2B"), headers=HX)
     html = response.content.decode()
-    assert "Provider trace" in html
+    assert response.status_code == 200
+    assert new.pk in html and old.pk not in html
+    assert 'hx-swap-oob="true"' in html
+    assert "<html" not in html
+
+
+def test_live_nothing_new_is_204(user_client):
+    step = StepFactory()
+    url = reverse("step_list_live") + f"?live=1&newest_time={step.step_time.isoformat()}&newest_id={step.pk}"
+    assert user_client.get(url.replace("+", "%2B"), headers=HX).status_code == 204
+
+
+def test_live_off_stops_polling(user_client):
+    assert user_client.get(reverse("step_list_live"), headers=HX).status_code == 286
+
+
+def test_live_poller_on_first_page_only(user_client):
+    StepFactory()
+    assert b'id="live-poller"' in user_client.get(reverse("step_list") + "?live=1").content
+    assert b'id="live-poller"' not in user_client.get(reverse("step_list") + "?live=1&sort=-tokens").content
+
+
+def test_preview_uses_last_assistant_text(user_client):
+    step = StepFactory()
+    MessageFactory(step=step, position=0, message_type="assistant_message", content="first answer")
+    MessageFactory(step=step, position=1, message_type="assistant_message", content="last answer")
+    assert b"last answer" in user_client.get(reverse("step_list")).content
+    assert Step.objects.count() == 1
