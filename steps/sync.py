@@ -258,14 +258,19 @@ class Syncer:
 
     # --- phase 2: refresh ----------------------------------------------------------------
 
-    def claim(self, step_id: str) -> bool:
+    def claim(self, step_id: str, *, only_if_due: bool = True) -> bool:
+        """Take a step for this worker: a conditional UPDATE, so exactly one worker wins.
+
+        Re-checking that it is still due matters: a worker that read the due list before
+        another finished the step must not refresh it a second time.
+        """
         now = timezone.now()
-        return (
-            Step.objects.filter(pk=step_id)
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-            .update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-            == 1
+        steps = (
+            Step.objects.due_for_refresh(now)
+            if only_if_due
+            else Step.objects.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         )
+        return steps.filter(pk=step_id).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS)) == 1
 
     def refresh_due(self, limit: int | None = None) -> None:
         self._report("details")
@@ -437,7 +442,7 @@ def refresh_steps(client: LettaClient, step_ids: list[str]) -> int:
     syncer = Syncer(client, SyncProgress())
     done = 0
     for step_id in step_ids:
-        if syncer.claim(step_id):
+        if syncer.claim(step_id, only_if_due=False):
             syncer.refresh_step(step_id, refetch=True)
             done += 1
     return done

@@ -154,3 +154,35 @@ def test_a_wrong_api_key_is_reported_without_revealing_it(secured_simulator):
     assert sync_run.status == SyncRun.Status.FAILED
     assert "check LETTA_API_KEY" in sync_run.error_message
     assert "not-the-password-123" not in sync_run.error_message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_syncs_at_once_never_fetch_or_write_a_step_twice(simulator):
+    from collections import Counter
+    from threading import Thread
+
+    from django.db import connection
+
+    with LettaClient(simulator.base_url) as client:
+        run_sync(client, refresh_limit=0)  # discovery only: every step is now due
+    due = Step.objects.filter(refresh_due_at__isnull=False).count()
+    simulator.clear_requests()
+    results = []
+
+    def one_worker():
+        with LettaClient(simulator.base_url) as client:
+            results.append(run_sync(client, reverify_batch=0))
+        connection.close()
+
+    workers = [Thread(target=one_worker) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert [r.status for r in results] == [SyncRun.Status.SUCCESS] * 2
+    assert sum(r.steps_refreshed for r in results) == due
+    assert all(r.steps_refreshed for r in results)  # both really worked, side by side
+    trace_fetches = Counter(r.path for r in simulator.requests if r.path.endswith("/trace"))
+    assert trace_fetches and set(trace_fetches.values()) == {1}
+    assert sum(r.steps_created for r in results) == 0

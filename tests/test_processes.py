@@ -1,0 +1,154 @@
+"""The processes `make run` and docker-compose start, run for real: Celery worker and beat on
+Redis and PostgreSQL, and the embedded default (SQLite, filesystem broker, simulator)."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from steps.models import Step, SyncRun
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(condition, timeout=90.0, interval=0.3, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def spawn(argv, env, log_path):
+    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, text=True
+    )
+
+
+def stop(process, sig=signal.SIGTERM, timeout=30):
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture
+def service_env(simulator, tmp_path):
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+        "LETTA_BASE_URL": simulator.base_url,
+        "SYNC_INTERVAL_SECONDS": "1",
+        "DASHBOARD_VAR_DIR": str(tmp_path / "var"),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_and_beat_on_redis_keep_the_mirror_current(simulator, service_env, tmp_path):
+    assert django_settings.CELERY_BROKER_URL.startswith("redis://"), "make test runs Celery on real Redis"
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "dashboard", "purge", "-f"],
+        cwd=ROOT,
+        env=service_env,
+        check=True,
+        capture_output=True,
+    )
+    worker = spawn(
+        [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "-l", "info", "--concurrency", "2"],
+        service_env,
+        tmp_path / "worker.log",
+    )
+    beat = spawn(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "dashboard",
+            "beat",
+            "-l",
+            "info",
+            "-s",
+            str(tmp_path / "schedule"),
+        ],
+        service_env,
+        tmp_path / "beat.log",
+    )
+    try:
+        wait_for(
+            lambda: Step.objects.count() == len(simulator.world.step_ids()), what="the first full mirror"
+        )
+        new_run = simulator.world.add_run(pending=False)
+        wait_for(
+            lambda: (
+                Step.objects.filter(pk__in=new_run.step_ids, details_synced_at__isnull=False).count()
+                == len(new_run.step_ids)
+            ),
+            what="a new run's steps to arrive with their details",
+        )
+        assert SyncRun.objects.filter(trigger="schedule", status=SyncRun.Status.SUCCESS).count() >= 2
+    finally:
+        stop(beat)
+        stop(worker)
+    assert worker.returncode == 0, (tmp_path / "worker.log").read_text()[-3000:]
+
+
+def test_make_run_default_needs_no_service_and_stops_cleanly(tmp_path):
+    """`manage.py serve` as `make run` starts it: SQLite, embedded broker, simulator."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "LETTA_BASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env |= {"DASHBOARD_VAR_DIR": str(tmp_path / "var"), "PORT": "8765", "SIMULATOR_PORT": "8766"}
+    env |= {"SYNC_INTERVAL_SECONDS": "1", "PYTHONUNBUFFERED": "1"}
+    serve = spawn([sys.executable, "manage.py", "serve"], env, tmp_path / "serve.log")
+    log = tmp_path / "serve.log"
+    try:
+        wait_for(lambda: "first start: log in as  admin" in log.read_text(), what="the first-login hint")
+
+        def synced_steps():
+            with sqlite3.connect(tmp_path / "var" / "db.sqlite3") as db:
+                return db.execute(
+                    "select count(*) from steps_step where details_synced_at is not null"
+                ).fetchone()[0]
+
+        wait_for(lambda: synced_steps() > 10, what="steps synced into SQLite")
+        login = httpx.get("http://127.0.0.1:8765/login/", timeout=10)
+        assert login.status_code == 200 and "csrfmiddlewaretoken" in login.text
+        assert httpx.get("http://127.0.0.1:8765/", timeout=10).status_code == 302  # login first
+    finally:
+        stop(serve, signal.SIGINT, timeout=60)
+    output = log.read_text()
+    assert serve.returncode == 0, output[-3000:]
+    for name in ("web", "beat", "worker", "simulator"):
+        assert f"{name} stopped" in output
+    assert not processes_with_env("DASHBOARD_VAR_DIR", str(tmp_path / "var")), "processes outlived Ctrl-C"
+
+
+def processes_with_env(key, value):
+    marker = f"{key}={value}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                found.append(environ.parent.name)
+        except OSError:
+            continue
+    return found
