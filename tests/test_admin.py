@@ -1,0 +1,111 @@
+from unittest import mock
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+
+from steps import share
+from steps.models import StepReview
+from tests.factories import (
+    MessageFactory,
+    ProviderTraceFactory,
+    RunFactory,
+    StepFactory,
+    StepMetricsFactory,
+    SyncRunFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "step",
+        "run",
+        "message",
+        "providertrace",
+        "stepmetrics",
+        "syncrun",
+        "synccursor",
+        "sharelink",
+        "stepreview",
+    ],
+)
+def test_changelists_render(admin_client, model):
+    step = StepFactory(run_id=RunFactory().id)
+    MessageFactory(step=step)
+    ProviderTraceFactory(step=step)
+    StepMetricsFactory(step=step)
+    SyncRunFactory()
+    share.create_link(step, None, "1d")
+    StepReview.objects.create(step=step, notes="n")
+    response = admin_client.get(reverse(f"admin:steps_{model}_changelist"))
+    assert response.status_code == 200
+
+
+def test_step_change_page_and_readonly(admin_client):
+    step = StepFactory()
+    response = admin_client.get(reverse("admin:steps_step_change", args=[step.pk]))
+    assert response.status_code == 200
+    assert b'name="model"' not in response.content  # upstream field is read-only
+    assert b'name="review-0-notes"' in response.content
+
+
+def test_step_changelist_skips_full_count():
+    from django.contrib import admin
+
+    from steps.models import Step
+
+    assert admin.site._registry[Step].show_full_result_count is False
+
+
+def test_local_label_edit_is_in_history(admin_client):
+    step = StepFactory()
+    url = reverse("admin:steps_step_change", args=[step.pk])
+    data = {
+        "review-TOTAL_FORMS": "1",
+        "review-INITIAL_FORMS": "0",
+        "review-MIN_NUM_FORMS": "0",
+        "review-MAX_NUM_FORMS": "1",
+        "review-0-step": step.pk,
+        "review-0-labels": '["hallucination"]',
+        "review-0-notes": "made up a citation",
+        "share_links-TOTAL_FORMS": "0",
+        "share_links-INITIAL_FORMS": "0",
+        "share_links-MIN_NUM_FORMS": "0",
+        "share_links-MAX_NUM_FORMS": "1000",
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert StepReview.objects.get(step=step).labels == ["hallucination"]
+    entry = LogEntry.objects.get(object_id=step.pk)
+    assert entry.user.username == "boss"
+
+
+def test_resync_action_enqueues_after_commit(admin_client, django_capture_on_commit_callbacks):
+    steps = [StepFactory(), StepFactory()]
+    with mock.patch("steps.tasks.refresh_steps.delay_on_commit") as delay:
+        response = admin_client.post(
+            reverse("admin:steps_step_changelist"),
+            {"action": "resync_now", "_selected_action": [s.pk for s in steps]},
+        )
+    assert response.status_code == 302
+    delay.assert_called_once()
+    assert sorted(delay.call_args.args[0]) == sorted(s.pk for s in steps)
+
+
+def test_revoke_action(admin_client):
+    link = share.create_link(StepFactory(), None, "1d")
+    admin_client.post(
+        reverse("admin:steps_sharelink_changelist"), {"action": "revoke_links", "_selected_action": [link.pk]}
+    )
+    link.refresh_from_db()
+    assert link.revoked_at and link.revoked_by.username == "boss"

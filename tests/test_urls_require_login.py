@@ -1,0 +1,62 @@
+"""Walk the whole URLconf: every route but the public share link sends an anonymous user to a login page."""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django.urls import URLPattern, URLResolver, get_resolver
+
+pytestmark = pytest.mark.django_db
+
+# Routes that must answer an anonymous visitor: the login pages themselves, and share links.
+PUBLIC = {"login", "logout", "shared_step", "admin:login", "admin:logout", "admin:password_reset"}
+ARG = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
+
+
+def walk(patterns, prefix="", namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), f"{namespace}{p.name}" if p.name else ""
+
+
+def concrete(route: str) -> str:
+    """A URL for a route: path converters get a plausible value, regex routes a plain one."""
+    route = ARG.sub(lambda m: "1" if m["conv"] == "int" else "x", route)
+    route = route.lstrip("^").rstrip("$").replace("\\Z", "")
+    route = re.sub(r"\(\?P<\w+>[^)]*\)", "1", route)
+    route = re.sub(r"[\\^$?*+()\[\]]", "", route)
+    return "/" + route
+
+
+def routes():
+    return sorted(set(walk(get_resolver().url_patterns)))
+
+
+def test_urlconf_has_routes():
+    names = {name for _, name in routes()}
+    assert {"step_list", "step_detail", "run_detail", "shared_step", "share_create"} <= names
+
+
+@pytest.mark.parametrize(("route", "name"), routes())
+def test_anonymous_is_sent_to_login(client, route, name):
+    if name in PUBLIC:
+        pytest.skip("public by design")
+    url = concrete(route)
+    response = client.get(url)
+    login = resolve_url(settings.LOGIN_URL)
+    assert response.status_code == 302, f"{url} answered {response.status_code}"
+    assert response["Location"].startswith((login, "/admin/login/")), response["Location"]
+
+
+def test_anonymous_post_is_sent_to_login(client):
+    for url in ("/steps/step-x/share/", "/share-links/1/revoke/"):
+        response = client.post(url)
+        assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_share_route_is_public(client):
+    assert client.get("/share/not-a-token/").status_code == 404
