@@ -186,3 +186,67 @@ def test_two_syncs_at_once_never_fetch_or_write_a_step_twice(simulator):
     trace_fetches = Counter(r.path for r in simulator.requests if r.path.endswith("/trace"))
     assert trace_fetches and set(trace_fetches.values()) == {1}
     assert sum(r.steps_created for r in results) == 0
+
+
+def refresh_later(letta, step_ids):
+    """Let the step's next look come due (time passes), then sync."""
+    Step.objects.filter(pk__in=step_ids).update(refresh_due_at=Step.objects.values("first_seen_at")[:1])
+    return run_sync(letta, reverify_batch=0)
+
+
+def test_a_null_trace_is_retried_until_it_appears(simulator, letta):
+    simulator.world.late_trace_rate = 1.0  # written fire-and-forget, visible two ticks later
+    step_id = simulator.world.add_run(pending=False, steps=1, outcome="success").step_ids[0]
+    assert simulator.world.steps[step_id].plan.tracing
+    run_sync(letta)
+    step = Step.objects.get(pk=step_id)
+    assert step.status == "success" and step.trace_state == Step.TraceState.RETRYING
+    assert step.refresh_due_at is not None and not step.traces.exists()
+
+    simulator.world.tick()
+    simulator.world.tick()
+    refresh_later(letta, [step_id])
+
+    step.refresh_from_db()
+    assert step.trace_state == Step.TraceState.FOUND
+    assert step.traces.get().payload == httpx.get(f"{simulator.base_url}/v1/steps/{step_id}/trace").json()
+
+
+def test_a_trace_that_stays_null_ends_as_no_trace_recorded(simulator, letta):
+    # Postgres-backed Letta answers null for a step with several trace rows (§1.4).
+    step_id = next(
+        s.id for s in simulator.world.steps.values() if len(s.traces) > 1 and s.payload["status"] == "success"
+    )
+    run_sync(letta)
+    looks = 1
+    while Step.objects.get(pk=step_id).refresh_due_at is not None and looks < 20:
+        refresh_later(letta, [step_id])
+        looks += 1
+    step = Step.objects.get(pk=step_id)
+    assert step.trace_state == Step.TraceState.ABSENT and step.refresh_due_at is None
+    assert not step.traces.exists() and looks == 7  # the first look and six retries, backing off
+
+
+def test_clickhouse_backed_server_gives_the_latest_trace(simulator, letta):
+    simulator.world.trace_backend = "clickhouse"
+    sim_step = next(
+        s for s in simulator.world.steps.values() if len(s.traces) > 1 and s.payload["status"] == "success"
+    )
+    run_sync(letta)
+    stored = ProviderTrace.objects.get(step_id=sim_step.id)
+    assert stored.upstream_id == sim_step.traces[-1].row["id"]
+
+
+def test_approval_answered_later_is_picked_up(simulator, letta):
+    run = simulator.world.add_run(pending=False, outcome="requires_approval")
+    step_id = run.step_ids[-1]
+    run_sync(letta)
+    step = Step.objects.get(pk=step_id)
+    assert step.stop_reason == "requires_approval" and step.refresh_due_at is not None
+    assert "approval_request_message" in step.messages.values_list("message_type", flat=True)
+
+    simulator.world.resolve_approvals()
+    refresh_later(letta, [step_id])
+
+    types = list(step.messages.values_list("message_type", flat=True))
+    assert "approval_response_message" in types
