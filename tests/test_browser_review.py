@@ -1,0 +1,115 @@
+"""Real Chromium (Debian's, through Playwright) against the live server: what only a browser shows."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from tests.factories import (
+    ProviderTraceFactory,
+    RunFactory,
+    StepFactory,
+    StepMetricsFactory,
+    UserFactory,
+    conversation,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Playwright's sync API runs an event loop in this thread; the ORM calls around it are still sync.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (make browser-deps)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def data():
+    user = UserFactory(username="reviewer", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="add_sharelink"))
+    run = RunFactory(agent_id="agent-aaaaaaaa-0000")
+    ok = StepFactory(run_id=run.id, agent_id="agent-aaaaaaaa-0000")
+    conversation(ok, user_text="Find my notes about the Q3 roadmap", answer="The roadmap ships the UI first.")
+    StepMetricsFactory(step=ok, llm_request_ns=20_000_000, tool_execution_ns=6_000_000, step_ns=30_000_000)
+    ProviderTraceFactory(step=ok)
+    failed = StepFactory(failed=True, run_id=run.id, agent_id="agent-bbbbbbbb-0000")
+    return {"user": user, "ok": ok, "failed": failed}
+
+
+@pytest.fixture
+def page(browser, live_server, data):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(live_server.url + "/")
+    page.fill("input[name=username]", "reviewer")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    yield page
+    context.close()
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_login_filter_and_back(page, live_server, data):
+    assert page.locator("tr.step-row").count() == 2
+    shot(page, "step-list")
+    page.select_option("select[name=status]", "failed")
+    page.wait_for_url("**/?*status=failed*")
+    page.wait_for_function("document.querySelectorAll('tr.step-row').length === 1")
+    assert data["failed"].pk[5:13] not in page.content() or page.locator("tr.step-row").count() == 1
+    page.go_back()
+    page.wait_for_function("document.querySelectorAll('tr.step-row').length === 2")
+    assert page.locator("select[name=status]").input_value() == ""
+
+
+def test_open_step_and_expand_trace(page, live_server, data):
+    page.click(f"a.row-link[href='/steps/{data['ok'].pk}/']")
+    page.wait_for_url(f"**/steps/{data['ok'].pk}/")
+    assert page.locator(".msg-user").first.inner_text().endswith("Find my notes about the Q3 roadmap")
+    request = page.locator("details.json-block").first
+    assert request.get_attribute("open") is None
+    request.locator("summary").click()
+    highlighted = request.locator("pre.json .tok-key").first
+    highlighted.wait_for()
+    assert highlighted.inner_text() == '"model"'
+    shot(page, "step-page")
+
+
+def test_create_open_and_revoke_public_link(page, browser, live_server, data):
+    page.goto(f"{live_server.url}/steps/{data['ok'].pk}/")
+    page.click("#share-links button:has-text('Create link')")
+    url_input = page.locator("#share-links .share-url input")
+    url_input.wait_for()
+    public_url = url_input.input_value()
+    anonymous = browser.new_context()
+    public = anonymous.new_page()
+    public.goto(public_url)
+    assert "Find my notes about the Q3 roadmap" in public.content()
+    assert public.locator("meta[name=robots]").get_attribute("content") == "noindex, nofollow"
+    shot(public, "shared-step")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#share-links button:has-text('Revoke')")
+    page.locator("#share-links .badge:has-text('revoked')").wait_for()
+    public.reload()
+    assert "This link was revoked" in public.content()
+    anonymous.close()
