@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/letta_dashboard
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run test lint bench check-python browser-deps clean
+.PHONY: run test lint bench-sync check-python browser-deps clean
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -42,3 +42,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+# Sync throughput and memory against baselines measured in the same run (PostgreSQL, simulator).
+bench-sync: $(STAMP)
+	$(BIN)/python -m tests.bench.bench_sync $(BENCH_ARGS)
