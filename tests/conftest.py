@@ -5,6 +5,8 @@ import os
 import pytest
 from django.conf import settings
 
+pytest_plugins = ["tests.ui_fixtures"]
+
 
 def pytest_configure(config):
     if os.environ.get("CI") and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from tests.ui_fixtures; conftest.py is not ours)
 """One test per step-list filter: the matching step is listed, the other is not."""
 
 import json
@@ -10,7 +9,6 @@ from django.utils import timezone
 
 from steps.models import StepReview
 from tests.factories import MessageFactory, ProviderTraceFactory, StepFactory
-from tests.ui_fixtures import _clear_facets, user, user_client  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from tests.ui_fixtures; conftest.py is not ours)
 from datetime import timedelta
 
 import pytest
@@ -9,7 +8,6 @@ from django.utils import timezone
 from steps import share
 from steps.models import ShareLink
 from tests.factories import MessageFactory, StepFactory, UserFactory
-from tests.ui_fixtures import _clear_facets, user, user_client  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from tests.ui_fixtures; conftest.py is not ours)
 import re
 from datetime import timedelta
 
@@ -7,7 +6,6 @@ from django.urls import reverse
 
 from steps.models import Step
 from tests.factories import BASE_TIME, MessageFactory, StepFactory, SyncRunFactory, conversation
-from tests.ui_fixtures import _clear_facets, user, user_client  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}

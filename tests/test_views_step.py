@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (fixtures imported from tests.ui_fixtures; conftest.py is not ours)
 import json
 from datetime import timedelta
 
@@ -14,7 +13,6 @@ from tests.factories import (
     StepMetricsFactory,
     conversation,
 )
-from tests.ui_fixtures import _clear_facets, user, user_client  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
