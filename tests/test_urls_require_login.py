@@ -10,7 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 pytestmark = pytest.mark.django_db
 
 # Routes that must answer an anonymous visitor: the login pages themselves, and share links.
-PUBLIC = {"login", "logout", "shared_step", "admin:login", "admin:logout", "admin:password_reset"}
+PUBLIC = {"login", "logout", "shared_step", "admin:login", "admin:logout"}
 ARG = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 
 
