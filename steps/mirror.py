@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from .messages import natural_order
@@ -29,6 +29,9 @@ STEP_COLUMNS = [
     "refresh_attempts",
     *Step.columns_from_payload({}).keys(),
 ]
+DETAIL_STEP_FIELDS = ["step_time", "step_time_source", "duration_ns", "details_synced_at"]
+METRICS_COLUMNS = ["payload", "last_synced_at", *StepMetrics.columns_from_payload({}).keys()]
+TRACE_COLUMNS = ["payload", "last_synced_at", *ProviderTrace.columns_from_payload({}).keys()]
 MESSAGE_COLUMNS = [
     f.name
     for f in Message._meta.concrete_fields
@@ -128,29 +131,26 @@ def store_step_details(
     metrics: dict | None,
     messages: list[dict],
     trace: dict | None,
+    run: Run | None = None,
     now: datetime | None = None,
+    save_step: bool = True,
 ) -> None:
-    """Replace a step's messages, metrics and (add) its trace in one transaction, so a
-    failure half-way through a fetch never leaves part of a step behind."""
+    """Replace a step's messages and metrics and add its trace, in one transaction, so a
+    failure half-way through never leaves part of a step behind. The step's derived time
+    and duration are set on `step`; with save_step=False the caller writes them."""
     now = now or timezone.now()
-    ordered = natural_order(messages)
     rows: dict[tuple[str, str], Message] = {}
-    for position, item in enumerate(ordered):
+    for position, item in enumerate(natural_order(messages)):
         message = Message(step=step, position=position, first_seen_at=now, last_synced_at=now)
         message.apply_payload(item)
         rows[(message.message_id, message.item_key)] = message
     first_message_date = min((m.date for m in rows.values() if m.date), default=None)
 
     with transaction.atomic():
-        stale = [
-            pk
-            for pk, message_id, item_key in Message.objects.filter(step=step).values_list(
-                "pk", "message_id", "item_key"
-            )
-            if (message_id, item_key) not in rows
-        ]
-        if stale:
-            Message.objects.filter(pk__in=stale).delete()
+        kept = Q()
+        for message_id, item_key in rows:
+            kept |= Q(message_id=message_id, item_key=item_key)
+        Message.objects.filter(step=step).exclude(kept).delete()  # soft-deleted upstream
         if rows:
             Message.objects.bulk_create(
                 rows.values(),
@@ -161,24 +161,28 @@ def store_step_details(
 
         step_metrics = None
         if metrics is not None:
-            step_metrics = StepMetrics.objects.filter(step=step).first() or StepMetrics(
-                step=step, first_seen_at=now
-            )
+            step_metrics = StepMetrics(step=step, first_seen_at=now, last_synced_at=now)
             step_metrics.apply_payload(metrics)
-            step_metrics.last_synced_at = now
-            step_metrics.save()
+            StepMetrics.objects.bulk_create(
+                [step_metrics], update_conflicts=True, unique_fields=["step"], update_fields=METRICS_COLUMNS
+            )
 
         if trace is not None:
-            provider_trace = ProviderTrace.objects.filter(step=step, upstream_id=trace_key(trace)).first()
-            provider_trace = provider_trace or ProviderTrace(
-                step=step, upstream_id=trace_key(trace), first_seen_at=now
+            provider_trace = ProviderTrace(
+                step=step, upstream_id=trace_key(trace), first_seen_at=now, last_synced_at=now
             )
             provider_trace.apply_payload(trace)
-            provider_trace.last_synced_at = now
-            provider_trace.save()
+            ProviderTrace.objects.bulk_create(
+                [provider_trace],
+                update_conflicts=True,
+                unique_fields=["step", "upstream_id"],
+                update_fields=TRACE_COLUMNS,
+            )
 
-        run = Run.objects.filter(pk=step.run_id).first() if step.run_id else None
+        if run is None and step.run_id:
+            run = Run.objects.filter(pk=step.run_id).first()
         step.derive_time(metrics=step_metrics, run=run, first_message_date=first_message_date)
         step.duration_ns = step_metrics.step_ns if step_metrics else None
         step.details_synced_at = now
-        step.save(update_fields=["step_time", "step_time_source", "duration_ns", "details_synced_at"])
+        if save_step:
+            step.save(update_fields=DETAIL_STEP_FIELDS)

@@ -182,6 +182,7 @@ class Step(MirroredModel):
     refresh_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     refresh_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    claimed_by = models.CharField(max_length=32, blank=True, editable=False)
     last_sync_error = models.TextField(blank=True, editable=False)
 
     objects = StepQuerySet.as_manager()
@@ -198,11 +199,10 @@ class Step(MirroredModel):
             models.Index(fields=["provider_name", "-step_time", "-id"], name="steps_step_provider_time"),
             models.Index(fields=["stop_reason", "-step_time", "-id"], name="steps_step_stop_time"),
             models.Index(fields=["feedback", "-step_time", "-id"], name="steps_step_feedback_time"),
-            # "failed steps" / "has error" filter: errors are rare, a partial index stays small
+            # "has error" and error_type filters, newest first: errors are rare, so a partial
+            # index stays small, and an error_type filter reads it in order and keeps matches
             models.Index(
-                fields=["error_type", "-step_time", "-id"],
-                name="steps_step_error_time",
-                condition=~Q(error_type=""),
+                fields=["-step_time", "-id"], name="steps_step_errors_time", condition=~Q(error_type="")
             ),
             # sort by tokens / duration with keyset pagination
             models.Index(fields=["-total_tokens", "-id"], name="steps_step_tokens"),
@@ -411,6 +411,24 @@ class ProviderTrace(MirroredModel):
 
     def __str__(self) -> str:
         return f"{self.call_type or 'trace'} {self.upstream_id}"
+
+    # The provider request and response are most of a trace's bytes; they live in their own
+    # columns, and `payload` keeps every other field, so nothing is stored twice.
+    BULKY_FIELDS = ("request_json", "response_json")
+
+    def apply_payload(self, payload: dict) -> bool:
+        changed = payload != self.upstream_payload
+        self.payload = {k: v for k, v in payload.items() if k not in self.BULKY_FIELDS}
+        for field, value in self.columns_from_payload(payload).items():
+            setattr(self, field, value)
+        return changed
+
+    @property
+    def upstream_payload(self) -> dict:
+        """The trace exactly as Letta returned it."""
+        if not self.payload:
+            return {}
+        return {**self.payload, "request_json": self.request_json, "response_json": self.response_json}
 
     @classmethod
     def columns_from_payload(cls, payload: dict) -> dict[str, Any]:

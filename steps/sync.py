@@ -23,38 +23,25 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from .mirror import store_step_details, upsert_runs, upsert_steps
+from .mirror import upsert_runs, upsert_steps
 from .models import RUN_DELETED, RUN_TERMINAL_STATUSES, Run, Step, SyncCursor, SyncRun
+from .refresh import Refresher
 from .upstream import (
     LettaClient,
     StepListUnavailable,
-    UpstreamAuthError,
     UpstreamError,
     UpstreamNotFound,
-    UpstreamUnavailable,
 )
 
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 120
-CLAIM_SECONDS = 300
-
-# (base delay, cap, attempts) for each reason a step is looked at again.
-PENDING_BACKOFF = (2.0, 60.0, 500)  # a step stays pending while its LLM call runs
-TRACE_BACKOFF = (5.0, 120.0, 6)  # traces are written fire-and-forget after success (§4)
-APPROVAL_BACKOFF = (30.0, 1800.0, 24)  # the approval answer can come much later (§5)
-SETTLE_DELAY = 30.0  # terminal steps are read once more: tokens and stop_reason settle (§5)
-ERROR_BACKOFF = (30.0, 3600.0, 20)
-
-
-def backoff_delay(attempt: int, base: float, cap: float) -> float:
-    return min(cap, base * 2 ** min(attempt, 20))
 
 
 @dataclass
@@ -256,117 +243,18 @@ class Syncer:
             lease.renew()
             self._report()
 
-    # --- phase 2: refresh ----------------------------------------------------------------
+    # --- phase 2: refresh (steps/refresh.py) ----------------------------------------------
 
-    def claim(self, step_id: str, *, only_if_due: bool = True) -> bool:
-        """Take a step for this worker: a conditional UPDATE, so exactly one worker wins.
+    def refresher(self) -> Refresher:
+        def count(ok: bool) -> None:
+            self.progress.steps_refreshed += 1
+            self.progress.errors += 0 if ok else 1
 
-        Re-checking that it is still due matters: a worker that read the due list before
-        another finished the step must not refresh it a second time.
-        """
-        now = timezone.now()
-        steps = (
-            Step.objects.due_for_refresh(now)
-            if only_if_due
-            else Step.objects.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        )
-        return steps.filter(pk=step_id).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS)) == 1
+        return Refresher(self.client, fresh_since=self.started_at, on_refreshed=count)
 
     def refresh_due(self, limit: int | None = None) -> None:
         self._report("details")
-        done = 0
-        while limit is None or done < limit:
-            batch = list(
-                Step.objects.due_for_refresh()
-                .order_by("refresh_due_at")
-                .values_list("id", flat=True)[: self.page_size]
-            )
-            if not batch:
-                return
-            for step_id in batch:
-                if self.claim(step_id):
-                    self.refresh_step(step_id)
-                    done += 1
-            self._report()
-
-    def refresh_step(self, step_id: str, *, refetch: bool | None = None) -> None:
-        """Bring one claimed step up to date and schedule its next look; always releases the claim."""
-        step = Step.objects.get(pk=step_id)
-        now = timezone.now()
-        try:
-            # A step listed by this very sync run is already current; skip the extra request.
-            if refetch or (refetch is None and step.last_synced_at < self.started_at):
-                status_before = step.status
-                step.apply_payload(self.client.get_step(step_id))
-                step.last_synced_at = now
-                if step.status != status_before:
-                    step.refresh_attempts = 0
-            if step.status == "pending":
-                self._schedule(step, PENDING_BACKOFF, now)
-            else:
-                had_details = step.details_synced_at is not None
-                metrics = self.client.get_metrics(step_id)
-                messages = list(self.client.iter_messages(step_id))
-                trace = self.client.get_trace(step_id)
-                store_step_details(step, metrics=metrics, messages=messages, trace=trace, now=now)
-                self._schedule_after_details(
-                    step, trace_found=trace is not None, had_details=had_details, now=now
-                )
-            step.last_sync_error = ""
-            self.progress.steps_refreshed += 1
-        except (UpstreamUnavailable, UpstreamAuthError):
-            self._release(step, ["claimed_until"])
-            raise  # the whole server is unreachable or refusing us: end this run, keep the schedule
-        except UpstreamError as exc:
-            self.progress.errors += 1
-            step.last_sync_error = str(exc)[:2000]
-            self._schedule(step, ERROR_BACKOFF, now)
-            log.warning("Could not sync step %s: %s", step_id, exc)
-        self._release(
-            step,
-            [
-                "claimed_until",
-                "refresh_due_at",
-                "refresh_attempts",
-                "trace_state",
-                "last_sync_error",
-                "last_synced_at",
-                "payload",
-                *Step.columns_from_payload({}).keys(),
-            ],
-        )
-
-    def _release(self, step: Step, fields: list[str]) -> None:
-        step.claimed_until = None
-        Step.objects.filter(pk=step.pk).update(**{f: getattr(step, f) for f in fields})
-
-    def _schedule(self, step: Step, policy: tuple[float, float, int], now: datetime) -> bool:
-        base, cap, attempts = policy
-        if step.refresh_attempts >= attempts:
-            step.refresh_due_at = None
-            return False
-        step.refresh_due_at = now + timedelta(seconds=backoff_delay(step.refresh_attempts, base, cap))
-        step.refresh_attempts += 1
-        return True
-
-    def _schedule_after_details(
-        self, step: Step, *, trace_found: bool, had_details: bool, now: datetime
-    ) -> None:
-        has_trace = trace_found or step.traces.exists()
-        if has_trace:
-            step.trace_state = Step.TraceState.FOUND
-        elif self._schedule(step, TRACE_BACKOFF, now):
-            step.trace_state = Step.TraceState.RETRYING
-            return
-        else:
-            step.trace_state = Step.TraceState.ABSENT
-        if step.needs_approval and self._schedule(step, APPROVAL_BACKOFF, now):
-            return
-        if not had_details:
-            step.refresh_due_at = now + timedelta(seconds=SETTLE_DELAY)
-        else:
-            step.refresh_due_at = None
-            step.refresh_attempts = 0
+        self.refresher().refresh_due(limit, self.page_size, on_batch=self._report)
 
     # --- phase 3: re-verification --------------------------------------------------------
 
@@ -439,10 +327,10 @@ def run_sync(
 
 def refresh_steps(client: LettaClient, step_ids: list[str]) -> int:
     """Re-sync the given steps now (admin action), whatever their schedule; returns how many."""
-    syncer = Syncer(client, SyncProgress())
+    refresher = Syncer(client, SyncProgress()).refresher()
     done = 0
-    for step_id in step_ids:
-        if syncer.claim(step_id, only_if_due=False):
-            syncer.refresh_step(step_id, refetch=True)
-            done += 1
+    for start in range(0, len(step_ids), settings.SYNC_PAGE_SIZE):
+        claimed = refresher.claim(step_ids[start : start + settings.SYNC_PAGE_SIZE], only_if_due=False)
+        refresher.refresh(claimed, refetch=True)
+        done += len(claimed)
     return done

@@ -114,7 +114,8 @@ def test_every_distinct_trace_is_kept_and_the_same_one_is_not_duplicated():
     store_step_details(step, metrics=None, messages=[], trace=summarization)
     assert ProviderTrace.objects.filter(step=step).count() == 2
     stored = ProviderTrace.objects.get(upstream_id=trace["id"])
-    assert stored.request_json == trace["request_json"] and stored.payload == trace
+    assert stored.request_json == trace["request_json"] and stored.upstream_payload == trace
+    assert "request_json" not in stored.payload  # stored once, in its own column
 
 
 def test_step_time_prefers_metrics_then_run_then_first_message():

@@ -157,7 +157,8 @@ def test_a_wrong_api_key_is_reported_without_revealing_it(secured_simulator):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_syncs_at_once_never_fetch_or_write_a_step_twice(simulator):
+def test_two_syncs_at_once_never_fetch_or_write_a_step_twice(simulator, settings):
+    settings.SYNC_PAGE_SIZE = 5  # small claim batches, so the two workers interleave
     from collections import Counter
     from threading import Thread
 
@@ -209,7 +210,10 @@ def test_a_null_trace_is_retried_until_it_appears(simulator, letta):
 
     step.refresh_from_db()
     assert step.trace_state == Step.TraceState.FOUND
-    assert step.traces.get().payload == httpx.get(f"{simulator.base_url}/v1/steps/{step_id}/trace").json()
+    assert (
+        step.traces.get().upstream_payload
+        == httpx.get(f"{simulator.base_url}/v1/steps/{step_id}/trace").json()
+    )
 
 
 def test_a_trace_that_stays_null_ends_as_no_trace_recorded(simulator, letta):

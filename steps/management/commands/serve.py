@@ -49,19 +49,45 @@ class Command(BaseCommand):
         children = []
         if not settings.LETTA_BASE_URL and not no_simulator:
             children.append(
-                Child("simulator", [python, "manage.py", "letta_simulator", "--port", str(settings.SIMULATOR_PORT)])
+                Child(
+                    "simulator",
+                    [python, "manage.py", "letta_simulator", "--port", str(settings.SIMULATOR_PORT)],
+                )
             )
         children += [
-            Child("worker", [python, "-m", "celery", "-A", "dashboard", "worker", "-l", "info", "--concurrency", "2"]),
+            Child(
+                "worker",
+                [python, "-m", "celery", "-A", "dashboard", "worker", "-l", "info", "--concurrency", "2"],
+            ),
             Child(
                 "beat",
-                [python, "-m", "celery", "-A", "dashboard", "beat", "-l", "info", "-s",
-                 str(settings.VAR_DIR / "celerybeat-schedule")],
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "dashboard",
+                    "beat",
+                    "-l",
+                    "info",
+                    "-s",
+                    str(settings.VAR_DIR / "celerybeat-schedule"),
+                ],
             ),
             Child(
                 "web",
-                [python, "-m", "gunicorn", "dashboard.wsgi", "--bind", f"{host}:{port}", "--workers", "2",
-                 "--access-logfile", "-"],
+                [
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "dashboard.wsgi",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    "2",
+                    "--access-logfile",
+                    "-",
+                ],
             ),
         ]
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
@@ -78,7 +104,9 @@ class Command(BaseCommand):
             self.stop_all(children)
 
     def announce(self, host: str, port: int) -> None:
-        upstream = settings.LETTA_BASE_URL or f"the Letta simulator on http://127.0.0.1:{settings.SIMULATOR_PORT}"
+        upstream = (
+            settings.LETTA_BASE_URL or f"the Letta simulator on http://127.0.0.1:{settings.SIMULATOR_PORT}"
+        )
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         broker = settings.CELERY_BROKER_URL.split("://", 1)[0]
         lines = [
