@@ -6,6 +6,7 @@ this supervisor, which then stops them in order (web and beat first, the worker 
 simulator last) instead of all at once. A child that dies is restarted.
 """
 
+import ctypes
 import os
 import secrets
 import signal
@@ -21,6 +22,18 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 COLORS = {"web": 34, "worker": 32, "beat": 35, "simulator": 33}
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    # Linux: if this supervisor is killed outright (kill -9, a closed terminal), the kernel
+    # sends each child SIGTERM, so no orphan keeps the ports and the broker busy.
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 @dataclass
@@ -117,7 +130,9 @@ class Command(BaseCommand):
         ]
         lines += self.first_login()
         lines += ["  Ctrl-C stops everything.", ""]
-        self.stdout.write("\n".join(lines))
+        with self.output_lock:
+            self.stdout.write("\n".join(lines))
+            self.stdout.flush()
 
     def first_login(self) -> list[str]:
         """On the very first start there is nobody to log in as: make an admin and say how."""
@@ -139,6 +154,7 @@ class Command(BaseCommand):
             text=True,
             bufsize=1,
             start_new_session=True,  # Ctrl-C goes to us only; we stop children in order
+            preexec_fn=_die_with_parent,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         child.started_at = time.monotonic()
@@ -163,6 +179,7 @@ class Command(BaseCommand):
 
     def stop_all(self, children: list[Child]) -> None:
         self.stdout.write("Stopping…")
+        self.stdout.flush()
         order = {"web": 0, "beat": 1, "worker": 2, "simulator": 3}
         for child in sorted(children, key=lambda c: order.get(c.name, 9)):
             process = child.process
@@ -175,3 +192,4 @@ class Command(BaseCommand):
                 process.kill()
                 process.wait()
             self.stdout.write(f"  {child.name} stopped")
+            self.stdout.flush()
