@@ -6,6 +6,7 @@ this supervisor, which then stops them in order (web and beat first, the worker 
 simulator last) instead of all at once. A child that dies is restarted.
 """
 
+import contextlib
 import ctypes
 import os
 import secrets
@@ -30,10 +31,8 @@ PR_SET_PDEATHSIG = 1
 def _die_with_parent() -> None:
     # Linux: if this supervisor is killed outright (kill -9, a closed terminal), the kernel
     # sends each child SIGTERM, so no orphan keeps the ports and the broker busy.
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
 
 
 @dataclass
