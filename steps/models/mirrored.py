@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .querysets import StepQuerySet
+from ..querysets import StepQuerySet
 
 # Upstream enums (letta-api.md §2.2); stored as plain strings so a new value never breaks a sync.
 STEP_TERMINAL_STATUSES = ("success", "failed", "cancelled")
@@ -364,7 +364,7 @@ class Message(MirroredModel):
 
     @classmethod
     def columns_from_payload(cls, payload: dict) -> dict[str, Any]:
-        from .messages import message_text, message_tool
+        from ..messages import message_text, message_tool
 
         tool_name, tool_call_id = message_tool(payload)
         return {
@@ -441,104 +441,3 @@ class ProviderTrace(MirroredModel):
             "request_json": request_json if request_json is not None else {},
             "response_json": response_json if response_json is not None else {},
         }
-
-
-class SyncRun(models.Model):
-    """One execution of the sync: what it did and how it ended, for the UI and the admin."""
-
-    class Status(models.TextChoices):
-        RUNNING = "running"
-        SUCCESS = "success"
-        FAILED = "failed"
-
-    class Mode(models.TextChoices):
-        STEP_LIST = "step_list", "GET /v1/steps/"
-        RUNS = "runs", "through runs (step list unavailable)"
-
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status, default=Status.RUNNING)
-    trigger = models.CharField(max_length=32, default="schedule")
-    mode = models.CharField(max_length=16, choices=Mode, blank=True)
-    upstream_url = models.CharField(max_length=500, blank=True)
-    pages = models.PositiveIntegerField(default=0)
-    requests = models.PositiveIntegerField(default=0)
-    steps_created = models.PositiveIntegerField(default=0)
-    steps_updated = models.PositiveIntegerField(default=0)
-    steps_refreshed = models.PositiveIntegerField(default=0)
-    runs_seen = models.PositiveIntegerField(default=0)
-    errors = models.PositiveIntegerField(default=0)
-    error_message = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-started_at"]
-        indexes = [
-            # page chrome: "synced 12 s ago" = the latest finished run
-            models.Index(fields=["-started_at"], name="steps_syncrun_started"),
-        ]
-
-    def __str__(self) -> str:
-        return f"sync {self.started_at:%Y-%m-%d %H:%M:%S} ({self.status})"
-
-    @property
-    def duration(self):
-        return (self.finished_at - self.started_at) if self.finished_at else None
-
-
-class SyncCursor(models.Model):
-    """Named sync positions and leases, persisted after every page so a killed sync resumes."""
-
-    name = models.CharField(primary_key=True, max_length=64)
-    value = models.CharField(max_length=255, blank=True)
-    lease_owner = models.CharField(max_length=64, blank=True)
-    leased_until = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"{self.name}={self.value}"
-
-
-# --- review (UI) ---
-# Local data that Letta never sees: the sync does not touch these tables, so edits survive it.
-
-
-class StepReview(models.Model):
-    """A reviewer's notes on a step; edited in the admin, where LogEntry records who changed what."""
-
-    step = models.OneToOneField(Step, primary_key=True, on_delete=models.CASCADE, related_name="review")
-    notes = models.TextField(blank=True)
-    labels = models.JSONField(default=list, blank=True, help_text="Local labels, never sent upstream.")
-    hidden = models.BooleanField(default=False, help_text="Archived: kept, but out of the default list.")
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"review of {self.step_id}"
-
-
-class ShareLink(models.Model):
-    """A public, read-only link to one step. The token is random; the URL carries it signed."""
-
-    token = models.CharField(max_length=64, unique=True, editable=False)
-    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="share_links")
-    created_by = models.ForeignKey(
-        "auth.User", null=True, on_delete=models.SET_NULL, related_name="step_share_links"
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        indexes = [
-            # the step page lists its links, newest first
-            models.Index(fields=["step", "-created_at"], name="steps_sharelink_step"),
-        ]
-
-    def __str__(self) -> str:
-        return f"share link to {self.step_id}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()

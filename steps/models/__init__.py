@@ -1,0 +1,37 @@
+"""Models of the steps app, one module per concern; import them from here."""
+
+from .mirrored import (
+    RUN_DELETED,
+    RUN_TERMINAL_STATUSES,
+    STEP_TERMINAL_STATUSES,
+    Message,
+    MirroredModel,
+    ProviderTrace,
+    Run,
+    Step,
+    StepMetrics,
+    datetime_from_ns,
+    message_item_key,
+    parse_upstream_datetime,
+)
+from .review import ShareLink, StepReview
+from .syncing import SyncCursor, SyncRun
+
+__all__ = [
+    "RUN_DELETED",
+    "RUN_TERMINAL_STATUSES",
+    "STEP_TERMINAL_STATUSES",
+    "Message",
+    "MirroredModel",
+    "ProviderTrace",
+    "Run",
+    "ShareLink",
+    "Step",
+    "StepMetrics",
+    "StepReview",
+    "SyncCursor",
+    "SyncRun",
+    "datetime_from_ns",
+    "message_item_key",
+    "parse_upstream_datetime",
+]
