@@ -19,3 +19,9 @@ def schedule_periodic_tasks(sender, **kwargs):
         sender.signature("steps.tasks.sync_steps"),
         name="sync steps from Letta",
     )
+    sweep = settings.FEEDBACK_SWEEP_SECONDS
+    sender.add_periodic_task(
+        sweep,
+        sender.signature("steps.tasks.deliver_due_feedback", options={"expires": max(sweep, 30)}),
+        name="deliver feedback left behind",
+    )

@@ -157,6 +157,7 @@ SYNC_PAGE_SIZE = env_int("SYNC_PAGE_SIZE", 100)
 SYNC_OVERLAP_STEPS = env_int("SYNC_OVERLAP_STEPS", 200)
 SYNC_REFRESH_BATCH = env_int("SYNC_REFRESH_BATCH", 200)
 SYNC_REVERIFY_BATCH = env_int("SYNC_REVERIFY_BATCH", 100)
+FEEDBACK_SWEEP_SECONDS = float(os.environ.get("FEEDBACK_SWEEP_SECONDS", "15"))
 SYNC_FETCH_CONCURRENCY = env_int("SYNC_FETCH_CONCURRENCY", 4)  # HTTP requests in flight per worker
 
 # --- Celery -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from .feedback import note_upstream_changes
 from .messages import natural_order
 from .models import Message, ProviderTrace, Run, Step, StepMetrics
 
@@ -91,7 +92,7 @@ def upsert_steps(payloads: list[dict], now: datetime | None = None) -> UpsertRes
     payloads = list({p["id"]: p for p in payloads}.values())
     existing = Step.objects.in_bulk([p["id"] for p in payloads])
     runs = Run.objects.in_bulk([p["run_id"] for p in payloads if p.get("run_id")])
-    created, updated, unchanged = [], [], []
+    created, updated, unchanged, votes_changed = [], [], [], []
     for payload in payloads:
         step = existing.get(payload["id"])
         if step is None:
@@ -100,12 +101,14 @@ def upsert_steps(payloads: list[dict], now: datetime | None = None) -> UpsertRes
             step.derive_time(metrics=None, run=runs.get(step.run_id), first_message_date=None)
             created.append(step)
         else:
-            status_before = step.status
+            status_before, vote_before = step.status, (step.feedback, step.tags)
             if not step.apply_payload(payload):
                 unchanged.append(step.id)
                 continue
             if step.status != status_before:
                 step.refresh_due_at, step.refresh_attempts = now, 0
+            if (step.feedback, step.tags) != vote_before:
+                votes_changed.append(step.id)
             if step.step_time_source == Step.TimeSource.FIRST_SEEN and step.run_id in runs:
                 step.derive_time(metrics=None, run=runs[step.run_id], first_message_date=None)
             updated.append(step)
@@ -115,6 +118,8 @@ def upsert_steps(payloads: list[dict], now: datetime | None = None) -> UpsertRes
         if updated:
             Step.objects.bulk_update(updated, STEP_COLUMNS)
         Step.objects.filter(id__in=unchanged).update(last_synced_at=now)
+    if votes_changed:
+        note_upstream_changes(votes_changed)  # someone else voted in Letta: flag conflicts
     return UpsertResult([s.id for s in created], [s.id for s in updated])
 
 

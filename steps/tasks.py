@@ -1,7 +1,12 @@
-"""Celery entry points: short, ids and primitives in, the work lives in sync.py."""
+"""Celery entry points: short, ids and primitives in; the work lives in sync.py and feedback.py.
+
+Every task is safe to run twice (a redelivered message, a sweep racing a click).
+"""
 
 from celery import shared_task
 
+from . import feedback
+from .models import FeedbackBatch
 from .sync import refresh_steps as refresh_steps_now
 from .sync import run_sync
 from .upstream import LettaClient
@@ -18,3 +23,31 @@ def sync_steps(trigger: str = "schedule") -> int:
 def refresh_steps(step_ids: list[str]) -> int:
     with LettaClient.from_settings() as client:
         return refresh_steps_now(client, step_ids)
+
+
+@shared_task(name="steps.tasks.push_feedback")
+def push_feedback(step_ids: list[str]) -> None:
+    """Write these steps' newest votes to Letta; come back later for any Letta refused for now."""
+    retry_in: list[float] = []
+    with LettaClient.from_settings() as client:
+        for step_id in step_ids:
+            if (delay := feedback.deliver(client, step_id)) is not None:
+                retry_in.append(delay)
+    if retry_in:
+        # The sweep would find them too; this just keeps a short outage short.
+        push_feedback.apply_async((step_ids,), countdown=max(1.0, min(retry_in)))
+
+
+@shared_task(name="steps.tasks.deliver_due_feedback")
+def deliver_due_feedback() -> int:
+    """Periodic safety net: pushes left behind by a killed worker or a lost message."""
+    step_ids = feedback.due_step_ids()
+    with LettaClient.from_settings() as client:
+        for step_id in step_ids:
+            feedback.deliver(client, step_id)
+    return len(step_ids)
+
+
+@shared_task(name="steps.tasks.apply_bulk_feedback")
+def apply_bulk_feedback(batch_id: int) -> None:
+    feedback.apply_bulk(FeedbackBatch.objects.get(pk=batch_id))

@@ -1,5 +1,6 @@
 """Models of the steps app, one module per concern; import them from here."""
 
+from .feedback import FeedbackBatch, FeedbackPush, StepVote
 from .mirrored import (
     RUN_DELETED,
     RUN_TERMINAL_STATUSES,
@@ -21,6 +22,8 @@ __all__ = [
     "RUN_DELETED",
     "RUN_TERMINAL_STATUSES",
     "STEP_TERMINAL_STATUSES",
+    "FeedbackBatch",
+    "FeedbackPush",
     "Message",
     "MirroredModel",
     "ProviderTrace",
@@ -29,6 +32,7 @@ __all__ = [
     "Step",
     "StepMetrics",
     "StepReview",
+    "StepVote",
     "SyncCursor",
     "SyncRun",
     "datetime_from_ns",

@@ -1,0 +1,353 @@
+"""Votes and tags written back to Letta, never lost (letta-api.md §1.5).
+
+Letta's PATCH overwrites `feedback` every time (omitting it clears the vote) and replaces
+`tags` only when the list is non-empty, so every push sends the full intended state and a
+tag list emptied here cannot reach Letta (we say so).
+
+Durability: a vote and its FeedbackPush are committed together; delivery happens after the
+commit (Celery task) and again from a periodic sweep, so a killed worker or a lost broker
+message delays a vote but never loses it. Per step, pushes are delivered one at a time,
+newest first, older undelivered ones superseded: the last click always wins.
+
+Conflicts: before writing, the step is read back from Letta; if its vote is no longer what
+the mirror last knew, someone else changed it, and the reviewer decides (nothing is
+overwritten in either direction). The sync flags the same when it sees such a change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import FeedbackBatch, FeedbackPush, Step, StepVote
+from .models.feedback import FEEDBACK_VALUES
+from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 300  # longer than a PATCH with all its client-side retries can take
+RETRY_BASE_SECONDS, RETRY_CAP_SECONDS = 5.0, 300.0
+RECENT_PUSH_GRACE = timedelta(seconds=60)
+BULK_CHUNK = 500
+
+Unchanged = object()  # "leave as it is", distinct from None / [] which mean "clear"
+
+
+def clean_tags(tags: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for tag in tags:
+        tag = str(tag).strip()[:100]
+        if tag:
+            seen[tag] = None
+    return list(seen)
+
+
+def _enqueue(step_ids: list[str]) -> None:
+    from .tasks import push_feedback
+
+    push_feedback.delay(list(step_ids))
+
+
+# --- casting ------------------------------------------------------------------------------
+
+
+def cast_vote(
+    step: Step,
+    *,
+    user,
+    feedback=Unchanged,
+    tags=Unchanged,
+    source: str = "click",
+    batch=None,
+    enqueue: bool = True,
+) -> FeedbackPush:
+    """Record the intended vote and/or tags and queue their delivery, in one transaction."""
+    if feedback is not Unchanged and feedback not in ("", *FEEDBACK_VALUES):
+        raise ValueError(f"feedback must be positive, negative or empty, not {feedback!r}")
+    with transaction.atomic():
+        vote = StepVote.objects.select_for_update().filter(step=step).first()
+        if vote is None:
+            # A first local vote starts from what Letta holds, so tags are never dropped.
+            vote = StepVote(step=step, feedback=step.feedback, tags=list(step.tags))
+        if feedback is not Unchanged:
+            vote.feedback = feedback
+            vote.voted_by, vote.voted_at = user, timezone.now()
+        if tags is not Unchanged:
+            vote.tags = clean_tags(tags)
+        # Voting again is the reviewer deciding: a pending conflict is settled by it.
+        vote.conflict_feedback, vote.conflict_tags, vote.conflict_seen_at = "", None, None
+        vote.save()
+        push = FeedbackPush.objects.create(
+            step=step, feedback=vote.feedback, tags=vote.tags, created_by=user, source=source, batch=batch
+        )
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue([step.pk]))
+    return push
+
+
+def toggle_vote(step: Step, *, user, value: str, source: str = "click") -> FeedbackPush:
+    """One click: vote `value`, or clear it when it is already the vote."""
+    current = StepVote.objects.filter(step=step).values_list("feedback", flat=True).first()
+    if current is None:
+        current = step.feedback
+    return cast_vote(step, user=user, feedback="" if current == value else value, source=source)
+
+
+def retry(step: Step, *, user) -> FeedbackPush:
+    """Send the intended state again (after a failure, or from the admin)."""
+    return cast_vote(step, user=user, source="retry")
+
+
+def resolve_conflict(step: Step, *, user, keep: str) -> FeedbackPush | None:
+    """`keep="mine"` writes our vote over theirs; `keep="theirs"` adopts Letta's."""
+    vote = StepVote.objects.get(step=step)
+    if keep == "mine":
+        return cast_vote(step, user=user, source="conflict")
+    vote.feedback = vote.conflict_feedback
+    vote.tags = vote.conflict_tags if vote.conflict_tags is not None else vote.tags
+    vote.conflict_feedback, vote.conflict_tags, vote.conflict_seen_at = "", None, None
+    vote.voted_by, vote.voted_at = user, timezone.now()
+    vote.save()
+    return None
+
+
+def start_bulk(
+    *, user, action: str, feedback=Unchanged, add_tags=(), remove_tags=(), step_ids=None, query: str = ""
+) -> FeedbackBatch:
+    """Queue one vote or tag change for many steps: the selected ids, or every step matching
+    a list filter (its query string). The work runs in a worker; the request returns at once."""
+    params = {"add_tags": clean_tags(add_tags), "remove_tags": clean_tags(remove_tags)}
+    if feedback is not Unchanged:
+        params["feedback"] = feedback
+    if step_ids is not None:
+        params["step_ids"] = list(dict.fromkeys(step_ids))
+    else:
+        params["query"] = query
+    with transaction.atomic():
+        batch = FeedbackBatch.objects.create(created_by=user, action=action, params=params)
+        batch.total = len(params["step_ids"]) if "step_ids" in params else _matching(query).count()
+        batch.save(update_fields=["total"])
+        transaction.on_commit(lambda: _enqueue_bulk(batch.pk))
+    return batch
+
+
+def _enqueue_bulk(batch_id: int) -> None:
+    from .tasks import apply_bulk_feedback
+
+    apply_bulk_feedback.delay(batch_id)
+
+
+def _matching(query: str):
+    from django.http import QueryDict
+
+    from .filters import StepFilterForm
+
+    return StepFilterForm(QueryDict(query)).filter(Step.objects.all())
+
+
+def apply_bulk(batch: FeedbackBatch) -> None:
+    """Worker side of start_bulk: short transactions of BULK_CHUNK steps, progress saved after each."""
+    params = batch.params
+    feedback = params.get("feedback", Unchanged)
+    add, remove = params.get("add_tags", []), set(params.get("remove_tags", []))
+    if "step_ids" in params:
+        chunks = (
+            params["step_ids"][i : i + BULK_CHUNK] for i in range(0, len(params["step_ids"]), BULK_CHUNK)
+        )
+    else:
+        ids = _matching(params.get("query", "")).order_by("pk").values_list("pk", flat=True)
+        chunks = _chunked(ids.iterator(chunk_size=BULK_CHUNK), BULK_CHUNK)
+    user = batch.created_by
+    for chunk in chunks:
+        with transaction.atomic():
+            for step in Step.objects.filter(pk__in=chunk).select_related("vote"):
+                current = getattr(step, "vote", None)
+                tags = [t for t in (current.tags if current else step.tags) if t not in remove] + add
+                cast_vote(
+                    step,
+                    user=user,
+                    feedback=feedback,
+                    tags=tags if (add or remove) else Unchanged,
+                    source="bulk",
+                    batch=batch,
+                    enqueue=False,
+                )
+            transaction.on_commit(lambda chunk=chunk: _enqueue(chunk))
+        FeedbackBatch.objects.filter(pk=batch.pk).update(applied=models.F("applied") + len(chunk))
+    FeedbackBatch.objects.filter(pk=batch.pk).update(finished_at=timezone.now())
+
+
+def _chunked(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def batch_progress(batch: FeedbackBatch) -> dict[str, int]:
+    """How far a bulk action got: steps applied locally, then their pushes by state
+    (a push replaced by a later vote on the same step counts as delivered)."""
+    counts = {"total": batch.total, "applied": batch.applied, "done": 0, "saving": 0, "failed": 0}
+    by_status = FeedbackPush.objects.filter(batch=batch).values("status").annotate(n=models.Count("id"))
+    for row in by_status:
+        if row["status"] in (FeedbackPush.Status.DONE, FeedbackPush.Status.SUPERSEDED):
+            counts["done"] += row["n"]
+        elif row["status"] in FeedbackPush.OPEN_STATUSES:
+            counts["saving"] += row["n"]
+        else:
+            counts["failed"] += row["n"]
+    return counts
+
+
+# --- delivery -----------------------------------------------------------------------------
+
+
+def _claim_newest(step_id: str) -> FeedbackPush | None:
+    """Take the step's newest undelivered push, superseding older ones, unless another
+    worker is writing this step right now (pushes of one step go out one at a time)."""
+    now = timezone.now()
+    with transaction.atomic():
+        Step.objects.select_for_update().filter(pk=step_id).exists()  # serialises claims per step
+        pushes = FeedbackPush.objects.filter(step_id=step_id)
+        if pushes.filter(status=FeedbackPush.Status.IN_FLIGHT, claimed_until__gt=now).exists():
+            return None
+        newest = pushes.filter(status__in=FeedbackPush.OPEN_STATUSES).order_by("-id").first()
+        if newest is None or newest.not_before > now:
+            return None
+        pushes.filter(status__in=FeedbackPush.OPEN_STATUSES, id__lt=newest.id).update(
+            status=FeedbackPush.Status.SUPERSEDED, claimed_until=None
+        )
+        newest.status, newest.claimed_until = (
+            FeedbackPush.Status.IN_FLIGHT,
+            now + timedelta(seconds=CLAIM_SECONDS),
+        )
+        newest.save(update_fields=["status", "claimed_until"])
+        return newest
+
+
+def deliver(client: LettaClient, step_id: str) -> float | None:
+    """Deliver the step's newest push, then any that arrived meanwhile.
+
+    Returns seconds until a retry is due when delivery must wait (Letta unreachable), else None.
+    """
+    while (push := _claim_newest(step_id)) is not None:
+        delay = _deliver_one(client, push)
+        if delay is not None:
+            return delay
+    pending = FeedbackPush.objects.filter(step_id=step_id, status__in=FeedbackPush.OPEN_STATUSES)
+    next_due = pending.order_by("not_before").values_list("not_before", flat=True).first()
+    return max(0.0, (next_due - timezone.now()).total_seconds()) if next_due else None
+
+
+def _deliver_one(client: LettaClient, push: FeedbackPush) -> float | None:
+    step = Step.objects.get(pk=push.step_id)
+    try:
+        current = client.get_step(step.pk)
+        upstream_vote = current.get("feedback") or ""
+        known = {step.feedback, push.feedback, _last_delivered(step.pk)}
+        if upstream_vote not in known:
+            _record_conflict(step, push, current)
+            return None
+        returned = client.patch_feedback(step.pk, feedback=push.feedback or None, tags=push.tags or None)
+    except (UpstreamUnavailable, UpstreamAuthError) as exc:
+        return _retry_later(push, exc)
+    except UpstreamError as exc:
+        # 404 (step gone), 422, 400: asking again will not help; show why.
+        push.status, push.last_error, push.claimed_until = FeedbackPush.Status.FAILED, str(exc)[:2000], None
+        push.save(update_fields=["status", "last_error", "claimed_until"])
+        return None
+    with transaction.atomic():
+        step.apply_payload(returned)
+        step.last_synced_at = timezone.now()
+        step.save(update_fields=["payload", "last_synced_at", *Step.columns_from_payload({}).keys()])
+        push.status, push.done_at, push.claimed_until, push.last_error = (
+            FeedbackPush.Status.DONE,
+            timezone.now(),
+            None,
+            "",
+        )
+        if not push.tags and step.tags:
+            push.note = f"Letta cannot clear tags; it still has: {', '.join(step.tags)}"
+        push.save(update_fields=["status", "done_at", "claimed_until", "last_error", "note"])
+    return None
+
+
+def _last_delivered(step_id: str) -> str | None:
+    """The vote we last wrote to Letta for this step (the mirror may lag behind it)."""
+    done = FeedbackPush.objects.filter(step_id=step_id, status=FeedbackPush.Status.DONE).order_by("-id")
+    return done.values_list("feedback", flat=True).first()
+
+
+def _retry_later(push: FeedbackPush, exc: UpstreamError) -> float:
+    delay = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** min(push.attempts, 10))
+    push.status, push.claimed_until = FeedbackPush.Status.PENDING, None
+    push.attempts += 1
+    push.not_before = timezone.now() + timedelta(seconds=delay)
+    push.last_error = str(exc)[:2000]
+    push.save(update_fields=["status", "claimed_until", "attempts", "not_before", "last_error"])
+    log.warning("Feedback for %s not delivered (%s); retrying in %.0f s", push.step_id, exc, delay)
+    return delay
+
+
+def _record_conflict(step: Step, push: FeedbackPush, upstream: dict) -> None:
+    with transaction.atomic():
+        step.apply_payload(upstream)
+        step.save(update_fields=["payload", *Step.columns_from_payload({}).keys()])
+        StepVote.objects.filter(step=step).update(
+            conflict_feedback=step.feedback, conflict_tags=list(step.tags), conflict_seen_at=timezone.now()
+        )
+        push.status, push.claimed_until = FeedbackPush.Status.CONFLICT, None
+        push.last_error = f"Letta's vote changed to {step.feedback or 'none'} since this page was read"
+        push.save(update_fields=["status", "claimed_until", "last_error"])
+
+
+def due_step_ids(limit: int = 200) -> list[str]:
+    """Steps with an undelivered push that is due, or whose worker died holding it."""
+    now = timezone.now()
+    stale = Q(status=FeedbackPush.Status.IN_FLIGHT, claimed_until__lt=now)
+    due = Q(status=FeedbackPush.Status.PENDING, not_before__lte=now)
+    FeedbackPush.objects.filter(stale).update(status=FeedbackPush.Status.PENDING, claimed_until=None)
+    ids = FeedbackPush.objects.filter(due | stale).order_by("not_before").values_list("step_id", flat=True)
+    return list(dict.fromkeys(ids[: limit * 4]))[:limit]
+
+
+# --- what the sync sees -------------------------------------------------------------------
+
+
+def note_upstream_changes(step_ids: Iterable[str]) -> int:
+    """Flag steps whose Letta vote now differs from ours without us having written it.
+
+    Called by the sync for steps whose feedback or tags changed upstream. Skipped while a
+    push is undelivered or just delivered: the sync may have read Letta a moment before it.
+    """
+    now = timezone.now()
+    flagged = 0
+    votes = StepVote.objects.filter(step_id__in=list(step_ids), conflict_seen_at__isnull=True).select_related(
+        "step"
+    )
+    for vote in votes:
+        step = vote.step
+        if step.feedback == vote.feedback:
+            continue
+        recent = FeedbackPush.objects.filter(step=step).filter(
+            Q(status__in=FeedbackPush.OPEN_STATUSES) | Q(done_at__gte=now - RECENT_PUSH_GRACE)
+        )
+        if recent.exists():
+            continue
+        vote.conflict_feedback, vote.conflict_tags, vote.conflict_seen_at = (
+            step.feedback,
+            list(step.tags),
+            now,
+        )
+        vote.save(update_fields=["conflict_feedback", "conflict_tags", "conflict_seen_at"])
+        flagged += 1
+    return flagged
