@@ -237,15 +237,15 @@ def _claim_newest(step_id: str) -> FeedbackPush | None:
 def deliver(client: LettaClient, step_id: str) -> float | None:
     """Deliver the step's newest push, then any that arrived meanwhile.
 
-    Returns seconds until a retry is due when delivery must wait (Letta unreachable), else None.
+    Returns the seconds until a retry when Letta could not be reached, else None. Nothing
+    due, or another worker busy with the step, is None too: that worker delivers what is
+    newest when it finishes, and the sweep delivers what comes due later.
     """
     while (push := _claim_newest(step_id)) is not None:
         delay = _deliver_one(client, push)
         if delay is not None:
             return delay
-    pending = FeedbackPush.objects.filter(step_id=step_id, status__in=FeedbackPush.OPEN_STATUSES)
-    next_due = pending.order_by("not_before").values_list("not_before", flat=True).first()
-    return max(0.0, (next_due - timezone.now()).total_seconds()) if next_due else None
+    return None
 
 
 def _deliver_one(client: LettaClient, push: FeedbackPush) -> float | None:
