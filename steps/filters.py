@@ -46,6 +46,7 @@ SORT_CHOICES = [
 # Facets are a GROUP BY over the whole table: cached briefly, they cost nothing per page.
 FACETS_CACHE_SECONDS = 60
 FACETS_CACHE_KEY = "steps:list-facets"
+TAGS_CACHE_KEY = "steps:known-tags"
 
 
 class StepFilterForm(forms.Form):
@@ -73,6 +74,7 @@ class StepFilterForm(forms.Form):
     since = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     until = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     hidden = forms.BooleanField(required=False, label="Include archived")
+    unreviewed = forms.BooleanField(required=False, label="Unreviewed only")
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
     live = forms.BooleanField(required=False)
 
@@ -126,6 +128,8 @@ class StepFilterForm(forms.Form):
             qs = qs.filter(step_time__lte=data["until"])
         if not data.get("hidden"):
             qs = qs.visible()
+        if data.get("unreviewed"):
+            qs = qs.unreviewed()
         if data.get("q", "").strip():
             qs = qs.search(data["q"].strip())
         return qs
@@ -139,6 +143,15 @@ class StepFilterForm(forms.Form):
         """(name, value) of the filters in use, for the chips above the table."""
         skip = {"sort", "live"}
         return [(k, str(v)) for k, v in self.data.items() if v and k in self.fields and k not in skip]
+
+
+def list_query(params) -> str:
+    """The list's filter and sort as a query string, without paging: what "this list" means to
+    the step page (next unreviewed) and to a bulk action on all matching steps."""
+    params = params.copy()
+    for key in ("cursor", "live", "from", "newest_time", "newest_id"):
+        params.pop(key, None)
+    return params.urlencode()
 
 
 def encode_cursor(sort: str, step: Step) -> str:
@@ -188,3 +201,19 @@ def facets() -> dict[str, list[tuple[str, int]]]:
         }
 
     return cache.get_or_set(FACETS_CACHE_KEY, compute, FACETS_CACHE_SECONDS)
+
+
+def known_tags(limit: int = 500) -> list[str]:
+    """Tags in use, here or in Letta, for the tag input's autocomplete."""
+
+    def compute():
+        from .models import StepVote
+
+        found: set[str] = set()
+        for model in (Step, StepVote):
+            # distinct lists, not rows: most steps share a handful of tag lists
+            for tags in model.objects.exclude(tags=[]).values_list("tags", flat=True).distinct()[:2000]:
+                found.update(str(t) for t in tags or [])
+        return sorted(found)[:limit]
+
+    return cache.get_or_set(TAGS_CACHE_KEY, compute, FACETS_CACHE_SECONDS)

@@ -80,6 +80,16 @@ class StepQuerySet(models.QuerySet):
     def newer_than(self, when: datetime, step_id: str) -> StepQuerySet:
         return self.filter(TupleGreaterThan(Tuple(F("step_time"), F("id")), (when, step_id)))
 
+    def unreviewed(self) -> StepQuerySet:
+        """Steps with no vote: our StepVote when there is one (it is the team's intention, even
+        while Letta still holds the old value), else the vote Letta holds."""
+        from .models import StepVote
+
+        voted_here = StepVote.objects.filter(step=OuterRef("pk"))
+        return self.exclude(Exists(voted_here.exclude(feedback=""))).filter(
+            Q(feedback="") | Exists(voted_here)
+        )
+
 
 # sort name -> (column, descending); the default sort is the first.
 SORTS = {
@@ -145,3 +155,99 @@ class ILike(Lookup):
             return f"{lhs} ILIKE {rhs}", (*lhs_params, *rhs_params)
         # SQLite's LIKE is case-insensitive for ASCII; its JSON text is the same string.
         return f"{lhs} LIKE {rhs} ESCAPE '\\'", (*lhs_params, *rhs_params)
+
+
+# --- feedback: what the review UI shows next to each step -----------------------------------
+
+
+class VoteState:
+    """A step's feedback as the UI shows it: the team's intended vote (StepVote), falling back
+    to what Letta holds, and the write-back state of the step's newest FeedbackPush."""
+
+    def __init__(self, step, vote=None, push=None):
+        self.step, self.vote, self.push = step, vote, push
+
+    @property
+    def feedback(self) -> str:
+        return self.vote.feedback if self.vote else (self.step.feedback or "")
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.vote.tags) if self.vote else list(self.step.tags or [])
+
+    @property
+    def conflict(self) -> bool:
+        return bool(self.vote and self.vote.has_conflict)
+
+    @property
+    def state(self) -> str:
+        """ "" (never written here), saving, retrying, saved, failed or conflict."""
+        if self.conflict:
+            return "conflict"
+        push = self.push
+        if push is None:
+            return ""
+        if push.is_open:
+            return "retrying" if push.attempts else "saving"
+        if push.status == "failed":
+            return "failed"
+        # done; or a conflict already settled by taking Letta's vote (the vote matches it now)
+        return "saved"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in ("saving", "retrying")
+
+    @property
+    def tags_stuck_upstream(self) -> list[str]:
+        """Tags Letta keeps although we removed them all: its API cannot clear a tag list."""
+        return list(self.step.tags or []) if not self.tags else []
+
+
+def vote_states(steps) -> dict[str, VoteState]:
+    """VoteState of each step, in two queries whatever the number of steps."""
+    from django.db.models import Max
+
+    from .models import FeedbackPush, StepVote
+
+    ids = [s.pk for s in steps]
+    if not ids:
+        return {}
+    votes = {v.step_id: v for v in StepVote.objects.filter(step_id__in=ids).select_related("voted_by")}
+    # newest push per step: MAX(id) per step, served by the (step, -id) index
+    newest = FeedbackPush.objects.filter(step_id__in=ids).values("step_id").annotate(m=Max("id")).values("m")
+    pushes = {p.step_id: p for p in FeedbackPush.objects.filter(id__in=newest)}
+    return {s.pk: VoteState(s, votes.get(s.pk), pushes.get(s.pk)) for s in steps}
+
+
+def vote_state(step) -> VoteState:
+    return vote_states([step])[step.pk]
+
+
+def reviewer_counts(now: datetime | None = None) -> list[dict]:
+    """Steps each reviewer rated today and this week (distinct steps, from the outbox).
+
+    From FeedbackPush rather than StepVote: StepVote keeps only the latest voter of a step, so a
+    colleague re-rating it would erase the first reviewer's work from the count. Retries resend
+    a vote and are not reviews.
+    """
+    from datetime import timedelta
+
+    from django.db.models import Count
+
+    from .models import FeedbackPush
+
+    now = timezone.localtime(now or timezone.now())
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = today - timedelta(days=today.weekday())
+    rows = (
+        FeedbackPush.objects.filter(created_at__gte=week, created_by__isnull=False)
+        .exclude(source="retry")
+        .values("created_by__username")
+        .annotate(
+            week=Count("step", distinct=True),
+            today=Count("step", distinct=True, filter=Q(created_at__gte=today)),
+        )
+        .order_by("-week", "created_by__username")
+    )
+    return [{"username": r["created_by__username"], "today": r["today"], "week": r["week"]} for r in rows]

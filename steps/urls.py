@@ -1,12 +1,21 @@
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 urlpatterns = [
     path("", views.step_list, name="step_list"),
     path("steps/live/", views.step_list_live, name="step_list_live"),
     path("steps/<str:step_id>/", views.step_detail, name="step_detail"),
     path("steps/<str:step_id>/share/", views.share_create, name="share_create"),
+    path("steps/<str:step_id>/vote/", review_views.vote, name="step_vote"),
+    path("steps/<str:step_id>/vote/retry/", review_views.vote_retry, name="step_vote_retry"),
+    path("steps/<str:step_id>/vote/resolve/", review_views.vote_resolve, name="step_vote_resolve"),
+    path("steps/<str:step_id>/tags/", review_views.tags_update, name="step_tags"),
+    path("steps/<str:step_id>/note/", review_views.note_update, name="step_note"),
+    path("steps/<str:step_id>/next-unreviewed/", review_views.next_unreviewed, name="next_unreviewed"),
+    path("bulk/", review_views.bulk_start, name="bulk_start"),
+    path("bulk/count/", review_views.bulk_count, name="bulk_count"),
+    path("bulk/<int:batch_id>/", review_views.bulk_progress, name="bulk_progress"),
     path("share-links/<int:link_id>/revoke/", views.share_revoke, name="share_revoke"),
     path("runs/<str:run_id>/", views.run_detail, name="run_detail"),
     # the one public route: LoginRequiredMiddleware is lifted by @login_not_required

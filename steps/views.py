@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from . import share
-from .filters import StepFilterForm, decode_cursor, encode_cursor, facets
+from .filters import StepFilterForm, decode_cursor, encode_cursor, facets, known_tags, list_query
 from .models import Run, ShareLink, Step
+from .querysets import reviewer_counts, vote_state, vote_states
 from .timeline import previews, timeline
 
 PAGE_SIZE = 50
@@ -24,6 +25,14 @@ LIVE_MAX_ROWS = 100
 def _list_rows(steps: list[Step]) -> list[tuple[Step, object]]:
     found = previews([s.pk for s in steps])
     return [(s, found[s.pk]) for s in steps]
+
+
+def _review_rows(steps: list[Step]) -> list[tuple[Step, object]]:
+    """List rows with each step's vote and write-back state (`step.vs`): two more queries."""
+    states = vote_states(steps)
+    for step in steps:
+        step.vs = states[step.pk]
+    return _list_rows(steps)
 
 
 @require_GET
@@ -40,8 +49,9 @@ def step_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "sort": sort,
-        "rows": _list_rows(steps),
+        "rows": _review_rows(steps),
         "next_cursor": next_cursor,
+        "list_query": list_query(request.GET),
         "is_first_page": key is None,
         # live updates only make sense at the top of the newest-first list
         "live": form.data.get("live") == "1" and sort == "-time" and key is None,
@@ -53,6 +63,7 @@ def step_list(request: HttpRequest) -> HttpResponse:
         template += "#step-table"
     else:
         context["facets"] = facets()
+        context["reviewers"] = reviewer_counts()
     return render(request, template, context)
 
 
@@ -71,7 +82,8 @@ def step_list_live(request: HttpRequest) -> HttpResponse:
     if not steps:
         return HttpResponse(status=204)
     context = {
-        "rows": _list_rows(steps),
+        "rows": _review_rows(steps),
+        "list_query": list_query(request.GET),
         "top": steps[0],
         "form": form,
         "live": True,
@@ -122,6 +134,13 @@ def step_detail(request: HttpRequest, step_id: str) -> HttpResponse:
     context["prev_in_run"], context["next_in_run"] = _neighbours(step, run_id=step.run_id)
     context["prev_in_agent"], context["next_in_agent"] = _neighbours(step, agent_id=step.agent_id)
     context.update(_share_context(request, step))
+    context.update(
+        vs=vote_state(step),
+        known_tags=known_tags(),
+        review=getattr(step, "review", None),
+        # the list this step was opened from, for "Next unreviewed"
+        from_query=request.GET.get("from", ""),
+    )
     return render(request, "steps/step_detail.html", context)
 
 

@@ -21,7 +21,7 @@ def test_list_page_renders_rows(user_client):
     assert "hello from the user" in html
     assert "the final answer" in html
     assert "conversation_search" in html
-    assert "positive feedback" in html
+    assert "vote-up is-active" in html  # the vote Letta holds, shown until someone votes here
     assert re.search(r"synced 1\d s ago", html)
     # heartbeats are not what the user typed
     assert "automated system message" not in html
@@ -65,8 +65,9 @@ def _make_steps(n):
 def test_constant_number_of_queries(user_client, django_assert_num_queries, n):
     _make_steps(n)
     user_client.get(reverse("step_list"))  # warms the facet cache
-    # session, user, sync status, steps page, message previews
-    with django_assert_num_queries(5):
+    # session, user, sync status, steps page, local votes, newest pushes, message previews,
+    # per-reviewer counts
+    with django_assert_num_queries(8):
         response = user_client.get(reverse("step_list") + "?status=success&tool=conversation_search")
     assert response.status_code == 200
 
@@ -74,7 +75,7 @@ def test_constant_number_of_queries(user_client, django_assert_num_queries, n):
 def test_list_query_does_not_load_payload(user_client, django_assert_num_queries):
     StepFactory()
     user_client.get(reverse("step_list"))
-    with django_assert_num_queries(5) as ctx:
+    with django_assert_num_queries(8) as ctx:
         user_client.get(reverse("step_list"))
     step_sql = next(q["sql"] for q in ctx.captured_queries if 'FROM "steps_step"' in q["sql"])
     assert '"payload"' not in step_sql
@@ -99,8 +100,8 @@ def test_keyset_is_a_row_comparison(user_client, django_assert_num_queries):
     StepFactory()
     first = user_client.get(reverse("step_list"))
     cursor = "MjAyNi0xMS0yNVQwOTozMDowMCswMDowMHxzdGVwLXg"  # 2026-11-25T09:30:00+00:00|step-x
-    # the cursor is past every row: no preview query for an empty page
-    with django_assert_num_queries(4) as ctx:
+    # the cursor is past every row: no vote or preview query for an empty page
+    with django_assert_num_queries(5) as ctx:
         user_client.get(reverse("step_list") + "?cursor=" + cursor)
     step_sql = next(q["sql"] for q in ctx.captured_queries if 'FROM "steps_step"' in q["sql"])
     assert '("steps_step"."step_time", "steps_step"."id") <' in step_sql

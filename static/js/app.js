@@ -102,7 +102,7 @@
       });
     } else if (el.matches("tr[data-href]")) {
       // whole-row click, but let real links, selections and modifier clicks behave normally
-      if (event.target.closest("a,button,input,select") || window.getSelection().toString()) return;
+      if (event.target.closest("a,button,input,select,label,.no-nav") || window.getSelection().toString()) return;
       if (event.metaKey || event.ctrlKey) { window.open(el.dataset.href, "_blank"); return; }
       window.location.href = el.dataset.href;
     }

@@ -1,0 +1,229 @@
+// Review at keyboard speed: row focus, votes, selection for bulk actions, the shortcuts overlay.
+// The server stays the source of truth: every vote is an htmx request that answers with the
+// widget as saved; the only optimistic touch is marking the pressed button before it answers.
+(function () {
+  "use strict";
+
+  var focused = -1;     // index of the keyboard-focused list row
+  var lastChecked = -1; // anchor row of a shift-click range
+
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr.step-row")); }
+  function checks() { return Array.prototype.slice.call(document.querySelectorAll("input.row-check")); }
+  function bulkForm() { return document.getElementById("bulk-form"); }
+
+  function toast(message) {
+    var el = document.getElementById("toast");
+    if (!el) return;
+    el.textContent = message;
+    el.hidden = false;
+    clearTimeout(el._timer);
+    el._timer = setTimeout(function () { el.hidden = true; }, 2600);
+  }
+
+  // --- focus ------------------------------------------------------------------------------
+
+  function focusRow(index) {
+    var all = rows();
+    if (!all.length) return;
+    index = Math.max(0, Math.min(all.length - 1, index));
+    all.forEach(function (row, i) { row.classList.toggle("kbd-focus", i === index); });
+    focused = index;
+    all[index].scrollIntoView({ block: "nearest" });
+  }
+
+  function focusedRow() {
+    var all = rows();
+    var current = document.querySelector("tr.step-row.kbd-focus");
+    if (current) { focused = all.indexOf(current); return current; }
+    return null;
+  }
+
+  // --- votes ------------------------------------------------------------------------------
+
+  function voteIn(container, value) {
+    var widget = container && container.querySelector(".vote");
+    if (!widget || !window.htmx) return;
+    var form = widget.querySelector("form.vote-form");
+    markPressed(widget, value);
+    htmx.ajax("POST", form.getAttribute("hx-post"), {
+      source: form,
+      target: "#" + widget.id,
+      swap: "outerHTML",
+      // set=1: a key sets the vote (pressing + twice keeps it), a click toggles it
+      values: { value: value, set: "1" }
+    });
+  }
+
+  function markPressed(widget, value) {
+    widget.querySelectorAll(".vote-btn").forEach(function (b) { b.classList.toggle("is-active", b.value === value); });
+    widget.dataset.state = "saving";
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.target.closest && event.target.closest("form.vote-form");
+    var submitter = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent && event.detail.requestConfig.triggeringEvent.submitter;
+    if (!form || !submitter) return;
+    var widget = form.closest(".vote");
+    var wasActive = submitter.classList.contains("is-active");
+    widget.querySelectorAll(".vote-btn").forEach(function (b) { b.classList.remove("is-active"); });
+    if (!wasActive) submitter.classList.add("is-active");
+    widget.dataset.state = "saving";
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    toast(xhr && xhr.status < 500 && xhr.responseText ? xhr.responseText.slice(0, 200) : "Something went wrong; nothing was saved.");
+  });
+  document.addEventListener("htmx:sendError", function () { toast("The server cannot be reached; nothing was saved."); });
+
+  // --- selection --------------------------------------------------------------------------
+
+  function setScope(scope) {
+    var form = bulkForm();
+    if (!form) return;
+    form.elements.scope.value = scope;
+    form.classList.toggle("scope-all", scope === "all");
+  }
+
+  function refreshBar() {
+    var form = bulkForm();
+    if (!form) return;
+    var n = checks().filter(function (c) { return c.checked; }).length;
+    form.hidden = n === 0 && form.elements.scope.value !== "all";
+    var count = form.querySelector("[data-selected-count]");
+    if (count) count.textContent = String(n);
+    var page = document.querySelector("input.page-check");
+    if (page) {
+      page.checked = n > 0 && n === checks().length;
+      page.indeterminate = n > 0 && n < checks().length;
+    }
+    rows().forEach(function (row) {
+      var box = row.querySelector("input.row-check");
+      row.classList.toggle("is-selected", !!(box && box.checked));
+    });
+  }
+
+  function resetMatching() {
+    var form = bulkForm();
+    if (!form || form.elements.scope.value !== "all") return;
+    setScope("selected");
+    var scope = document.getElementById("bulk-scope");
+    if (scope && scope._original) { scope.innerHTML = scope._original; htmx.process(scope); }
+  }
+
+  function clearSelection() {
+    checks().forEach(function (c) { c.checked = false; });
+    resetMatching();
+    refreshBar();
+  }
+
+  document.addEventListener("click", function (event) {
+    var box = event.target.closest("input.row-check");
+    if (box) {
+      var all = checks();
+      var index = all.indexOf(box);
+      if (event.shiftKey && lastChecked >= 0 && lastChecked < all.length) {
+        var lo = Math.min(index, lastChecked), hi = Math.max(index, lastChecked);
+        for (var i = lo; i <= hi; i++) all[i].checked = box.checked;
+      }
+      lastChecked = index;
+      if (!box.checked) resetMatching();
+      refreshBar();
+      return;
+    }
+    if (event.target.closest("input.page-check")) {
+      var on = event.target.checked;
+      checks().forEach(function (c) { c.checked = on; });
+      if (!on) resetMatching();
+      refreshBar();
+      return;
+    }
+    var matching = event.target.closest("[data-select-matching]");
+    if (matching) {
+      var scope = document.getElementById("bulk-scope");
+      if (scope && !scope._original) scope._original = scope.innerHTML;
+      checks().forEach(function (c) { c.checked = true; });
+      setScope("all");
+      refreshBar();
+      return; // htmx fetches the count into #bulk-scope
+    }
+    if (event.target.closest("[data-bulk-cancel]")) { event.preventDefault(); clearSelection(); return; }
+    if (event.target.closest("[data-show-shortcuts]")) { showShortcuts(true); return; }
+    if (event.target.closest("[data-close-shortcuts]") || event.target.id === "shortcuts") { showShortcuts(false); }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.target.id === "bulk-form" && event.detail.successful) clearSelection();
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.id === "step-table") { focused = -1; lastChecked = -1; refreshBar(); }
+  });
+
+  // --- keyboard ---------------------------------------------------------------------------
+
+  function showShortcuts(show) {
+    var overlay = document.getElementById("shortcuts");
+    if (overlay) overlay.hidden = !show;
+  }
+
+  function typing(target) {
+    return target.closest && target.closest("input, textarea, select, [contenteditable=''], [contenteditable=true]");
+  }
+
+  function follow(selector) {
+    var link = document.querySelector(selector);
+    if (link && link.href) window.location.href = link.href;
+  }
+
+  var VOTES = { "+": "positive", "=": "positive", "-": "negative", "−": "negative", "_": "negative", "0": "" };
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    var overlay = document.getElementById("shortcuts");
+    if (event.key === "Escape") { if (overlay && !overlay.hidden) showShortcuts(false); return; }
+    if (typing(event.target)) return;
+    var key = event.key;
+    // Enter on a focused button or link is that control's own click
+    if (key === "Enter" && event.target.closest && event.target.closest("a, button")) return;
+    var onList = !!document.getElementById("step-rows");
+    var handled = true;
+    if (key === "?") {
+      showShortcuts(!overlay || overlay.hidden);
+    } else if (key === "/") {
+      var search = document.querySelector("input[name=q]");
+      if (search) search.focus(); else handled = false;
+    } else if (onList && (key === "j" || key === "k")) {
+      var current = focusedRow() ? focused : -1;
+      focusRow(current < 0 ? 0 : current + (key === "j" ? 1 : -1));
+    } else if (onList && key in VOTES) {
+      var row = focusedRow();
+      if (row) voteIn(row, VOTES[key]); else handled = false;
+    } else if (onList && (key === "o" || key === "Enter")) {
+      var open = focusedRow();
+      if (open) window.location.href = open.dataset.href; else handled = false;
+    } else if (onList && key === "x") {
+      var sel = focusedRow();
+      var box = sel && sel.querySelector("input.row-check");
+      if (box) box.click(); else handled = false;
+    } else if (!onList && key in VOTES && document.querySelector(".vote-page")) {
+      voteIn(document.querySelector(".review-card"), VOTES[key]);
+    } else if (!onList && key === "j") {
+      follow("[data-key-next]");
+    } else if (!onList && key === "k") {
+      follow("[data-key-prev]");
+    } else if (!onList && key === "n") {
+      follow("[data-key-queue]");
+    } else if (!onList && key === "u") {
+      follow("[data-key-list]");
+    } else {
+      handled = false;
+    }
+    if (handled) event.preventDefault();
+  });
+
+  // a row that is clicked becomes the keyboard focus, so mouse and keys can be mixed
+  document.addEventListener("mousedown", function (event) {
+    var row = event.target.closest && event.target.closest("tr.step-row");
+    if (row) focusRow(rows().indexOf(row));
+  });
+})();
