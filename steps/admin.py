@@ -8,8 +8,21 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
-from . import tasks
-from .models import Message, ProviderTrace, Run, ShareLink, Step, StepMetrics, StepReview, SyncCursor, SyncRun
+from . import feedback, tasks
+from .models import (
+    FeedbackBatch,
+    FeedbackPush,
+    Message,
+    ProviderTrace,
+    Run,
+    ShareLink,
+    Step,
+    StepMetrics,
+    StepReview,
+    StepVote,
+    SyncCursor,
+    SyncRun,
+)
 
 
 def _all_fields(model) -> list[str]:
@@ -71,7 +84,7 @@ class StepAdmin(ReadOnlyMirrorAdmin):
     show_full_result_count = False
     list_per_page = 50
     inlines = [StepReviewInline, ShareLinkInline]
-    actions = ["resync_now"]
+    actions = ["resync_now", "push_feedback_upstream"]
 
     def get_queryset(self, request):
         # The changelist never shows payload; keep it out of the query.
@@ -86,6 +99,18 @@ class StepAdmin(ReadOnlyMirrorAdmin):
         # delay_on_commit: the worker must not start before the admin's transaction ends.
         tasks.refresh_steps.delay_on_commit(step_ids)
         self.message_user(request, f"Queued a re-sync of {len(step_ids)} step(s).", messages.SUCCESS)
+
+    @admin.action(description="Push local feedback upstream")
+    def push_feedback_upstream(self, request, queryset):
+        # Only steps the team voted on: there is nothing of ours to send for the others.
+        steps = list(queryset.filter(vote__isnull=False).defer("payload")[:1000])
+        for step in steps:
+            feedback.retry(step, user=request.user)
+        skipped = queryset.count() - len(steps) if len(steps) < 1000 else 0
+        text = f"Queued {len(steps)} step(s) for delivery to Letta."
+        if skipped:
+            text += f" {skipped} without a local vote were skipped."
+        self.message_user(request, text, messages.SUCCESS)
 
 
 @admin.register(StepReview)
@@ -201,3 +226,71 @@ class ShareLinkAdmin(admin.ModelAdmin):
             revoked_at=timezone.now(), revoked_by=request.user
         )
         self.message_user(request, f"Revoked {count} link(s).", messages.SUCCESS)
+
+
+class ReadMostlyAdmin(admin.ModelAdmin):
+    """The outbox and votes are written by the review UI and the worker: viewable, never
+    edited by hand (an edit here would bypass the outbox and never reach Letta)."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return _all_fields(self.model)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # deleting an undelivered push would silently drop a vote
+        return False
+
+
+@admin.register(StepVote)
+class StepVoteAdmin(ReadMostlyAdmin):
+    list_display = (
+        "step",
+        "feedback",
+        "tags",
+        "voted_by",
+        "voted_at",
+        "conflict_feedback",
+        "conflict_seen_at",
+    )
+    list_filter = ("feedback", ("conflict_seen_at", admin.EmptyFieldListFilter), "voted_by")
+    search_fields = ("=step__id", "voted_by__username")
+    list_select_related = ("voted_by",)
+    date_hierarchy = "voted_at"
+    show_full_result_count = False
+
+
+@admin.register(FeedbackPush)
+class FeedbackPushAdmin(ReadMostlyAdmin):
+    list_display = (
+        "id",
+        "step",
+        "feedback",
+        "status",
+        "attempts",
+        "source",
+        "created_by",
+        "created_at",
+        "short_error",
+    )
+    list_filter = ("status", "source", "feedback")
+    search_fields = ("=step__id", "created_by__username", "last_error")
+    list_select_related = ("created_by",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    @admin.display(description="error / note")
+    def short_error(self, obj):
+        return (obj.last_error or obj.note)[:120]
+
+
+@admin.register(FeedbackBatch)
+class FeedbackBatchAdmin(ReadMostlyAdmin):
+    list_display = ("id", "action", "total", "applied", "created_by", "created_at", "finished_at")
+    list_filter = ("action",)
+    list_select_related = ("created_by",)
+    date_hierarchy = "created_at"

@@ -4,8 +4,8 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from steps import share
-from steps.models import StepReview
+from steps import feedback, share
+from steps.models import FeedbackPush, StepReview
 from tests.factories import (
     MessageFactory,
     ProviderTraceFactory,
@@ -37,6 +37,9 @@ def admin_client(client):
         "synccursor",
         "sharelink",
         "stepreview",
+        "stepvote",
+        "feedbackpush",
+        "feedbackbatch",
     ],
 )
 def test_changelists_render(admin_client, model):
@@ -47,6 +50,8 @@ def test_changelists_render(admin_client, model):
     SyncRunFactory()
     share.create_link(step, None, "1d")
     StepReview.objects.create(step=step, notes="n")
+    feedback.cast_vote(step, user=None, feedback="positive", enqueue=False)
+    feedback.start_bulk(user=None, action="positive", feedback="positive", step_ids=[step.pk])
     response = admin_client.get(reverse(f"admin:steps_{model}_changelist"))
     assert response.status_code == 200
 
@@ -109,3 +114,23 @@ def test_revoke_action(admin_client):
     )
     link.refresh_from_db()
     assert link.revoked_at and link.revoked_by.username == "boss"
+
+
+def test_push_feedback_action_resends_local_votes(admin_client):
+    voted, unvoted = StepFactory(), StepFactory()
+    feedback.cast_vote(voted, user=None, feedback="negative", enqueue=False)
+    response = admin_client.post(
+        reverse("admin:steps_step_changelist"),
+        {"action": "push_feedback_upstream", "_selected_action": [voted.pk, unvoted.pk]},
+        follow=True,
+    )
+    assert b"Queued 1 step(s) for delivery to Letta. 1 without a local vote were skipped." in response.content
+    newest = FeedbackPush.objects.filter(step=voted).latest("id")
+    assert (newest.source, newest.feedback, newest.created_by.username) == ("retry", "negative", "boss")
+    assert not FeedbackPush.objects.filter(step=unvoted).exists()
+
+
+def test_outbox_is_read_only(admin_client):
+    push = feedback.cast_vote(StepFactory(), user=None, feedback="positive", enqueue=False)
+    response = admin_client.get(reverse("admin:steps_feedbackpush_change", args=[push.pk]))
+    assert response.status_code == 200 and b'name="status"' not in response.content
