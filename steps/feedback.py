@@ -30,7 +30,17 @@ from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUna
 
 log = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 300  # longer than a PATCH with all its client-side retries can take
+# A push is one GET and one PATCH with a short timeout and no client-side retries (the
+# outbox retries, with backoff): the claim outlives that, and a worker killed mid-push has
+# its push taken over by the sweep soon after.
+PUSH_TIMEOUT_SECONDS = 10.0
+CLAIM_SECONDS = 3 * PUSH_TIMEOUT_SECONDS + 5
+
+
+def push_client() -> LettaClient:
+    return LettaClient.from_settings(timeout=PUSH_TIMEOUT_SECONDS, max_retries=0)
+
+
 RETRY_BASE_SECONDS, RETRY_CAP_SECONDS = 5.0, 300.0
 RECENT_PUSH_GRACE = timedelta(seconds=60)
 BULK_CHUNK = 500

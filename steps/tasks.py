@@ -29,7 +29,7 @@ def refresh_steps(step_ids: list[str]) -> int:
 def push_feedback(step_ids: list[str]) -> None:
     """Write these steps' newest votes to Letta; come back later for any Letta refused for now."""
     retry_in: list[float] = []
-    with LettaClient.from_settings() as client:
+    with feedback.push_client() as client:
         for step_id in step_ids:
             if (delay := feedback.deliver(client, step_id)) is not None:
                 retry_in.append(delay)
@@ -42,7 +42,7 @@ def push_feedback(step_ids: list[str]) -> None:
 def deliver_due_feedback() -> int:
     """Periodic safety net: pushes left behind by a killed worker or a lost message."""
     step_ids = feedback.due_step_ids()
-    with LettaClient.from_settings() as client:
+    with feedback.push_client() as client:
         for step_id in step_ids:
             feedback.deliver(client, step_id)
     return len(step_ids)

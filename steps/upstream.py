@@ -179,13 +179,13 @@ class LettaClient:
         )
 
     @classmethod
-    def from_settings(cls) -> LettaClient:
+    def from_settings(cls, *, timeout: float | None = None, max_retries: int | None = None) -> LettaClient:
         return cls(
             settings.LETTA_BASE_URL or f"http://127.0.0.1:{settings.SIMULATOR_PORT}",
             api_key=settings.LETTA_API_KEY,
             project=settings.LETTA_PROJECT,
-            timeout=settings.LETTA_TIMEOUT_SECONDS,
-            max_retries=settings.LETTA_MAX_RETRIES,
+            timeout=settings.LETTA_TIMEOUT_SECONDS if timeout is None else timeout,
+            max_retries=settings.LETTA_MAX_RETRIES if max_retries is None else max_retries,
         )
 
     def close(self) -> None:

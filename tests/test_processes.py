@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from steps.models import Step, SyncRun
+from steps.models import FeedbackPush, Step, SyncRun
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,7 +102,8 @@ def test_worker_and_beat_on_redis_keep_the_mirror_current(simulator, service_env
             ),
             what="a new run's steps to arrive with their details",
         )
-        assert SyncRun.objects.filter(trigger="schedule", status=SyncRun.Status.SUCCESS).count() >= 2
+        succeeded = SyncRun.objects.filter(trigger="schedule", status=SyncRun.Status.SUCCESS)
+        wait_for(lambda: succeeded.count() >= 2, what="scheduled syncs to be recorded as successful")
     finally:
         stop(beat)
         stop(worker)
@@ -152,3 +153,96 @@ def processes_with_env(key, value):
         except OSError:
             continue
     return found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_vote_reaches_letta_through_an_outage_and_a_killed_worker(simulator, service_env, tmp_path):
+    """Votes cast while Letta is down and while the worker is dead all end up in Letta."""
+    from django.contrib.auth.models import User
+
+    from steps import feedback
+    from steps.sync import run_sync
+    from steps.upstream import LettaClient
+
+    env = service_env | {
+        "SYNC_INTERVAL_SECONDS": "3600",
+        "FEEDBACK_SWEEP_SECONDS": "1",
+        "LETTA_MAX_RETRIES": "0",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "dashboard", "purge", "-f"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    with LettaClient(simulator.base_url) as client:
+        run_sync(client, reverify_batch=0)
+    steps = list(Step.objects.filter(status="success", feedback="").order_by("pk")[:24])
+    assert len(steps) == 24
+    rita = User.objects.create_user("rita", password="x")
+    intended = {}
+
+    def vote(some_steps, value):
+        for step in some_steps:
+            feedback.cast_vote(step, user=rita, feedback=value)  # commits, then enqueues on Redis
+            intended[step.pk] = value
+
+    worker_argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "dashboard",
+        "worker",
+        "-l",
+        "info",
+        "--concurrency",
+        "2",
+    ]
+    worker = spawn(worker_argv, env, tmp_path / "worker1.log")
+    beat = spawn(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "dashboard",
+            "beat",
+            "-l",
+            "info",
+            "-s",
+            str(tmp_path / "schedule"),
+        ],
+        env,
+        tmp_path / "beat.log",
+    )
+    try:
+        vote(steps[:8], "positive")  # normal operation
+
+        simulator.faults.down = True  # Letta restarting: connections dropped
+        vote(steps[8:16], "negative")
+        wait_for(
+            lambda: FeedbackPush.objects.filter(attempts__gt=0).exists(), what="a failed delivery attempt"
+        )
+        simulator.faults.down = False
+
+        stop(worker, signal.SIGKILL)  # the worker dies; votes keep being cast
+        vote(steps[16:], "positive")
+        worker = spawn(worker_argv, env, tmp_path / "worker2.log")
+
+        def delivered():
+            return sum(
+                simulator.world.step_payload(pk)["feedback"] == value for pk, value in intended.items()
+            )
+
+        try:
+            wait_for(lambda: delivered() == len(intended), timeout=120, what="every vote to reach Letta")
+        except AssertionError:
+            print(list(FeedbackPush.objects.values_list("step_id", "feedback", "status", "last_error")))
+            raise
+    finally:
+        stop(beat)
+        stop(worker)
+    print(f"votes delivered / cast: {delivered()} / {len(intended)}")
+    assert not FeedbackPush.objects.filter(status__in=["pending", "in_flight", "failed"]).exists()
