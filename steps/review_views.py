@@ -153,7 +153,8 @@ def bulk_start(request: HttpRequest) -> HttpResponse:
         kwargs["query"] = request.POST.get("query", "")
     else:
         wanted = request.POST.getlist("step_ids")[:MAX_SELECTED]
-        ids = list(Step.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        known = set(Step.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        ids = [i for i in dict.fromkeys(wanted) if i in known]  # in the order they were selected
         if not ids:
             return HttpResponseBadRequest("Select at least one step.")
         kwargs["step_ids"] = ids
