@@ -166,7 +166,9 @@ def store_step_details(
 
         step_metrics = None
         if metrics is not None:
-            step_metrics = StepMetrics(step=step, first_seen_at=now, last_synced_at=now)
+            # step_id, not step=: a one-to-one would cache each side on the other, a reference
+            # cycle that keeps every refreshed step in memory until a full garbage collection
+            step_metrics = StepMetrics(step_id=step.pk, first_seen_at=now, last_synced_at=now)
             step_metrics.apply_payload(metrics)
             StepMetrics.objects.bulk_create(
                 [step_metrics], update_conflicts=True, unique_fields=["step"], update_fields=METRICS_COLUMNS
