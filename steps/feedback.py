@@ -123,6 +123,9 @@ def resolve_conflict(step: Step, *, user, keep: str) -> FeedbackPush | None:
     vote.conflict_feedback, vote.conflict_tags, vote.conflict_seen_at = "", None, None
     vote.voted_by, vote.voted_at = user, timezone.now()
     vote.save()
+    FeedbackPush.objects.filter(step=step, status=FeedbackPush.Status.CONFLICT).update(
+        status=FeedbackPush.Status.SUPERSEDED, last_error="Letta's vote was kept"
+    )
     return None
 
 
@@ -262,9 +265,11 @@ def _deliver_one(client: LettaClient, push: FeedbackPush) -> float | None:
     step = Step.objects.get(pk=push.step_id)
     try:
         current = client.get_step(step.pk)
-        upstream_vote = current.get("feedback") or ""
-        known = {step.feedback, push.feedback, _last_delivered(step.pk)}
-        if upstream_vote not in known:
+        last_vote, last_tags = _last_delivered(step.pk)
+        upstream_vote, upstream_tags = current.get("feedback") or "", current.get("tags") or []
+        vote_moved = upstream_vote not in {step.feedback, push.feedback, last_vote}
+        tags_moved = upstream_tags not in (step.tags, push.tags, last_tags)
+        if vote_moved or (tags_moved and push.tags):
             _record_conflict(step, push, current)
             return None
         returned = client.patch_feedback(step.pk, feedback=push.feedback or None, tags=push.tags or None)
@@ -291,10 +296,10 @@ def _deliver_one(client: LettaClient, push: FeedbackPush) -> float | None:
     return None
 
 
-def _last_delivered(step_id: str) -> str | None:
-    """The vote we last wrote to Letta for this step (the mirror may lag behind it)."""
+def _last_delivered(step_id: str) -> tuple[str | None, list[str] | None]:
+    """The vote and tags we last wrote to Letta for this step (the mirror may lag behind)."""
     done = FeedbackPush.objects.filter(step_id=step_id, status=FeedbackPush.Status.DONE).order_by("-id")
-    return done.values_list("feedback", flat=True).first()
+    return done.values_list("feedback", "tags").first() or (None, None)
 
 
 def _retry_later(push: FeedbackPush, exc: UpstreamError) -> float:
@@ -316,7 +321,10 @@ def _record_conflict(step: Step, push: FeedbackPush, upstream: dict) -> None:
             conflict_feedback=step.feedback, conflict_tags=list(step.tags), conflict_seen_at=timezone.now()
         )
         push.status, push.claimed_until = FeedbackPush.Status.CONFLICT, None
-        push.last_error = f"Letta's vote changed to {step.feedback or 'none'} since this page was read"
+        push.last_error = (
+            f"Letta's vote or tags changed (now {step.feedback or 'no vote'}, tags {step.tags or 'none'}) "
+            "since this page was read"
+        )
         push.save(update_fields=["status", "claimed_until", "last_error"])
 
 
@@ -346,7 +354,8 @@ def note_upstream_changes(step_ids: Iterable[str]) -> int:
     )
     for vote in votes:
         step = vote.step
-        if step.feedback == vote.feedback:
+        # Tags we hold none of cannot be a conflict: Letta never clears tags (§1.5).
+        if step.feedback == vote.feedback and (not vote.tags or step.tags == vote.tags):
             continue
         recent = FeedbackPush.objects.filter(step=step).filter(
             Q(status__in=FeedbackPush.OPEN_STATUSES) | Q(done_at__gte=now - RECENT_PUSH_GRACE)

@@ -243,3 +243,18 @@ def test_bulk_rating_a_filtered_selection_reaches_every_step(
         "failed": 0,
     }
     assert all(simulator.world.step_payload(pk)["feedback"] == "positive" for pk in matching)
+
+
+def test_tags_changed_upstream_before_our_tag_edit_are_not_overwritten(mirrored, simulator, reviewer):
+    step = mirrored[6]
+    feedback.cast_vote(step, user=reviewer, tags=["ours"])
+    simulator.world.set_feedback(step.pk, None, ["theirs"])  # a teammate tags it in the meantime
+    simulator.clear_requests()
+    with LettaClient(simulator.base_url) as client:
+        feedback.deliver(client, step.pk)
+    assert not patches(simulator) and upstream(simulator, step)[1] == ["theirs"]
+    assert StepVote.objects.get(step=step).conflict_tags == ["theirs"]
+
+    feedback.resolve_conflict(step, user=reviewer, keep="theirs")
+    assert StepVote.objects.get(step=step).tags == ["theirs"]
+    assert FeedbackPush.objects.get(step=step).status == FeedbackPush.Status.SUPERSEDED
