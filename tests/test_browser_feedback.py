@@ -1,37 +1,16 @@
 """Reviewing in real Chromium against the Letta simulator: a click, the keyboard, a bulk action,
 each ending with the vote in Letta. Celery runs eagerly, so a push happens right after its commit."""
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 from django.utils import timezone
 
 from steps.models import FeedbackBatch, Step, StepVote
 from steps.sync import run_sync
 from steps.upstream import LettaClient
+from tests.browser_fixtures import ARTIFACTS
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (make browser-deps)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield b
-        b.close()
 
 
 @pytest.fixture

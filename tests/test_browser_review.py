@@ -1,12 +1,9 @@
 """Real Chromium (Debian's, through Playwright) against the live server: what only a browser shows."""
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 from django.contrib.auth.models import Permission
 
+from tests.browser_fixtures import ARTIFACTS
 from tests.factories import (
     ProviderTraceFactory,
     RunFactory,
@@ -17,25 +14,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-# Playwright's sync API runs an event loop in this thread; the ORM calls around it are still sync.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (make browser-deps)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield b
-        b.close()
 
 
 @pytest.fixture
