@@ -24,3 +24,24 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+def open_logged_in(
+    browser, live_server, username="reviewer", password="correct horse battery", timeout=15_000
+):
+    """A fresh browser context, signed in through the real login form."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    page.goto(live_server.url + "/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    return context, page
+
+
+def shot(page, name, *, full_page=True):
+    """Save a screenshot to test-artifacts/ (gitignored) for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)

@@ -7,7 +7,8 @@ from django.utils import timezone
 from steps.models import FeedbackBatch, Step, StepVote
 from steps.sync import run_sync
 from steps.upstream import LettaClient
-from tests.browser_fixtures import ARTIFACTS
+from tests.browser_fixtures import open_logged_in
+from tests.browser_fixtures import shot as _shot
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,6 +26,10 @@ def letta(simulator, settings):
     return simulator
 
 
+def shot(page, name):
+    _shot(page, name, full_page=False)
+
+
 def upstream_vote(simulator, step_id):
     return simulator.world.step_payload(step_id)["feedback"]
 
@@ -32,21 +37,9 @@ def upstream_vote(simulator, step_id):
 @pytest.fixture
 def page(browser, live_server, letta):
     UserFactory(username="reviewer", is_staff=True)
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(live_server.url + "/")
-    page.fill("input[name=username]", "reviewer")
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    context, page = open_logged_in(browser, live_server, timeout=15_000)
     yield page
     context.close()
-
-
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
 def is_vote_post(response):

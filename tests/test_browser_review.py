@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Permission
 
-from tests.browser_fixtures import ARTIFACTS
+from tests.browser_fixtures import open_logged_in, shot
 from tests.factories import (
     ProviderTraceFactory,
     RunFactory,
@@ -31,21 +31,9 @@ def data():
 
 @pytest.fixture
 def page(browser, live_server, data):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(live_server.url + "/")
-    page.fill("input[name=username]", "reviewer")
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("button[type=submit]")
-    page.wait_for_url(live_server.url + "/")
+    context, page = open_logged_in(browser, live_server, timeout=10_000)
     yield page
     context.close()
-
-
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_login_filter_and_back(page, live_server, data):

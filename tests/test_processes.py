@@ -28,6 +28,34 @@ def wait_for(condition, timeout=90.0, interval=0.3, what="condition"):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+WORKER_ARGV = [
+    sys.executable,
+    "-m",
+    "celery",
+    "-A",
+    "dashboard",
+    "worker",
+    "-l",
+    "info",
+    "--concurrency",
+    "2",
+]
+
+
+def beat_argv(schedule):
+    return [sys.executable, "-m", "celery", "-A", "dashboard", "beat", "-l", "info", "-s", str(schedule)]
+
+
+def purge_queue(env):
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "dashboard", "purge", "-f"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
 def spawn(argv, env, log_path):
     log = open(log_path, "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(
@@ -62,31 +90,14 @@ def service_env(simulator, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_worker_and_beat_on_redis_keep_the_mirror_current(simulator, service_env, tmp_path):
     assert django_settings.CELERY_BROKER_URL.startswith("redis://"), "make test runs Celery on real Redis"
-    subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "dashboard", "purge", "-f"],
-        cwd=ROOT,
-        env=service_env,
-        check=True,
-        capture_output=True,
-    )
+    purge_queue(service_env)
     worker = spawn(
-        [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "-l", "info", "--concurrency", "2"],
+        WORKER_ARGV,
         service_env,
         tmp_path / "worker.log",
     )
     beat = spawn(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "dashboard",
-            "beat",
-            "-l",
-            "info",
-            "-s",
-            str(tmp_path / "schedule"),
-        ],
+        beat_argv(tmp_path / "schedule"),
         service_env,
         tmp_path / "beat.log",
     )
@@ -169,13 +180,7 @@ def test_every_vote_reaches_letta_through_an_outage_and_a_killed_worker(simulato
         "FEEDBACK_SWEEP_SECONDS": "1",
         "LETTA_MAX_RETRIES": "0",
     }
-    subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "dashboard", "purge", "-f"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    purge_queue(env)
     with LettaClient(simulator.base_url) as client:
         run_sync(client, reverify_batch=0)
     steps = list(Step.objects.filter(status="success", feedback="").order_by("pk")[:24])
@@ -188,32 +193,9 @@ def test_every_vote_reaches_letta_through_an_outage_and_a_killed_worker(simulato
             feedback.cast_vote(step, user=rita, feedback=value)  # commits, then enqueues on Redis
             intended[step.pk] = value
 
-    worker_argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "dashboard",
-        "worker",
-        "-l",
-        "info",
-        "--concurrency",
-        "2",
-    ]
-    worker = spawn(worker_argv, env, tmp_path / "worker1.log")
+    worker = spawn(WORKER_ARGV, env, tmp_path / "worker1.log")
     beat = spawn(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "dashboard",
-            "beat",
-            "-l",
-            "info",
-            "-s",
-            str(tmp_path / "schedule"),
-        ],
+        beat_argv(tmp_path / "schedule"),
         env,
         tmp_path / "beat.log",
     )
@@ -229,7 +211,7 @@ def test_every_vote_reaches_letta_through_an_outage_and_a_killed_worker(simulato
 
         stop(worker, signal.SIGKILL)  # the worker dies; votes keep being cast
         vote(steps[16:], "positive")
-        worker = spawn(worker_argv, env, tmp_path / "worker2.log")
+        worker = spawn(WORKER_ARGV, env, tmp_path / "worker2.log")
 
         def delivered():
             return sum(
