@@ -46,7 +46,7 @@ class StepQuerySet(models.QuerySet):
         return self.filter(tags__icontains=json.dumps(tag))
 
     def search(self, term: str) -> StepQuerySet:
-        """Steps whose messages (text, tool arguments and returns) or provider traces contain `term`.
+        """Steps whose messages (text, tool arguments and returns) or trace responses contain `term`.
 
         ILIKE on a trigram index on PostgreSQL: language-agnostic, unlike full-text stemming.
         """
@@ -122,20 +122,22 @@ LIST_FIELDS = (
 
 
 class TraceText(Func):
-    """Both JSON payloads of a trace as one text; on PostgreSQL it must stay the exact
-    expression of the steps_providertrace_json_trgm index (migration 0003)."""
+    """A trace's response payload as text; on PostgreSQL it must stay the exact expression of
+    the steps_providertrace_response_trgm index (migration 0006).
+
+    Only the response: each request repeats the system prompt, the tool schemas and the whole
+    conversation so far, so indexing it grows quadratically with a conversation's length,
+    while what is new in a request (user text, tool returns) is already in the messages.
+    """
 
     template = "(%(expressions)s)"
-    arg_joiner = " || ' ' || "
     output_field = models.TextField()
 
     def __init__(self):
-        super().__init__(F("request_json"), F("response_json"))
+        super().__init__(F("response_json"))
 
     def as_postgresql(self, compiler, connection, **extra):
-        return super().as_sql(
-            compiler, connection, template="(%(expressions)s::text)", arg_joiner="::text || ' ' || ", **extra
-        )
+        return super().as_sql(compiler, connection, template="(%(expressions)s::text)", **extra)
 
 
 def like_escape(term: str) -> str:
