@@ -283,7 +283,7 @@ def _deliver_one(client: LettaClient, push: FeedbackPush) -> float | None:
     with transaction.atomic():
         step.apply_payload(returned)
         step.last_synced_at = timezone.now()
-        step.save(update_fields=["payload", "last_synced_at", *Step.columns_from_payload({}).keys()])
+        step.save(update_fields=Step.synced_fields())
         push.status, push.done_at, push.claimed_until, push.last_error = (
             FeedbackPush.Status.DONE,
             timezone.now(),
@@ -316,7 +316,7 @@ def _retry_later(push: FeedbackPush, exc: UpstreamError) -> float:
 def _record_conflict(step: Step, push: FeedbackPush, upstream: dict) -> None:
     with transaction.atomic():
         step.apply_payload(upstream)
-        step.save(update_fields=["payload", *Step.columns_from_payload({}).keys()])
+        step.save(update_fields=Step.synced_fields())
         StepVote.objects.filter(step=step).update(
             conflict_feedback=step.feedback, conflict_tags=list(step.tags), conflict_seen_at=timezone.now()
         )

@@ -21,18 +21,10 @@ from .models import Message, ProviderTrace, Run, Step, StepMetrics
 
 # What an upsert of a listed step may write. Claims and detail bookkeeping belong to the
 # refresh that holds the claim, so a concurrent upsert must not write back stale values.
-STEP_COLUMNS = [
-    "payload",
-    "last_synced_at",
-    "step_time",
-    "step_time_source",
-    "refresh_due_at",
-    "refresh_attempts",
-    *Step.columns_from_payload({}).keys(),
-]
+STEP_COLUMNS = [*Step.synced_fields(), "step_time", "step_time_source", "refresh_due_at", "refresh_attempts"]
 DETAIL_STEP_FIELDS = ["step_time", "step_time_source", "duration_ns", "details_synced_at"]
-METRICS_COLUMNS = ["payload", "last_synced_at", *StepMetrics.columns_from_payload({}).keys()]
-TRACE_COLUMNS = ["payload", "last_synced_at", *ProviderTrace.columns_from_payload({}).keys()]
+METRICS_COLUMNS = StepMetrics.synced_fields()
+TRACE_COLUMNS = ProviderTrace.synced_fields()
 MESSAGE_COLUMNS = [
     f.name
     for f in Message._meta.concrete_fields
@@ -65,8 +57,7 @@ def upsert_runs(payloads: list[dict], now: datetime | None = None) -> UpsertResu
     with transaction.atomic():
         Run.objects.bulk_create(created)
         if updated:
-            fields = ["payload", "last_synced_at", *Run.columns_from_payload({}).keys()]
-            Run.objects.bulk_update(updated, fields)
+            Run.objects.bulk_update(updated, Run.synced_fields())
         Run.objects.filter(id__in=unchanged).update(last_synced_at=now)
         _date_steps_by_runs([r.id for r in created + updated if r.created_at])
     return UpsertResult([r.id for r in created], [r.id for r in updated])

@@ -37,16 +37,14 @@ SETTLE_DELAY = 30.0  # terminal steps are read once more: tokens and stop_reason
 
 # What a refresh writes back in its final UPDATE (details are written by store_step_details).
 REFRESH_FIELDS = [
+    *Step.synced_fields(),
+    *DETAIL_STEP_FIELDS,
     "claimed_until",
     "claimed_by",
     "refresh_due_at",
     "refresh_attempts",
     "trace_state",
     "last_sync_error",
-    "last_synced_at",
-    "payload",
-    *Step.columns_from_payload({}).keys(),
-    *DETAIL_STEP_FIELDS,
 ]
 
 

@@ -70,6 +70,11 @@ class MirroredModel(models.Model):
     def columns_from_payload(cls, payload: dict) -> dict[str, Any]:
         raise NotImplementedError
 
+    @classmethod
+    def synced_fields(cls) -> list[str]:
+        """What `apply_payload` plus a sync timestamp change: the update_fields of a re-sync."""
+        return ["payload", "last_synced_at", *cls.columns_from_payload({}).keys()]
+
 
 class Run(MirroredModel):
     """One agent invocation (GET /v1/runs/). Its created_at is the best time a step can get."""
