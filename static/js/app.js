@@ -29,14 +29,16 @@
     pre.appendChild(frag);
   }
 
-  function toast(message) {
+  function toast(message, millis) {
     var el = document.getElementById("toast");
     if (!el) return;
     el.textContent = message;
     el.hidden = false;
     clearTimeout(el._timer);
-    el._timer = setTimeout(function () { el.hidden = true; }, 1600);
+    el._timer = setTimeout(function () { el.hidden = true; }, millis || 1600);
   }
+  // review.js (loaded after this file) reports errors through the same toast.
+  window.dashboardToast = toast;
 
   function copy(text) {
     if (navigator.clipboard && window.isSecureContext) {

@@ -11,14 +11,7 @@
   function checks() { return Array.prototype.slice.call(document.querySelectorAll("input.row-check")); }
   function bulkForm() { return document.getElementById("bulk-form"); }
 
-  function toast(message) {
-    var el = document.getElementById("toast");
-    if (!el) return;
-    el.textContent = message;
-    el.hidden = false;
-    clearTimeout(el._timer);
-    el._timer = setTimeout(function () { el.hidden = true; }, 2600);
-  }
+  function toast(message) { window.dashboardToast(message, 2600); }
 
   // --- focus ------------------------------------------------------------------------------
 
