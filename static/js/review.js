@@ -63,9 +63,13 @@
     widget.dataset.state = "saving";
   });
 
+  // Our 400s carry a one-line reason; anything else (a 404/403 page, a 500) gets a sentence.
+  var STATUS_MESSAGES = {403: "You are not allowed to do that.", 404: "That step no longer exists."};
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
-    toast(xhr && xhr.status < 500 && xhr.responseText ? xhr.responseText.slice(0, 200) : "Something went wrong; nothing was saved.");
+    var text = xhr && xhr.responseText ? xhr.responseText.trim() : "";
+    var reason = xhr && xhr.status === 400 && text && text.charAt(0) !== "<" ? text.slice(0, 200) : "";
+    toast(reason || STATUS_MESSAGES[xhr && xhr.status] || "Something went wrong; nothing was saved.");
   });
   document.addEventListener("htmx:sendError", function () { toast("The server cannot be reached; nothing was saved."); });
 
