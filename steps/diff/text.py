@@ -117,6 +117,9 @@ def word_diff(a: str | None, b: str | None) -> TextDiff:
     b = b or ""
     if a == b:
         return TextDiff(segments=(Segment(EQUAL, a),) if a else (), changed=False)
+    if not a or not b:
+        segment = Segment(INSERT, b) if b else Segment(DELETE, a)
+        return TextDiff(segments=(segment,), changed=True, inserted=len(b), deleted=len(a))
     a_tokens, b_tokens = tokenize(a), tokenize(b)
     prefix = _common_prefix(a_tokens, b_tokens)
     suffix = _common_suffix(a_tokens, b_tokens, prefix)
