@@ -47,15 +47,18 @@ def to_dict(obj: Any) -> Any:
     Only our own containers (dataclasses and tuples) are walked; lists and dicts are the JSON values that
     came in and are returned as they are, so a hostile, deeply nested request cannot exhaust the stack here.
     """
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {
-            f.name: to_dict(getattr(obj, f.name))
-            for f in dataclasses.fields(obj)
-            if f.metadata.get("serialize", True)
-        }
+    names = _FIELDS.get(type(obj))
+    if names is None and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        fields = dataclasses.fields(obj)
+        names = _FIELDS[type(obj)] = tuple(f.name for f in fields if f.metadata.get("serialize", True))
+    if names is not None:
+        return {name: to_dict(getattr(obj, name)) for name in names}
     if isinstance(obj, tuple):
         return [to_dict(item) for item in obj]
     return obj
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}  # serialized field names per result class
 
 
 # ---------------------------------------------------------------- text

@@ -11,7 +11,6 @@ A Letta summary message is never paired with an ordinary one, so a summary repla
 from __future__ import annotations
 
 from collections import Counter
-from difflib import SequenceMatcher
 from typing import Any
 
 from .jsondiff import diff_json
@@ -36,7 +35,7 @@ from .model import (
 from .shapes import normalize_request
 from .summary import request_summary
 from .system_diff import diff_system
-from .text import word_diff
+from .text import opcodes, word_diff
 
 PAIR_LOOKAHEAD = 8  # how far ahead a replaced stretch looks for a partner, keeping pairing linear
 PAIR_RATIO = 0.5
@@ -86,8 +85,8 @@ def _matching(a: tuple[Message, ...], b: tuple[Message, ...]) -> list[tuple[int,
     while head < min(len(a), len(b)) and a_keys[head] == b_keys[head]:
         head += 1
     pairs = [(k, k, True) for k in range(head)]
-    matcher = SequenceMatcher(None, a_keys[head:], b_keys[head:], autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    codes, _ = opcodes(a_keys[head:], b_keys[head:])
+    for tag, i1, i2, j1, j2 in codes:
         i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
         if tag == "equal":
             pairs += [(i1 + k, j1 + k, True) for k in range(i2 - i1)]
