@@ -148,3 +148,12 @@ def test_failed_call_keeps_the_provider_error():
     response = normalize_response(body("step_failed_trace")["response_json"])
     assert "fake-llm forced failure 400" in response.error
     assert response.text == "" and response.tool_calls == ()
+
+
+def test_a_user_asking_for_a_summary_is_not_a_summary_message():
+    request = {
+        "messages": [
+            {"role": "user", "content": "Give me a conversation summary of what is hidden from view"}
+        ]
+    }
+    assert not normalize_request(request).messages[0].is_summary

@@ -93,7 +93,7 @@ def test_unified_json_diff_of_equal_or_missing_documents():
 
 def test_long_unrelated_texts_still_get_a_word_diff():
     # Thousands of repeated words: SequenceMatcher would take seconds, so the LCS path takes over.
-    words = "the agent memory block user tool search a of to in".split()
+    words = ["the", "agent", "memory", "block", "user", "tool", "search", "a", "of", "to", "in"]
     a = " ".join(words[(i * 7) % 11] for i in range(3000))
     b = " ".join(words[(i * 5) % 11] for i in range(3000))
     diff = word_diff(a, b)

@@ -494,10 +494,12 @@ class StepPair:
 
 @dataclass(frozen=True, slots=True)
 class RunAlignment:
-    """``pairs`` by position; ``tool_ops`` aligns the two runs' tool sequences (as MessageOp-like
-    ValueChange rows: name = tool or "answer"); ``first_divergence`` is the index into ``pairs`` of the
-    first pair that is not ``same`` (None when the runs agree) and ``divergence`` says it in words
-    ("run B called `web_search` where A answered")."""
+    """``pairs`` by position. ``tool_ops`` aligns the two runs' action sequences (each tool call, or
+    "answer" / "failed" for a step that called none) as ValueChange rows: ``name`` the action ("a → b"
+    when one replaced the other), ``op`` unchanged/changed/added/removed, ``a``/``b`` the step ids on each
+    side. ``first_divergence`` is the index into ``pairs`` of the first pair that is not ``same`` (None
+    when the runs agree) and ``divergence`` says it in words ("step 2: run B called `web_search` where A
+    answered")."""
 
     pairs: tuple[StepPair, ...]
     tool_ops: tuple[ValueChange, ...]
