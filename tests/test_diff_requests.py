@@ -154,3 +154,23 @@ def test_identical_requests_and_to_dict():
     assert data["messages"]["entries"][0]["op"] == "unchanged"
     assert data["summary"]["headline"] == "identical requests"
     assert isinstance(diff.messages.entries[0].items[0], MessageOp)
+
+
+def test_an_unrelated_message_in_the_same_place_is_removed_and_added_not_changed():
+    a = {"messages": [{"role": "user", "content": "Please book a table for two at seven tonight."}]}
+    edited = {"messages": [{"role": "user", "content": "Please book a table for four at seven tonight."}]}
+    other = {
+        "messages": [{"role": "user", "content": "What is the capital of Australia, and why not Sydney?"}]
+    }
+    assert [op.op for op in flat(diff_requests(a, edited))] == ["changed"]
+    assert [op.op for op in flat(diff_requests(a, other))] == ["removed", "added"]
+
+
+def test_past_the_word_diff_budget_changed_messages_show_old_and_new_text():
+    words = ["alpha", "beta", "gamma", "delta"]
+    a = {"messages": [{"role": "user", "content": " ".join(words * 2_000) + f" {i}"} for i in range(20)]}
+    b = {"messages": [{"role": "user", "content": " ".join(words * 2_000) + f" {i}!"} for i in range(20)]}
+    ops = flat(diff_requests(a, b))
+    assert [op.op for op in ops] == ["changed"] * 20
+    assert not ops[0].text.coarse and ops[-1].text.coarse
+    assert all((op.text.a, op.text.b) == (op.a.text, op.b.text) for op in ops)

@@ -153,6 +153,15 @@ def _diff_lines(a: str, b: str) -> list[tuple[str, str]]:
     return _match(a_lines, b_lines)
 
 
+def replacement(a: str | None, b: str | None) -> TextDiff:
+    """The cheapest diff: all of ``a`` deleted, all of ``b`` inserted (``coarse``)."""
+    a, b = a or "", b or ""
+    if a == b:
+        return word_diff(a, b)
+    segments = tuple(s for s in (Segment(DELETE, a), Segment(INSERT, b)) if s.text)
+    return TextDiff(segments=segments, changed=True, coarse=True, inserted=len(b), deleted=len(a))
+
+
 def word_diff(a: str | None, b: str | None) -> TextDiff:
     """Segments of a word-level diff of ``a`` and ``b`` (None reads as ""); line level for huge texts."""
     a = a or ""
