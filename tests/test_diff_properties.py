@@ -15,6 +15,7 @@ from steps.diff import (
     unified_json_diff,
     word_diff,
 )
+from steps.diff import text as text_module
 from steps.diff.model import UnchangedRun
 from tests import diff_samples as samples
 
@@ -142,12 +143,20 @@ def test_letta_system_sections_keep_all_the_text(prompt):
     assert "".join(s.raw for s in parse_letta_system(prompt)) == prompt
 
 
-@given(st.text(), st.text())
+@given(st.text(), st.text(), st.sampled_from([text_module.MATCHER_BUDGET, 0]))
 @RELAXED
-def test_word_diff_sides_are_the_inputs(a, b):
-    diff = word_diff(a, b)
+def test_word_diff_sides_are_the_inputs(a, b, budget):
+    # budget 0 sends every middle through RapidFuzz and the cleanup pass.
+    original = text_module.MATCHER_BUDGET
+    text_module.MATCHER_BUDGET = budget
+    try:
+        diff = word_diff(a, b)
+    finally:
+        text_module.MATCHER_BUDGET = original
     assert (diff.a, diff.b) == (a, b)
     assert diff.changed == (a != b)
+    assert all(s.text for s in diff.segments)
+    assert all(x.op != y.op for x, y in zip(diff.segments, diff.segments[1:], strict=False))
 
 
 json_values = st.recursive(
