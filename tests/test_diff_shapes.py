@@ -21,6 +21,7 @@ def test_recorded_openai_request_is_split_into_system_messages_tools_and_params(
         "tool_return",
         call.parts[0].call_id,
     )
+    assert result.parts[0].tool_name == "conversation_search"  # found through the call id
     assert list(request.tools) == ["conversation_search", "memory_insert", "memory_replace"]
     assert request.params["max_tokens"] == 16384  # max_completion_tokens, under its canonical name
     assert request.params["parallel_tool_calls"] is False
@@ -46,7 +47,9 @@ def test_other_shapes_read_as_the_same_conversation(make):
     call = next(m for m in request.messages if m.kind == "tool_call")
     assert call.tool_names == ("archival_memory_search",)
     assert [p.args for p in call.parts if p.kind == "tool_call"] == [{"query": "likes"}]
-    assert "tea" in next(m for m in request.messages if m.kind == "tool_return").text
+    tool_return = next(m for m in request.messages if m.kind == "tool_return")
+    assert "tea" in tool_return.text
+    assert tool_return.parts[0].tool_name == "archival_memory_search"
     assert list(request.tools) == ["archival_memory_search"]
 
 

@@ -104,7 +104,8 @@ class Part:
 
     ``kind``: "text", "tool_call", "tool_return", "reasoning" (thinking / reasoning summaries), "image",
     or "other" (any block we do not know, its JSON as ``text``). For a tool call ``text`` is the arguments as
-    compact JSON text and ``args`` the parsed value; for a tool return ``text`` is the returned content.
+    compact JSON text and ``args`` the parsed value; for a tool return ``text`` is the returned content and
+    ``tool_name`` the name of the call it answers (found by call id when the provider does not repeat it).
     """
 
     kind: str
