@@ -118,6 +118,32 @@ def test_message_alignment_swaps_exactly_for_distinct_messages(left, right):
     )
 
 
+@st.composite
+def turns(draw, min_size=0):
+    out = []
+    for index in range(draw(st.integers(min_value=min_size, max_value=8))):
+        kind = draw(st.sampled_from(["user", "assistant", "call"]))
+        if kind == "call":
+            name = draw(st.sampled_from(["web_search", "send"]))
+            out.append({"call": name, "args": {"q": draw(text)}, "id": f"c{index}"})
+            out.append({"result": draw(text), "id": f"c{index}", "name": name})
+        else:
+            out.append({"role": kind, "text": draw(text)})
+    return out
+
+
+@given(st.sampled_from(samples.SHAPES), text, turns(), turns(min_size=1))
+@RELAXED
+def test_every_shape_self_diff_is_identical_and_appending_adds_exactly_those_turns(shape, system, old, new):
+    before = samples.render(shape, system, old)
+    after = samples.render(shape, system, old + new)
+    assert diff_requests(before, before).summary.identical
+    diff = diff_requests(before, after)
+    assert diff.shape_a == diff.shape_b == shape
+    assert (diff.messages.added, diff.messages.removed, diff.messages.changed) == (len(new), 0, 0)
+    assert [op.op for op in flat(diff)] == ["unchanged"] * len(old) + ["added"] * len(new)
+
+
 tagged = st.lists(
     st.one_of(
         text,
