@@ -183,3 +183,20 @@ def test_a_large_memory_edit_is_named_but_not_quoted():
         "messages": [{"role": "system", "content": samples.letta_system(human="Bob. " + "Likes tea. " * 20)}]
     }
     assert diff_requests(a, b).summary.headline == "block human changed"
+
+
+def test_compact_json_folds_unchanged_runs_to_their_positions():
+    a = samples.openai_request()
+    b = next_call(a, *samples.openai_tool_turn())
+    diff = diff_requests(a, b)
+    full, compact = to_dict(diff), to_dict(diff, compact=True)
+    assert full["messages"]["entries"][0]["count"] == 13
+    assert len(full["messages"]["entries"][0]["items"]) == 13
+    assert compact["messages"]["entries"][0] == {
+        "op": "unchanged",
+        "count": 13,
+        "a_indexes": list(range(1, 14)),
+        "b_indexes": list(range(1, 14)),
+    }
+    assert compact["messages"]["entries"][1] == full["messages"]["entries"][1]
+    assert len(json.dumps(compact)) < len(json.dumps(full)) / 2
