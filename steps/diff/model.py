@@ -452,8 +452,8 @@ class ResponseDiff:
 @dataclass(frozen=True, slots=True)
 class BreakdownPart:
     """``kind``: "system" (base instructions and other prose), "memory_block" (``label`` = block label),
-    "tool_rules", "memory_metadata", "tools" (tool schemas), "messages" (history), "summary" (Letta's
-    summary message). ``tokens`` is an estimate (chars / 4, scaled to the real prompt_tokens when known)."""
+    "tool_rules", "files" (Letta's ``<directories>``), "memory_metadata", "tools" (tool schemas),
+    "messages" (history), "summary" (Letta's summary message). ``tokens`` is an estimate (chars / 4, scaled to the real prompt_tokens when known)."""
 
     kind: str
     label: str
