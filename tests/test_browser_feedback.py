@@ -144,3 +144,30 @@ def test_step_page_tags_note_and_conflict(page, letta, live_server):
     page.locator("#review-card .wb-saved").wait_for()
     assert upstream_vote(letta, step.pk) == "positive"
     shot(page, "feedback-step-page")
+
+
+def test_a_thumb_click_on_a_row_whose_bottom_is_off_screen_is_not_lost(page, letta):
+    """Pressing the mouse must not scroll the row into view before the click lands."""
+    page.set_viewport_size({"width": 1440, "height": 700})
+    page.goto(page.url + "?unreviewed=1")
+    ids = row_ids(page, 30)[15:]  # rows far enough down to be scrolled to any height
+    assert len(ids) == 15
+    posts = []
+    page.on(
+        "request", lambda r: posts.append(r.url) if r.method == "POST" and r.url.endswith("/vote/") else None
+    )
+    for step_id in ids:
+        # the thumb fully visible, the bottom 20 px of its row below the fold
+        page.eval_on_selector(
+            f"tr[data-step='{step_id}']",
+            "row => window.scrollBy(0, row.getBoundingClientRect().bottom - 20 - window.innerHeight)",
+        )
+        box = page.locator(f"#vote-{step_id} button.vote-up").bounding_box()
+        assert box["y"] + box["height"] < 700 < box["y"] + 80  # on screen, row bottom off it
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(300)
+    assert len(posts) == len(ids), f"{len(ids) - len(posts)} of {len(ids)} clicks lost"
+    for step_id in ids:
+        page.locator(f"#vote-{step_id} .wb-saved").wait_for()
+    assert [upstream_vote(letta, i) for i in ids] == ["positive"] * len(ids)

@@ -15,13 +15,15 @@
 
   // --- focus ------------------------------------------------------------------------------
 
-  function focusRow(index) {
+  // scroll: bring the row into view (keys). A mouse press must not: the page would move under
+  // the pointer between mousedown and mouseup and the click would land elsewhere, or nowhere.
+  function focusRow(index, scroll) {
     var all = rows();
     if (!all.length) return;
     index = Math.max(0, Math.min(all.length - 1, index));
     all.forEach(function (row, i) { row.classList.toggle("kbd-focus", i === index); });
     focused = index;
-    all[index].scrollIntoView({ block: "nearest" });
+    if (scroll !== false) all[index].scrollIntoView({ block: "nearest" });
   }
 
   function focusedRow() {
@@ -221,6 +223,6 @@
   // a row that is clicked becomes the keyboard focus, so mouse and keys can be mixed
   document.addEventListener("mousedown", function (event) {
     var row = event.target.closest && event.target.closest("tr.step-row");
-    if (row) focusRow(rows().indexOf(row));
+    if (row) focusRow(rows().indexOf(row), false);
   });
 })();
