@@ -6,6 +6,7 @@
 
   var focused = -1;     // index of the keyboard-focused list row
   var lastChecked = -1; // anchor row of a shift-click range
+  var pagedByKey = false; // the table being swapped in was asked for with n / p
 
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr.step-row")); }
   function checks() { return Array.prototype.slice.call(document.querySelectorAll("input.row-check")); }
@@ -155,7 +156,11 @@
     if (event.target.id === "bulk-form" && event.detail.successful) clearSelection();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.target.id === "step-table") { focused = -1; lastChecked = -1; refreshBar(); }
+    if (event.target.id === "step-table") {
+      focused = -1; lastChecked = -1; refreshBar();
+      // paging by key carries on at the top of the new page, focus on its first row
+      if (pagedByKey) { pagedByKey = false; window.scrollTo(0, 0); focusRow(0); }
+    }
   });
 
   // --- keyboard ---------------------------------------------------------------------------
@@ -200,6 +205,9 @@
     } else if (onList && (key === "o" || key === "Enter")) {
       var open = focusedRow();
       if (open) window.location.href = open.dataset.href; else handled = false;
+    } else if (onList && (key === "n" || key === "p")) {
+      var pager = document.querySelector(key === "n" ? "[data-key-older]" : "[data-key-newer]");
+      if (pager) { pagedByKey = true; pager.click(); } else handled = false;
     } else if (onList && key === "x") {
       var sel = focusedRow();
       var box = sel && sel.querySelector("input.row-check");
