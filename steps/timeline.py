@@ -183,6 +183,7 @@ def timeline(messages) -> list[Entry]:
 class Preview:
     user: str = ""
     assistant: str = ""
+    reasoning: str = ""  # the last thought, shown (as such) only when the step has no reply
     tools: list[str] = field(default_factory=list)
 
 
@@ -217,8 +218,9 @@ def previews(step_ids: list[str]) -> dict[str, Preview]:
             reasoning[step_id] = head
         elif kind == "tool_call_message" and tool and tool not in preview.tools:
             preview.tools.append(tool)
-    # letta_v1 agents answer without an assistant message; their last thought is the closest.
+    # A step without a reply (a tool call, a failed step) still says what the agent was thinking,
+    # labelled as reasoning: it is not what the user was told.
     for step_id, head in reasoning.items():
         if not result[step_id].assistant:
-            result[step_id].assistant = head
+            result[step_id].reasoning = head
     return result

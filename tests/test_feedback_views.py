@@ -44,6 +44,18 @@ def test_an_open_push_is_asked_about_quickly_then_less_often(user_client):
     assert delays == ["150", "500", "1000"]
 
 
+def test_a_cleared_vote_says_cleared_not_saved(user_client):
+    step = StepFactory()
+    push = _push(step, status="done", done_at=timezone.now())
+    FeedbackPush.objects.filter(pk=push.pk).update(feedback="")
+    StepVote.objects.filter(step=step).update(feedback="")
+    assert "Vote cleared in Letta" in widget(user_client, step)
+    compact = user_client.get(
+        reverse("step_vote", args=[step.pk]) + "?compact=1", headers=HX
+    ).content.decode()
+    assert "✓ cleared" in compact and "✓ saved" not in compact
+
+
 def test_clicking_the_active_vote_clears_it(user_client):
     step = StepFactory()
     vote(user_client, step, "negative")
