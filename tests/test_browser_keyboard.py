@@ -10,7 +10,7 @@ from dashboard.celery import app
 from steps.models import Step
 from steps.sync import run_sync
 from steps.upstream import LettaClient
-from tests.browser_fixtures import open_logged_in
+from tests.browser_fixtures import open_logged_in, shot
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -56,12 +56,15 @@ def test_n_and_p_page_through_the_list_from_the_keyboard(page, letta, monkeypatc
     assert not set(first) & set(second)
     # the new page's first row has the keyboard focus: j / + carry on from there
     assert page.eval_on_selector("tr.step-row.kbd-focus", "r => r.dataset.step") == second[0]
+    page.locator(".table-foot").scroll_into_view_if_needed()
+    shot(page, "keyboard-second-page", full_page=False)
     page.keyboard.press("p")
     page.wait_for_function(f"document.querySelector('tr.step-row').dataset.step === '{first[0]}'")
     assert row_ids(page) == first
     page.keyboard.press("p")  # no newer page than the first: nothing happens
     page.keyboard.press("?")
     assert "next / previous page" in page.locator("#shortcuts").inner_text()
+    shot(page, "keyboard-help", full_page=False)
 
 
 def test_keyboard_review_rate_waiting_for_saved_each_time(page, letta, worker):

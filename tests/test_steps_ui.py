@@ -60,11 +60,15 @@ def test_absolute_times_say_their_zone_and_carry_the_iso_time(settings):
 
 @pytest.mark.django_db
 def test_a_step_without_a_reply_previews_its_reasoning_as_reasoning():
-    thinking, answered = StepFactory(), StepFactory()
+    thinking, answered, v1 = StepFactory(), StepFactory(), StepFactory()
     MessageFactory(step=thinking, position=0, message_type="reasoning_message", content="I should call it")
     MessageFactory(step=thinking, position=1, message_type="tool_call_message")
     MessageFactory(step=answered, position=0, message_type="reasoning_message", content="thinking")
     MessageFactory(step=answered, position=1, message_type="assistant_message", content="Here it is")
-    found = previews([thinking.pk, answered.pk])
+    # a letta_v1 agent's reply is a reasoning_message, the step's last item (letta-api.md §1.6)
+    MessageFactory(step=v1, position=0, content="Hi!")
+    MessageFactory(step=v1, position=1, message_type="reasoning_message", content="Hello! How can I help?")
+    found = previews([thinking.pk, answered.pk, v1.pk])
     assert (found[thinking.pk].assistant, found[thinking.pk].reasoning) == ("", "I should call it")
     assert (found[answered.pk].assistant, found[answered.pk].reasoning) == ("Here it is", "")
+    assert (found[v1.pk].assistant, found[v1.pk].reasoning) == ("Hello! How can I help?", "")
