@@ -130,7 +130,8 @@ def test_step_page_tags_note_and_conflict(page, letta, live_server):
     page.fill("#review-note textarea", "Picked the wrong tool twice; see the second call.")
     page.click("#review-note button[type=submit]")
     page.locator("#review-note .note-foot:has-text('Saved')").wait_for()
-    page.keyboard.press("+")
+    with page.expect_response(is_vote_post):
+        page.keyboard.press("+")
     page.locator("#review-card .vote-up.is-active").wait_for()
     page.locator("#review-card .wb-saved").wait_for()
     # someone changed the vote in Letta after ours; the sync flagged it
@@ -171,3 +172,21 @@ def test_a_thumb_click_on_a_row_whose_bottom_is_off_screen_is_not_lost(page, let
     for step_id in ids:
         page.locator(f"#vote-{step_id} .wb-saved").wait_for()
     assert [upstream_vote(letta, i) for i in ids] == ["positive"] * len(ids)
+
+
+def test_a_new_vote_never_shows_the_previous_votes_saved(page, letta):
+    page.goto(page.url + "?unreviewed=1")
+    step_id = row_ids(page, 1)[0]
+    page.keyboard.press("j")
+    page.keyboard.press("+")
+    page.locator(f"#vote-{step_id} .wb-saved").wait_for()
+
+    def slow(route):
+        page.wait_for_timeout(400)  # the server takes a moment to answer the vote
+        route.continue_()
+
+    page.route("**/vote/", slow)
+    page.keyboard.press("-")
+    assert page.locator(f"#vote-{step_id} .wb").inner_text() == "saving…"
+    page.locator(f"#vote-{step_id} .wb-saved").wait_for()
+    assert upstream_vote(letta, step_id) == "negative"

@@ -52,7 +52,17 @@
 
   function markPressed(widget, value) {
     widget.querySelectorAll(".vote-btn").forEach(function (b) { b.classList.toggle("is-active", b.value === value); });
+    markSaving(widget);
+  }
+
+  // Until the server answers, the widget says "saving": a "✓ saved" left from the previous vote
+  // would confirm a vote that has not been saved yet.
+  function markSaving(widget) {
     widget.dataset.state = "saving";
+    var line = widget.querySelector(".wb, .wb-line");
+    if (!line) return;
+    line.className = line.className.replace(/\bwb-(none|saved|failed|retrying|conflict)\b/, "wb-saving");
+    line.textContent = line.classList.contains("wb") ? "saving…" : "Saving to Letta…";
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -63,7 +73,7 @@
     var wasActive = submitter.classList.contains("is-active");
     widget.querySelectorAll(".vote-btn").forEach(function (b) { b.classList.remove("is-active"); });
     if (!wasActive) submitter.classList.add("is-active");
-    widget.dataset.state = "saving";
+    markSaving(widget);
   });
 
   // Our 400s carry a one-line reason; anything else (a 404/403 page, a 500) gets a sentence.
