@@ -7,7 +7,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from dashboard.celery import app
-from steps.models import Step
+from steps.models import FeedbackPush, Step
 from steps.sync import run_sync
 from steps.upstream import LettaClient
 from tests.browser_fixtures import open_logged_in, shot
@@ -67,23 +67,35 @@ def test_n_and_p_page_through_the_list_from_the_keyboard(page, letta, monkeypatc
     shot(page, "keyboard-help", full_page=False)
 
 
+SEEN_SAVED = """() => {
+  window.savedAt = {};
+  new MutationObserver(() => {
+    document.querySelectorAll(".vote .wb-saved").forEach((el) => {
+      const id = el.closest(".vote").id.slice("vote-".length);
+      if (!(id in window.savedAt)) window.savedAt[id] = performance.timeOrigin + performance.now();
+    });
+  }).observe(document.body, { subtree: true, childList: true });
+}"""
+
+
 def test_keyboard_review_rate_waiting_for_saved_each_time(page, letta, worker):
     page.goto(page.url + "?unreviewed=1")
+    page.evaluate(SEEN_SAVED)
     ids = row_ids(page)[:20]
-    waits = []
     started = time.monotonic()
     for step_id in ids:
         page.keyboard.press("j")
-        pressed = time.monotonic()
         page.keyboard.press("+")
         page.locator(f"#vote-{step_id} .wb-saved").wait_for()
-        waits.append(time.monotonic() - pressed)
-    elapsed = time.monotonic() - started
-    rate = 60 * len(ids) / elapsed
-    waits.sort()
-    print(
-        f"\nkeyboard review: {rate:.1f} steps/min; vote to saved median {waits[len(waits) // 2] * 1000:.0f} ms"
-    )
+    rate = 60 * len(ids) / (time.monotonic() - started)
     assert all(letta.world.step_payload(i)["feedback"] == "positive" for i in ids)
-    # the row polls its push within a few hundred milliseconds, not once a second
-    assert waits[len(waits) // 2] < 0.6
+    # How long after the worker had Letta's answer the row said so (browser and server share a clock).
+    seen = page.evaluate("window.savedAt")
+    done = dict(FeedbackPush.objects.filter(step_id__in=ids).values_list("step_id", "done_at"))
+    lags = sorted(seen[i] / 1000 - done[i].timestamp() for i in ids)
+    median = lags[len(lags) // 2]
+    print(
+        f"\nkeyboard review: {rate:.1f} steps/min; 'saved' shown {median * 1000:.0f} ms (median) after delivery"
+    )
+    # polling once a second made that 897 ms (median, measured); now the widget asks again after 150 ms
+    assert median < 0.45
