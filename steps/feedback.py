@@ -9,8 +9,9 @@ commit (Celery task) and again from a periodic sweep, so a killed worker or a lo
 message delays a vote but never loses it. Per step, pushes are delivered one at a time,
 newest first, older undelivered ones superseded: the last click always wins.
 
-Conflicts: before writing, the step is read back from Letta; if its vote is no longer what
-the mirror last knew, someone else changed it, and the reviewer decides (nothing is
+Conflicts: before writing, the step is read back from Letta; if its vote is neither what the
+mirror last knew nor a value we sent ourselves (see values_we_sent: a PATCH whose answer was
+lost may have landed), someone else changed it, and the reviewer decides (nothing is
 overwritten in either direction). The sync flags the same when it sees such a change.
 """
 
@@ -265,13 +266,15 @@ def _deliver_one(client: LettaClient, push: FeedbackPush) -> float | None:
     step = Step.objects.get(pk=push.step_id)
     try:
         current = client.get_step(step.pk)
-        last_vote, last_tags = _last_delivered(step.pk)
+        ours = values_we_sent(step.pk)
         upstream_vote, upstream_tags = current.get("feedback") or "", current.get("tags") or []
-        vote_moved = upstream_vote not in {step.feedback, push.feedback, last_vote}
-        tags_moved = upstream_tags not in (step.tags, push.tags, last_tags)
+        vote_moved = upstream_vote not in {step.feedback, push.feedback, *(vote for vote, _ in ours)}
+        tags_moved = upstream_tags not in [step.tags, push.tags, *(tags for _, tags in ours)]
         if vote_moved or (tags_moved and push.tags):
             _record_conflict(step, push, current)
             return None
+        # Committed before the PATCH: if its answer is lost, Letta may hold this value anyway.
+        FeedbackPush.objects.filter(pk=push.pk).update(sent_at=timezone.now())
         returned = client.patch_feedback(step.pk, feedback=push.feedback or None, tags=push.tags or None)
     except (UpstreamUnavailable, UpstreamAuthError) as exc:
         return _retry_later(push, exc)
@@ -296,10 +299,16 @@ def _deliver_one(client: LettaClient, push: FeedbackPush) -> float | None:
     return None
 
 
-def _last_delivered(step_id: str) -> tuple[str | None, list[str] | None]:
-    """The vote and tags we last wrote to Letta for this step (the mirror may lag behind)."""
-    done = FeedbackPush.objects.filter(step_id=step_id, status=FeedbackPush.Status.DONE).order_by("-id")
-    return done.values_list("feedback", "tags").first() or (None, None)
+def values_we_sent(step_id: str) -> list[tuple[str, list[str]]]:
+    """Every (vote, tags) Letta may hold for this step because we wrote it: the last write it
+    confirmed, and each one sent after it whose answer never came back (timeout, cut-off body,
+    killed worker; the PATCH may have landed all the same). Letta holding any of them is our
+    doing, never someone else's. The mirror may lag behind all of them."""
+    pushes = FeedbackPush.objects.filter(step_id=step_id)
+    confirmed = pushes.filter(status=FeedbackPush.Status.DONE).order_by("-id").values_list("id", flat=True)
+    last = confirmed.first() or 0
+    ours = pushes.filter(Q(id=last) | Q(id__gt=last, sent_at__isnull=False)).order_by("id")
+    return [(vote, list(tags)) for vote, tags in ours.values_list("feedback", "tags")]
 
 
 def _retry_later(push: FeedbackPush, exc: UpstreamError) -> float:
@@ -356,6 +365,12 @@ def note_upstream_changes(step_ids: Iterable[str]) -> int:
         step = vote.step
         # Tags we hold none of cannot be a conflict: Letta never clears tags (§1.5).
         if step.feedback == vote.feedback and (not vote.tags or step.tags == vote.tags):
+            continue
+        # Letta holding a value we sent ourselves (confirmed or not) is not someone else's change.
+        if any(
+            step.feedback == sent and (not tags or step.tags == tags)
+            for sent, tags in values_we_sent(step.pk)
+        ):
             continue
         recent = FeedbackPush.objects.filter(step=step).filter(
             Q(status__in=FeedbackPush.OPEN_STATUSES) | Q(done_at__gte=now - RECENT_PUSH_GRACE)

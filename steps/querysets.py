@@ -201,6 +201,16 @@ class VoteState:
         return self.state in ("saving", "retrying")
 
     @property
+    def poll_ms(self) -> int:
+        """How soon the widget asks again while a push is open: quickly at first (a push takes a
+        few tens of milliseconds, so "saved" shows at once), then backing off to once a second;
+        every 3 s while Letta is unreachable."""
+        if self.state == "retrying":
+            return 3000
+        age = (timezone.now() - self.push.created_at).total_seconds() if self.push else 0
+        return 150 if age < 2 else 500 if age < 10 else 1000
+
+    @property
     def tags_stuck_upstream(self) -> list[str]:
         """Tags Letta keeps although we removed them all: its API cannot clear a tag list."""
         return list(self.step.tags or []) if not self.tags else []

@@ -183,6 +183,7 @@ def timeline(messages) -> list[Entry]:
 class Preview:
     user: str = ""
     assistant: str = ""
+    reasoning: str = ""  # the last thought, shown (as such) only when the step has no reply
     tools: list[str] = field(default_factory=list)
 
 
@@ -203,8 +204,10 @@ def previews(step_ids: list[str]) -> dict[str, Preview]:
         .values_list("step_id", "message_type", "head", "tool_name")
     )
     reasoning: dict[str, str] = {}
+    last_kind: dict[str, str] = {}
     for step_id, kind, head, tool in rows:
         preview = result[step_id]
+        last_kind[step_id] = kind
         if kind == "user_message" and not preview.user and head and not head.lstrip().startswith("{"):
             preview.user = head
         elif kind == "user_message" and not preview.user and head:
@@ -217,8 +220,14 @@ def previews(step_ids: list[str]) -> dict[str, Preview]:
             reasoning[step_id] = head
         elif kind == "tool_call_message" and tool and tool not in preview.tools:
             preview.tools.append(tool)
-    # letta_v1 agents answer without an assistant message; their last thought is the closest.
+    # letta_v1 agents answer in a reasoning_message (letta-api.md §1.6 point 3): a step's last
+    # item, when it is reasoning, is its reply. Reasoning followed by a tool call is a thought, and
+    # a step without a reply shows it labelled as such, not as what the user was told.
     for step_id, head in reasoning.items():
-        if not result[step_id].assistant:
+        if result[step_id].assistant:
+            continue
+        if last_kind[step_id] == "reasoning_message":
             result[step_id].assistant = head
+        else:
+            result[step_id].reasoning = head
     return result

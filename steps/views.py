@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseStopPolling
 from . import share
 from .filters import StepFilterForm, decode_cursor, encode_cursor, facets, known_tags, list_query
 from .models import Run, ShareLink, Step
-from .querysets import reviewer_counts, vote_state, vote_states
+from .querysets import SORTS, reviewer_counts, vote_state, vote_states
 from .timeline import previews, timeline
 
 PAGE_SIZE = 50
@@ -39,7 +39,8 @@ def _review_rows(steps: list[Step]) -> list[tuple[Step, object]]:
 def step_list(request: HttpRequest) -> HttpResponse:
     form = StepFilterForm(request.GET)
     sort = form.sort_order()
-    qs = form.filter(Step.objects.for_list()).ordered(sort)
+    matching = form.filter(Step.objects.for_list())
+    qs = matching.ordered(sort)
     key = decode_cursor(sort, request.GET.get("cursor", ""))
     if key:
         qs = qs.after_key(sort, *key)
@@ -51,6 +52,7 @@ def step_list(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "rows": _review_rows(steps),
         "next_cursor": next_cursor,
+        "newer_cursor": _newer_cursor(matching, sort, key) if key else None,
         "list_query": list_query(request.GET),
         "is_first_page": key is None,
         # live updates only make sense at the top of the newest-first list
@@ -65,6 +67,17 @@ def step_list(request: HttpRequest) -> HttpResponse:
         context["facets"] = facets()
         context["reviewers"] = reviewer_counts()
     return render(request, template, context)
+
+
+def _newer_cursor(matching, sort: str, key: tuple) -> str:
+    """The cursor of the page before the one starting after `key` ("" when that is the first
+    page): the same keyset walk backwards, one index seek of PAGE_SIZE rows."""
+    backwards = sort[1:] if sort.startswith("-") else f"-{sort}"
+    # the previous page is `key`'s row and the PAGE_SIZE - 1 rows before it; its cursor, the row before those
+    before = list(
+        matching.ordered(backwards).after_key(backwards, *key).only("id", SORTS[sort][0])[:PAGE_SIZE]
+    )
+    return encode_cursor(sort, before[-1]) if len(before) == PAGE_SIZE else ""
 
 
 @require_GET

@@ -130,7 +130,8 @@ def test_step_page_tags_note_and_conflict(page, letta, live_server):
     page.fill("#review-note textarea", "Picked the wrong tool twice; see the second call.")
     page.click("#review-note button[type=submit]")
     page.locator("#review-note .note-foot:has-text('Saved')").wait_for()
-    page.keyboard.press("+")
+    with page.expect_response(is_vote_post):
+        page.keyboard.press("+")
     page.locator("#review-card .vote-up.is-active").wait_for()
     page.locator("#review-card .wb-saved").wait_for()
     # someone changed the vote in Letta after ours; the sync flagged it
@@ -144,3 +145,48 @@ def test_step_page_tags_note_and_conflict(page, letta, live_server):
     page.locator("#review-card .wb-saved").wait_for()
     assert upstream_vote(letta, step.pk) == "positive"
     shot(page, "feedback-step-page")
+
+
+def test_a_thumb_click_on_a_row_whose_bottom_is_off_screen_is_not_lost(page, letta):
+    """Pressing the mouse must not scroll the row into view before the click lands."""
+    page.set_viewport_size({"width": 1440, "height": 700})
+    page.goto(page.url + "?unreviewed=1")
+    ids = row_ids(page, 30)[15:]  # rows far enough down to be scrolled to any height
+    assert len(ids) == 15
+    posts = []
+    page.on(
+        "request", lambda r: posts.append(r.url) if r.method == "POST" and r.url.endswith("/vote/") else None
+    )
+    for step_id in ids:
+        # the thumb fully visible, the bottom 20 px of its row below the fold
+        page.eval_on_selector(
+            f"tr[data-step='{step_id}']",
+            "row => window.scrollBy(0, row.getBoundingClientRect().bottom - 20 - window.innerHeight)",
+        )
+        box = page.locator(f"#vote-{step_id} button.vote-up").bounding_box()
+        assert box["y"] + box["height"] < 700 < box["y"] + 80  # on screen, row bottom off it
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(300)
+    assert len(posts) == len(ids), f"{len(ids) - len(posts)} of {len(ids)} clicks lost"
+    for step_id in ids:
+        page.locator(f"#vote-{step_id} .wb-saved").wait_for()
+    assert [upstream_vote(letta, i) for i in ids] == ["positive"] * len(ids)
+
+
+def test_a_new_vote_never_shows_the_previous_votes_saved(page, letta):
+    page.goto(page.url + "?unreviewed=1")
+    step_id = row_ids(page, 1)[0]
+    page.keyboard.press("j")
+    page.keyboard.press("+")
+    page.locator(f"#vote-{step_id} .wb-saved").wait_for()
+
+    def slow(route):
+        page.wait_for_timeout(400)  # the server takes a moment to answer the vote
+        route.continue_()
+
+    page.route("**/vote/", slow)
+    page.keyboard.press("-")
+    assert page.locator(f"#vote-{step_id} .wb").inner_text() == "saving…"
+    page.locator(f"#vote-{step_id} .wb-saved").wait_for()
+    assert upstream_vote(letta, step_id) == "negative"

@@ -1,6 +1,7 @@
 """Votes and tags written back to Letta (the simulator, over real HTTP), and never lost."""
 
 import threading
+import time
 
 import pytest
 from django.contrib.auth.models import User
@@ -258,3 +259,80 @@ def test_tags_changed_upstream_before_our_tag_edit_are_not_overwritten(mirrored,
     feedback.resolve_conflict(step, user=reviewer, keep="theirs")
     assert StepVote.objects.get(step=step).tags == ["theirs"]
     assert FeedbackPush.objects.get(step=step).status == FeedbackPush.Status.SUPERSEDED
+
+
+def _deliver(simulator, step, **client_kwargs):
+    with LettaClient(simulator.base_url, max_retries=0, **client_kwargs) as client:
+        return feedback.deliver(client, step.pk)
+
+
+def _lose_the_answer_of_a_negative_vote(simulator, step, reviewer, fault):
+    """Vote 👍 (delivered), then 👎 whose PATCH reaches Letta but whose answer is lost."""
+    feedback.cast_vote(step, user=reviewer, feedback="positive")
+    assert _deliver(simulator, step) is None and upstream(simulator, step)[0] == "positive"
+    lost = feedback.cast_vote(step, user=reviewer, feedback="negative")
+    simulator.faults.update({"methods": "PATCH", **fault})  # the GET before it goes through
+    assert _deliver(simulator, step, timeout=0.3) is not None  # not confirmed: retried later
+    simulator.faults.clear()
+    deadline = time.monotonic() + 5
+    while upstream(simulator, step)[0] != "negative" and time.monotonic() < deadline:
+        time.sleep(0.05)  # a timed-out PATCH lands when the server wakes up
+    assert upstream(simulator, step)[0] == "negative"  # Letta holds our own 👎 ...
+    assert Step.objects.get(pk=step.pk).feedback == "positive"  # ... which the mirror never heard of
+    return lost
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"truncate_rate": 1}, {"timeout_rate": 1, "hang_seconds": 0.6}, "killed"],
+    ids=["truncated-body", "timeout", "worker-killed"],
+)
+def test_a_lost_patch_answer_is_ours_so_the_next_vote_is_sent_not_flagged(
+    mirrored, simulator, reviewer, fault
+):
+    step = mirrored[7]
+    lost = _lose_the_answer_of_a_negative_vote(
+        simulator, step, reviewer, {"timeout_rate": 1, "hang_seconds": 0.6} if fault == "killed" else fault
+    )
+    if fault == "killed":  # the worker died waiting for the answer: its claim just runs out
+        FeedbackPush.objects.filter(pk=lost.pk).update(
+            status="in_flight", attempts=0, claimed_until=lost.created_at
+        )
+
+    final = feedback.cast_vote(step, user=reviewer, feedback="positive")
+    assert _deliver(simulator, step) is None
+
+    final.refresh_from_db()
+    assert final.status == FeedbackPush.Status.DONE, final.last_error
+    assert upstream(simulator, step)[0] == "positive"  # the third vote reached Letta
+    assert not StepVote.objects.get(step=step).has_conflict
+
+
+def test_a_vote_someone_else_makes_after_our_lost_answer_is_still_a_conflict(mirrored, simulator, reviewer):
+    step = mirrored[8]
+    _lose_the_answer_of_a_negative_vote(simulator, step, reviewer, {"truncate_rate": 1})
+    simulator.world.set_feedback(step.pk, None, ["theirs"])  # a teammate clears it and tags it
+    final = feedback.cast_vote(step, user=reviewer, feedback="positive")
+    simulator.clear_requests()
+    _deliver(simulator, step)
+    final.refresh_from_db()
+    assert final.status == FeedbackPush.Status.CONFLICT and not patches(simulator)
+
+
+def test_the_sync_does_not_call_our_own_lost_write_someone_elses(mirrored, simulator, letta, reviewer):
+    step = mirrored[9]
+    _lose_the_answer_of_a_negative_vote(simulator, step, reviewer, {"truncate_rate": 1})
+    # The reviewer votes 👍 again but Letta refuses that PATCH: nothing is open any more.
+    final = feedback.cast_vote(step, user=reviewer, feedback="positive")
+    simulator.faults.update({"methods": "PATCH"})
+    simulator.faults.fail_next(1, status=400)
+    _deliver(simulator, step)
+    simulator.faults.clear()
+    final.refresh_from_db()
+    assert final.status == FeedbackPush.Status.FAILED
+    FeedbackPush.objects.update(done_at=final.created_at.replace(year=2020))  # nothing recent
+
+    run_sync(letta)  # reads Letta's 👎: ours, sent before, not someone else's
+
+    assert Step.objects.get(pk=step.pk).feedback == "negative"
+    assert not StepVote.objects.get(step=step).has_conflict  # the row shows "failed, retry" instead

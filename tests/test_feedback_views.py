@@ -1,5 +1,6 @@
 """Votes, tags, notes and bulk rating through the views; the outbox itself is tested in test_feedback."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -27,10 +28,32 @@ def test_click_votes_and_answers_with_the_saving_widget(user_client, user):
     assert "<html" not in html
     assert html.lstrip().startswith(f'<div class="vote vote-compact" id="vote-{step.pk}"')
     assert "saving…" in html
-    assert 'hx-trigger="every 1s"' in html  # polls while the push is open
+    assert 'hx-trigger="load delay:150ms"' in html  # asks again at once while the push is open
     v = StepVote.objects.get(step=step)
     assert (v.feedback, v.voted_by) == ("positive", user)
     assert FeedbackPush.objects.get(step=step).feedback == "positive"
+
+
+def test_an_open_push_is_asked_about_quickly_then_less_often(user_client):
+    step = StepFactory()
+    push = _push(step, status="in_flight")
+    delays = []
+    for age in (0, 5, 60):
+        FeedbackPush.objects.filter(pk=push.pk).update(created_at=timezone.now() - timedelta(seconds=age))
+        delays.append(re.search(r'hx-trigger="load delay:(\d+)ms"', widget(user_client, step)).group(1))
+    assert delays == ["150", "500", "1000"]
+
+
+def test_a_cleared_vote_says_cleared_not_saved(user_client):
+    step = StepFactory()
+    push = _push(step, status="done", done_at=timezone.now())
+    FeedbackPush.objects.filter(pk=push.pk).update(feedback="")
+    StepVote.objects.filter(step=step).update(feedback="")
+    assert "Vote cleared in Letta" in widget(user_client, step)
+    compact = user_client.get(
+        reverse("step_vote", args=[step.pk]) + "?compact=1", headers=HX
+    ).content.decode()
+    assert "✓ cleared" in compact and "✓ saved" not in compact
 
 
 def test_clicking_the_active_vote_clears_it(user_client):
@@ -132,7 +155,7 @@ def test_write_back_states(user_client):
     assert "Saving to Letta" in widget(user_client, step)
     _push(step, status="pending", attempts=2, last_error="Letta unreachable: connection refused")
     html = widget(user_client, step)
-    assert "Retrying" in html and "connection refused" in html and "hx-trigger" in html
+    assert "Retrying" in html and "connection refused" in html and 'hx-trigger="load delay:3000ms"' in html
     _push(step, status="done", done_at=timezone.now(), note="Letta cannot clear tags; it still has: a")
     html = widget(user_client, step)
     assert "Saved to Letta" in html and "Letta cannot clear tags" in html

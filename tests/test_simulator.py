@@ -473,6 +473,18 @@ def test_a_truncated_body_raises_in_the_client(sim, client):
         client.get("/v1/steps/")
 
 
+def test_faults_can_be_limited_to_one_method(sim, client):
+    sim.faults.update({"truncate_rate": 1.0, "methods": "PATCH"})
+    step_id = sim.world.step_ids()[0]
+
+    assert client.get(f"/v1/steps/{step_id}").status_code == 200  # reads go through
+    with pytest.raises(httpx.TransportError):
+        client.patch(f"/v1/steps/{step_id}/feedback", json={"feedback": "negative"})
+    assert sim.world.step_payload(step_id)["feedback"] == "negative"  # applied, answer lost
+    sim.faults.clear()
+    assert sim.faults.methods == ""
+
+
 def test_a_hanging_server_times_the_client_out(sim):
     sim.faults.timeout_rate, sim.faults.hang_seconds = 1.0, 30
     with httpx.Client(base_url=sim.base_url, timeout=0.2) as impatient, pytest.raises(httpx.ReadTimeout):

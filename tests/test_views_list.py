@@ -96,12 +96,31 @@ def test_keyset_pagination_walks_all_rows_once(user_client):
     assert seen == expected
 
 
+@pytest.mark.parametrize("sort", ["-time", "tokens"])
+def test_newer_walks_back_through_the_same_pages(user_client, sort):
+    for i in range(130):
+        StepFactory(step_time=BASE_TIME + timedelta(seconds=i // 2), prompt_tokens=i % 7)
+    pages, url = [], reverse("step_list") + f"?sort={sort}"
+    while url:
+        response = user_client.get(url, headers=HX)
+        pages.append(([s.pk for s, _ in response.context["rows"]], response.context["newer_cursor"]))
+        cursor = response.context["next_cursor"]
+        url = reverse("step_list") + f"?sort={sort}&cursor={cursor}" if cursor else ""
+    assert len(pages) == 3 and pages[0][1] is None  # the first page has no newer one
+    for index in (2, 1):
+        newer = pages[index][1]
+        response = user_client.get(reverse("step_list") + f"?sort={sort}&cursor={newer}", headers=HX)
+        assert [s.pk for s, _ in response.context["rows"]] == pages[index - 1][0]
+    assert pages[1][1] == ""  # back to the first page: no cursor at all
+
+
 def test_keyset_is_a_row_comparison(user_client, django_assert_num_queries):
     StepFactory()
     first = user_client.get(reverse("step_list"))
     cursor = "MjAyNi0xMS0yNVQwOTozMDowMCswMDowMHxzdGVwLXg"  # 2026-11-25T09:30:00+00:00|step-x
-    # the cursor is past every row: no vote or preview query for an empty page
-    with django_assert_num_queries(5) as ctx:
+    # the cursor is past every row: no vote or preview query for an empty page; one seek backwards
+    # for the "Newer" link
+    with django_assert_num_queries(6) as ctx:
         user_client.get(reverse("step_list") + "?cursor=" + cursor)
     step_sql = next(q["sql"] for q in ctx.captured_queries if 'FROM "steps_step"' in q["sql"])
     assert '("steps_step"."step_time", "steps_step"."id") <' in step_sql

@@ -173,6 +173,7 @@ def test_run_page(user_client):
     assert all(s.pk[5:13] in html for s in steps)
     assert "1 failed" in html
     assert ">300<" in html  # total tokens
+    assert "09:30:00 UTC" in html  # step times say their zone
 
 
 def test_run_without_run_row_still_shows_steps(user_client):

@@ -6,6 +6,7 @@
 
   var focused = -1;     // index of the keyboard-focused list row
   var lastChecked = -1; // anchor row of a shift-click range
+  var pagedByKey = false; // the table being swapped in was asked for with n / p
 
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr.step-row")); }
   function checks() { return Array.prototype.slice.call(document.querySelectorAll("input.row-check")); }
@@ -15,13 +16,15 @@
 
   // --- focus ------------------------------------------------------------------------------
 
-  function focusRow(index) {
+  // scroll: bring the row into view (keys). A mouse press must not: the page would move under
+  // the pointer between mousedown and mouseup and the click would land elsewhere, or nowhere.
+  function focusRow(index, scroll) {
     var all = rows();
     if (!all.length) return;
     index = Math.max(0, Math.min(all.length - 1, index));
     all.forEach(function (row, i) { row.classList.toggle("kbd-focus", i === index); });
     focused = index;
-    all[index].scrollIntoView({ block: "nearest" });
+    if (scroll !== false) all[index].scrollIntoView({ block: "nearest" });
   }
 
   function focusedRow() {
@@ -49,7 +52,17 @@
 
   function markPressed(widget, value) {
     widget.querySelectorAll(".vote-btn").forEach(function (b) { b.classList.toggle("is-active", b.value === value); });
+    markSaving(widget);
+  }
+
+  // Until the server answers, the widget says "saving": a "✓ saved" left from the previous vote
+  // would confirm a vote that has not been saved yet.
+  function markSaving(widget) {
     widget.dataset.state = "saving";
+    var line = widget.querySelector(".wb, .wb-line");
+    if (!line) return;
+    line.className = line.className.replace(/\bwb-(none|saved|failed|retrying|conflict)\b/, "wb-saving");
+    line.textContent = line.classList.contains("wb") ? "saving…" : "Saving to Letta…";
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -60,7 +73,7 @@
     var wasActive = submitter.classList.contains("is-active");
     widget.querySelectorAll(".vote-btn").forEach(function (b) { b.classList.remove("is-active"); });
     if (!wasActive) submitter.classList.add("is-active");
-    widget.dataset.state = "saving";
+    markSaving(widget);
   });
 
   // Our 400s carry a one-line reason; anything else (a 404/403 page, a 500) gets a sentence.
@@ -153,7 +166,11 @@
     if (event.target.id === "bulk-form" && event.detail.successful) clearSelection();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.target.id === "step-table") { focused = -1; lastChecked = -1; refreshBar(); }
+    if (event.target.id === "step-table") {
+      focused = -1; lastChecked = -1; refreshBar();
+      // paging by key carries on at the top of the new page, focus on its first row
+      if (pagedByKey) { pagedByKey = false; window.scrollTo(0, 0); focusRow(0); }
+    }
   });
 
   // --- keyboard ---------------------------------------------------------------------------
@@ -198,6 +215,9 @@
     } else if (onList && (key === "o" || key === "Enter")) {
       var open = focusedRow();
       if (open) window.location.href = open.dataset.href; else handled = false;
+    } else if (onList && (key === "n" || key === "p")) {
+      var pager = document.querySelector(key === "n" ? "[data-key-older]" : "[data-key-newer]");
+      if (pager) { pagedByKey = true; pager.click(); } else handled = false;
     } else if (onList && key === "x") {
       var sel = focusedRow();
       var box = sel && sel.querySelector("input.row-check");
@@ -221,6 +241,6 @@
   // a row that is clicked becomes the keyboard focus, so mouse and keys can be mixed
   document.addEventListener("mousedown", function (event) {
     var row = event.target.closest && event.target.closest("tr.step-row");
-    if (row) focusRow(rows().indexOf(row));
+    if (row) focusRow(rows().indexOf(row), false);
   });
 })();

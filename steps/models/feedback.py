@@ -104,6 +104,9 @@ class FeedbackPush(models.Model):
     last_error = models.TextField(blank=True)
     note = models.TextField(blank=True, help_text="What Letta could not take, e.g. a tag removal.")
     done_at = models.DateTimeField(null=True, blank=True)
+    # Set just before the PATCH goes out: a PATCH whose answer never came back (timeout, cut-off
+    # body, killed worker) may still have reached Letta, so the value stays known as ours.
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -35,6 +35,7 @@ FIELDS = (
     "truncate_rate",
     "hang_seconds",
     "down",
+    "methods",
 )
 
 
@@ -56,6 +57,8 @@ class Faults:
     truncate_rate: float = 0.0
     hang_seconds: float = 30.0
     down: bool = False
+    # Only requests with one of these methods (e.g. "PATCH") draw faults; empty: every request.
+    methods: str = ""
     seed: int = 0
     _forced: deque = field(default_factory=deque, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -75,6 +78,7 @@ class Faults:
             self.error_rate = self.conflict_rate = self.timeout_rate = self.truncate_rate = 0.0
             self.latency_ms = 0
             self.down = False
+            self.methods = ""
 
     def update(self, values: dict) -> None:
         for name, value in values.items():
@@ -85,6 +89,9 @@ class Faults:
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in FIELDS} | {"forced": list(self._forced)}
+
+    def applies_to(self, method: str) -> bool:
+        return not self.methods or method.upper() in self.methods.upper().replace(",", " ").split()
 
     def decide(self) -> Decision:
         with self._lock:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from .faults import ERROR_BODIES, Faults
+from .faults import ERROR_BODIES, Decision, Faults
 from .params import (
     ApiError,
     QueryReader,
@@ -235,9 +235,9 @@ class _Handler(BaseHTTPRequestHandler):
             if faults.down:
                 self.close_connection = True
                 return
-            if faults.latency_ms:
+            if faults.latency_ms and faults.applies_to(self.command):
                 sim.stopping.wait(faults.latency_ms / 1000)
-            decision = faults.decide()
+            decision = faults.decide() if faults.applies_to(self.command) else Decision()
             if decision.hang:
                 sim.stopping.wait(faults.hang_seconds)
             if decision.status is not None:

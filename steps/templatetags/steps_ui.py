@@ -6,7 +6,8 @@ import json
 from datetime import timedelta
 
 from django import template
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
 
 from steps.models import SyncRun
 
@@ -15,16 +16,20 @@ register = template.Library()
 
 @register.filter
 def ns_duration(value) -> str:
+    """Nanoseconds for people: "850 µs", "1.4 ms", "12 ms", "1.4 s", "2 min 5 s"; never "0.00 ms"."""
     if value is None or value == "":
         return "—"
-    ms = int(value) / 1_000_000
-    if ms < 1:
-        return f"{ms:.2f} ms"
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.2f} s"
-    return f"{int(ms // 60_000)} m {int(ms % 60_000 / 1000)} s"
+    ns = max(0, int(value))
+    if ns == 0:
+        return "0 ms"
+    for scale, unit, limit in ((1, "ns", 1000), (1e3, "µs", 1000), (1e6, "ms", 1000), (1e9, "s", 60)):
+        amount = ns / scale
+        # one decimal below 10 of a unit ("1.4 s"), none above ("12 ms"); rounding may reach the next unit
+        text = f"{amount:.1f}".removesuffix(".0") if scale > 1 and amount < 9.95 else f"{amount:.0f}"
+        if float(text) < limit:
+            return f"{text} {unit}"
+    minutes, seconds = divmod(round(ns / 1e9), 60)
+    return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
 
 
 @register.filter
@@ -50,21 +55,49 @@ def percent_of(part, whole) -> float:
 
 @register.filter
 def ago(value) -> str:
-    """Compact relative time: "12 s ago", "5 min ago", "3 h ago", "2 d ago"."""
+    """Compact relative time, to the nearest unit: "12 s ago", "5 min ago", "3 h ago", "2 days ago",
+    "in 7 days" (a link made for 7 days is not "6 d" away a second later)."""
     if not value:
         return ""
-    seconds = int((timezone.now() - value).total_seconds())
+    seconds = (timezone.now() - value).total_seconds()
     future = seconds < 0
     seconds = abs(seconds)
-    if seconds < 60:
-        text = f"{seconds} s"
-    elif seconds < 3600:
-        text = f"{seconds // 60} min"
-    elif seconds < 86400:
-        text = f"{seconds // 3600} h"
+    if seconds < 59.5:
+        text = f"{round(seconds)} s"
+    elif seconds < 59.5 * 60:
+        text = f"{round(seconds / 60)} min"
+    elif seconds < 23.5 * 3600:
+        text = f"{round(seconds / 3600)} h"
     else:
-        text = f"{seconds // 86400} d"
+        days = round(seconds / 86400)
+        text = f"{days} day{'' if days == 1 else 's'}"
     return f"in {text}" if future else f"{text} ago"
+
+
+def _time_tag(value, text: str, note: str = "") -> str:
+    local = timezone.localtime(value)
+    iso = local.isoformat()
+    return format_html(
+        '<time datetime="{}" title="{}{}">{}</time>', iso, iso, f" · {note}" if note else "", text
+    )
+
+
+@register.simple_tag
+def when(value, fmt: str = "M j, H:i:s") -> str:
+    """An absolute time in the dashboard's zone, saying which ("Nov 25, 09:30:00 UTC"), with the
+    ISO time (offset included) in its title."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return _time_tag(value, f"{dateformat.format(local, fmt)} {local.tzname()}")
+
+
+@register.simple_tag
+def since(value, note: str = "") -> str:
+    """A relative time ("5 min ago") with the ISO time in its title (and `note` after it)."""
+    if not value:
+        return ""
+    return _time_tag(value, ago(value), note)
 
 
 @register.simple_tag(takes_context=True)
