@@ -1,3 +1,4 @@
+import base64
 import re
 from datetime import timedelta
 
@@ -99,7 +100,8 @@ def test_keyset_pagination_walks_all_rows_once(user_client):
 def test_keyset_is_a_row_comparison(user_client, django_assert_num_queries):
     StepFactory()
     first = user_client.get(reverse("step_list"))
-    cursor = "MjAyNi0xMS0yNVQwOTozMDowMCswMDowMHxzdGVwLXg"  # 2026-11-25T09:30:00+00:00|step-x
+    raw = "2026-11-25T09:30:00+00:00|step-00000000-0000-4000-8000-000000000000"
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
     # the cursor is past every row: no vote or preview query for an empty page
     with django_assert_num_queries(5) as ctx:
         user_client.get(reverse("step_list") + "?cursor=" + cursor)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django import template
 from django.utils import timezone
 
+from steps.filters import without_empty
 from steps.models import SyncRun
 
 register = template.Library()
@@ -69,8 +70,9 @@ def ago(value) -> str:
 
 @register.simple_tag(takes_context=True)
 def query(context, **changes) -> str:
-    """The current query string with `changes` applied (None or "" removes a key); drops the cursor."""
-    params = context["request"].GET.copy()
+    """The current query string with `changes` applied (None or "" removes a key); drops the
+    cursor and every empty parameter, so links stay short."""
+    params = without_empty(context["request"].GET)
     params.pop("cursor", None)
     for key, value in changes.items():
         params.pop(key, None)
