@@ -8,7 +8,7 @@ no filter), never a 500; a bulk action refuses a query with errors instead of le
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.core.cache import cache
@@ -89,6 +89,25 @@ FACETS_CACHE_KEY = "steps:list-facets"
 TAGS_CACHE_KEY = "steps:known-tags"
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """A parsed date in UTC, or None when it has no UTC equivalent within datetime's range.
+    PostgreSQL refuses offsets beyond ±15:59 ("9999-12-31T23:59-23:59" would be a 500)."""
+    try:
+        return value.astimezone(UTC) if value else None
+    except (OverflowError, ValueError):
+        return None
+
+
+class DateTimeField(forms.DateTimeField):
+    """A DateTimeField whose value is always a UTC datetime that PostgreSQL accepts."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)  # a form error for Feb 30, hour 25, year 0, +25:00
+        if parsed is not None and as_utc(parsed) is None:
+            raise forms.ValidationError("That date is out of range.", code="invalid")
+        return as_utc(parsed)
+
+
 class StepFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search")
     agent = forms.CharField(required=False, max_length=64)
@@ -111,8 +130,8 @@ class StepFilterForm(forms.Form):
     duration_min_ms = forms.IntegerField(required=False, min_value=0, max_value=MAX_DURATION_MS)
     duration_max_ms = forms.IntegerField(required=False, min_value=0, max_value=MAX_DURATION_MS)
     period = forms.ChoiceField(required=False, choices=PERIOD_CHOICES)
-    since = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    until = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    since = DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    until = DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     hidden = forms.BooleanField(required=False, label="Include archived")
     unreviewed = forms.BooleanField(required=False, label="Unreviewed only")
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
@@ -280,7 +299,8 @@ def decode_cursor(sort: str, cursor: str) -> tuple[object, str] | None:
             return None
         if SORTS[sort][0] == "step_time":
             parsed = parse_datetime(value)  # ValueError for Feb 30, hour 25, year 0, +25:00
-            return (parsed, step_id) if parsed and parsed.tzinfo else None
+            parsed = as_utc(parsed) if parsed and parsed.tzinfo else None
+            return (parsed, step_id) if parsed else None
         number = int(value)
     except ValueError:  # also bad base64 (binascii.Error) and bad UTF-8 (UnicodeDecodeError)
         return None
@@ -290,7 +310,7 @@ def decode_cursor(sort: str, cursor: str) -> tuple[object, str] | None:
 class LiveForm(StepFilterForm):
     """The live poll: the list's filters and the newest row the page already shows."""
 
-    newest_time = forms.DateTimeField(required=False)
+    newest_time = DateTimeField(required=False)
     newest_id = LettaIdField("step", required=False)
 
     NOT_FILTERS = StepFilterForm.NOT_FILTERS | {"newest_time", "newest_id"}
