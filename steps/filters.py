@@ -8,7 +8,7 @@ no filter), never a 500; a bulk action refuses a query with errors instead of le
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.core.cache import cache
@@ -16,6 +16,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from .fields import DateTimeField, as_utc
 from .ids import LettaIdField, is_letta_id
 from .models import Message, Step
 from .querysets import SORTS, StepQuerySet
@@ -87,25 +88,6 @@ FLAG_CHIPS = {"hidden": "Including archived", "unreviewed": "Unreviewed"}
 FACETS_CACHE_SECONDS = 60
 FACETS_CACHE_KEY = "steps:list-facets"
 TAGS_CACHE_KEY = "steps:known-tags"
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """A parsed date in UTC, or None when it has no UTC equivalent within datetime's range.
-    PostgreSQL refuses offsets beyond ±15:59 ("9999-12-31T23:59-23:59" would be a 500)."""
-    try:
-        return value.astimezone(UTC) if value else None
-    except (OverflowError, ValueError):
-        return None
-
-
-class DateTimeField(forms.DateTimeField):
-    """A DateTimeField whose value is always a UTC datetime that PostgreSQL accepts."""
-
-    def to_python(self, value):
-        parsed = super().to_python(value)  # a form error for Feb 30, hour 25, year 0, +25:00
-        if parsed is not None and as_utc(parsed) is None:
-            raise forms.ValidationError("That date is out of range.", code="invalid")
-        return as_utc(parsed)
 
 
 class StepFilterForm(forms.Form):

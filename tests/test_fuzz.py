@@ -73,6 +73,7 @@ HOSTILE = [
 PATH_VALUES = ["\x00", "x" * 300, "ünïcødé' OR 1=1 --", "9" * 30, GOOD_STEP]
 LIST_PARAMS = sorted(LiveForm.base_fields) + ["from", "e", "page", "ids[]"]
 ADMIN_PARAMS = ["q", "o", "p", "e", "all", "_changelist_filters", "status__exact", "id__in", "_to_field"]
+ADMIN_PARAMS += ["step_time__year", "step_time__month", "created_at__year", "updated_at__day"]
 ARG = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>|\(\?P<\w+>[^)]*\)")
 NO_POST = {"logout", "admin:logout"}  # would sign the fuzzing client out
 
@@ -163,6 +164,15 @@ def test_any_route_with_hostile_query(fuzz_client, world, route, params, htmx):
     url = url_for(path, world["step"].pk if "step" in path else "1") + "?" + urlencode(params, doseq=True)
     headers = {"HX-Request": "true"} if htmx else {}
     check(fuzz_client.get(url, headers=headers), f"GET {url[:300]!r}")
+
+
+def test_admin_changelists_with_hostile_parameters(fuzz_client):
+    """Every changelist with its search, ordering, paging and date-hierarchy parameters at once."""
+    changelists = [r for r, n in ROUTES if n.startswith("admin:") and n.endswith("_changelist")]
+    for route in changelists:
+        for value in PATH_VALUES + ["2024-02-30", "-1"]:
+            url = url_for(route, "") + "?" + urlencode(dict.fromkeys(ADMIN_PARAMS, value))
+            check(fuzz_client.get(url), f"GET {url[:300]!r}")
 
 
 def list_urls(query: str) -> list[str]:

@@ -156,3 +156,29 @@ def test_bulk_with_a_valid_query_still_counts_only_matches(user_client):
     data = {"action": "negative", "scope": "all", "query": "status=failed"}
     assert user_client.post(reverse("bulk_start"), data, headers=HX).status_code == 200
     assert FeedbackBatch.objects.get().total == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "step_time__year=99999999999",
+        "step_time__year=0",
+        "step_time__day=31&step_time__month=2&step_time__year=2024",
+        "total_tokens__gte=99999999999999999999999",
+        "p=99999999999999999999",
+    ],
+)
+def test_admin_changelist_with_hand_edited_parameters_is_no_500(client, query):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    StepFactory()
+    assert client.get("/admin/steps/step/?" + query).status_code in (200, 302)
+
+
+def test_admin_json_with_a_nul_is_the_forms_error(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    step = StepFactory()
+    data = {"step": step.pk, "labels": '["fine", {"k": "\\u0000"}]', "notes": "x"}
+    response = client.post("/admin/steps/stepreview/add/", data)
+    assert response.status_code == 200  # the form again, with its error
+    assert "Text cannot contain NUL characters" in response.content.decode()
+    assert not StepReview.objects.exists()
