@@ -139,6 +139,13 @@ class StepFilterForm(forms.Form):
         "tokens": "total_tokens",
     }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ChoiceField):
+                options = ", ".join(str(label) for value, label in field.choices if value)
+                field.error_messages["invalid_choice"] = f"not one of {options}."
+
     def clean_cursor(self):
         cursor = self.cleaned_data["cursor"]
         if not cursor:
