@@ -61,3 +61,13 @@ def test_links_the_server_builds_carry_only_set_parameters(user_client):
     row = re.search(r'class="row-link" href="([^"]*)"', html)[1]
     assert row.endswith("/?from=status%3Dfailed")
     assert 'name="query" value="status=failed"' in html  # what "all matching" applies to
+
+
+def test_a_filter_value_missing_from_the_facets_stays_selected(user_client):
+    StepFactory(model="gpt-4o-mini")
+    html = user_client.get("/?model=a-model-seen-a-second-ago&tool=<b>x</b>").content.decode()
+    assert '<option value="a-model-seen-a-second-ago" selected>a-model-seen-a-second-ago</option>' in html
+    assert '<option value="&lt;b&gt;x&lt;/b&gt;" selected>' in html  # escaped
+    # a value that is in the facets is selected once, by the facet's own option
+    html = user_client.get("/?model=gpt-4o-mini").content.decode()
+    assert html.count('value="gpt-4o-mini"') == 1

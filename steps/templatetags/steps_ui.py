@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
 
 from steps.filters import without_empty
 from steps.models import SyncRun
@@ -85,6 +86,15 @@ def query(context, **changes) -> str:
 @register.simple_tag(takes_context=True)
 def query_without(context, name: str) -> str:
     return query(context, **{name: None})
+
+
+@register.simple_tag
+def missing_option(value, rows) -> str:
+    """A selected <option> for a filter value the facet rows lack (a pasted link, a facet cache
+    a minute old), so the select shows the filter in force and the next change keeps it."""
+    if not value or any(row[0] == value for row in rows or ()):
+        return ""
+    return format_html('<option value="{}" selected>{}</option>', value, value)
 
 
 @register.inclusion_tag("steps/_sync_status.html")
