@@ -211,10 +211,16 @@ class StepFilterForm(forms.Form):
         self.is_valid()
         chips = []
         for name, value in self.cleaned_data.items():
-            if name in self.NOT_FILTERS or value in (None, "", False):
+            if name in self.NOT_FILTERS or value is None or value is False or value == "":
                 continue
             chips.append((name, *self._chip(name, value)))
         return chips
+
+    @property
+    def uses_more_filters(self) -> bool:
+        """Whether a filter under "More filters" is set (valid or not), so that section opens."""
+        shown_above = {"q", "agent", "tool", "status", "has_error", "period"} | self.NOT_FILTERS
+        return any(v for k, v in self.data.items() if k in self.fields and k not in shown_above)
 
     def _chip(self, name: str, value) -> tuple[str, str]:
         if name in RANGE_CHIPS:

@@ -90,6 +90,13 @@ def test_invalid_filter_shows_the_error_and_no_chip(page, live_server, data):
     shot(page, "list-invalid-filter", full_page=False)
 
 
+def test_chips_read_as_words(page, live_server, data):
+    page.goto(live_server.url + "/?status=failed&has_error=yes&tokens_min=0&unreviewed=1&period=7d")
+    chips = [" ".join(t.split()) for t in page.locator("a.chip-filter").all_inner_texts()]
+    assert chips == ["Status: Failed ×", "Has error ×", "Tokens ≥ 0 ×", "Last 7 days ×", "Unreviewed ×"]
+    shot(page, "list-chips", full_page=False)
+
+
 def test_error_toast_for_a_step_deleted_meanwhile(page, live_server, data):
     target = data["big"].pk
     Step.objects.filter(pk=target).delete()

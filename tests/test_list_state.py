@@ -19,7 +19,7 @@ def chip_texts(html: str) -> list[str]:
 
 def test_chip_labels_are_written_for_people(user_client):
     query = (
-        "status=failed&has_error=yes&feedback=none&tokens_min=1000&duration_max_ms=50"
+        "status=failed&has_error=yes&feedback=none&tokens_min=1000&tokens_max=0&duration_max_ms=50"
         "&period=24h&since=2026-11-20T12:00&hidden=1&unreviewed=1&q=roadmap&tag=urgent"
     )
     html = user_client.get("/?" + query, headers=HX).content.decode()
@@ -30,6 +30,7 @@ def test_chip_labels_are_written_for_people(user_client):
         "No feedback",
         "Tag: urgent",
         "Tokens ≥ 1000",
+        "Tokens ≤ 0",
         "Duration ≤ 50 ms",
         "Last 24 h",
         "From: 2026-11-20 12:00",
@@ -71,3 +72,11 @@ def test_a_filter_value_missing_from_the_facets_stays_selected(user_client):
     # a value that is in the facets is selected once, by the facet's own option
     html = user_client.get("/?model=gpt-4o-mini").content.decode()
     assert html.count('value="gpt-4o-mini"') == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "is_open"), [("tokens_min=5", True), ("model=x", True), ("status=failed", False)]
+)
+def test_more_filters_opens_when_one_of_its_filters_is_set(user_client, query, is_open):
+    html = user_client.get("/?" + query).content.decode()
+    assert ('<details class="more-filters" open>' in html) is is_open
