@@ -46,7 +46,6 @@ SORT_CHOICES = [
     ("-duration", "Slowest"),
     ("duration", "Fastest"),
 ]
-# Facets are a GROUP BY over the whole table: cached briefly, they cost nothing per page.
 # Upper bounds keep every number inside a bigint column (duration is stored in ns).
 MAX_TOKENS = 2**40
 MAX_DURATION_MS = 10**9
@@ -85,6 +84,7 @@ FIELD_LABELS = {
     "newest_id": "Newest step",
 }
 FLAG_CHIPS = {"hidden": "Including archived", "unreviewed": "Unreviewed"}
+# Facets are a GROUP BY over the whole table: cached briefly, they cost nothing per page.
 FACETS_CACHE_SECONDS = 60
 FACETS_CACHE_KEY = "steps:list-facets"
 TAGS_CACHE_KEY = "steps:known-tags"
