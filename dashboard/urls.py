@@ -8,3 +8,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("steps.urls")),
 ]
+
+# Styled pages with a way back; htmx requests get one line for the error toast instead.
+handler400 = "dashboard.errors.bad_request"
+handler403 = "dashboard.errors.permission_denied"
+handler404 = "dashboard.errors.page_not_found"
+handler500 = "dashboard.errors.server_error"

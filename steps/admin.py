@@ -5,10 +5,14 @@ change lands in the admin's LogEntry history with who made it."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
 
 from . import feedback, tasks
+from .fields import JSONField
 from .models import (
     FeedbackBatch,
     FeedbackPush,
@@ -29,7 +33,29 @@ def _all_fields(model) -> list[str]:
     return [f.name for f in model._meta.concrete_fields]
 
 
-class ReadOnlyMirrorAdmin(admin.ModelAdmin):
+# JSON edited here (review labels) must be storable in JSONB: no NUL in any string.
+SAFE_FORMFIELDS = {models.JSONField: {"form_class": JSONField}}
+
+
+class SafeChangeList(ChangeList):
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except OverflowError as error:
+            # ?step_time__year=99999999999: Django's date hierarchy catches ValueError only
+            raise IncorrectLookupParameters(error) from error
+
+
+class SafeAdmin(admin.ModelAdmin):
+    """Hand-edited admin URLs and forms get the admin's own error, never a 500."""
+
+    formfield_overrides = SAFE_FORMFIELDS
+
+    def get_changelist(self, request, **kwargs):
+        return SafeChangeList
+
+
+class ReadOnlyMirrorAdmin(SafeAdmin):
     """Mirror rows come from Letta: viewable, never added or edited by hand."""
 
     def get_readonly_fields(self, request, obj=None):
@@ -41,6 +67,7 @@ class ReadOnlyMirrorAdmin(admin.ModelAdmin):
 
 class StepReviewInline(admin.StackedInline):
     model = StepReview
+    formfield_overrides = SAFE_FORMFIELDS
     can_delete = False
     fields = ("labels", "notes", "hidden", "updated_at")
     readonly_fields = ("updated_at",)
@@ -114,7 +141,7 @@ class StepAdmin(ReadOnlyMirrorAdmin):
 
 
 @admin.register(StepReview)
-class StepReviewAdmin(admin.ModelAdmin):
+class StepReviewAdmin(SafeAdmin):
     list_display = ("step", "hidden", "labels", "updated_at")
     list_filter = ("hidden",)
     search_fields = ("=step__id", "notes")
@@ -192,7 +219,7 @@ class SyncCursorAdmin(ReadOnlyMirrorAdmin):
 
 
 @admin.register(ShareLink)
-class ShareLinkAdmin(admin.ModelAdmin):
+class ShareLinkAdmin(SafeAdmin):
     list_display = ("step", "created_by", "created_at", "expires_at", "state", "revoked_by")
     list_filter = ("revoked_at", "expires_at")
     search_fields = ("=step__id", "created_by__username")
@@ -228,7 +255,7 @@ class ShareLinkAdmin(admin.ModelAdmin):
         self.message_user(request, f"Revoked {count} link(s).", messages.SUCCESS)
 
 
-class ReadMostlyAdmin(admin.ModelAdmin):
+class ReadMostlyAdmin(SafeAdmin):
     """The outbox and votes are written by the review UI and the worker: viewable, never
     edited by hand (an edit here would bypass the outbox and never reach Letta)."""
 

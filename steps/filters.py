@@ -1,7 +1,8 @@
 """The step list's filters: parsed from the query string, applied as StepQuerySet methods.
 
-Every filter is a GET parameter, so a filtered view is a link. Invalid values are dropped
-(the form reports them), never a 500: these URLs get pasted around and edited by hand.
+Every filter is a GET parameter, so a filtered view is a link. These URLs get pasted around
+and edited by hand: an invalid value is reported as the form's error and left out (no chip,
+no filter), never a 500; a bulk action refuses a query with errors instead of leaving it out.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from .fields import DateTimeField, as_utc
+from .ids import LettaIdField, is_letta_id
 from .models import Message, Step
 from .querysets import SORTS, StepQuerySet
 
@@ -43,6 +46,44 @@ SORT_CHOICES = [
     ("-duration", "Slowest"),
     ("duration", "Fastest"),
 ]
+# Upper bounds keep every number inside a bigint column (duration is stored in ns).
+MAX_TOKENS = 2**40
+MAX_DURATION_MS = 10**9
+# The chip text for a filter: its label, and how a range reads.
+CHIP_LABELS = {
+    "q": "Search",
+    "agent": "Agent",
+    "run": "Run",
+    "model": "Model",
+    "provider": "Provider",
+    "status": "Status",
+    "stop_reason": "Stop reason",
+    "error_type": "Error type",
+    "feedback": "Feedback",
+    "tag": "Tag",
+    "tool": "Tool",
+    "prompt": "Prompt tokens",
+    "completion": "Completion tokens",
+    "tokens": "Tokens",
+    "duration": "Duration",
+}
+RANGE_CHIPS = {
+    f"{prefix}_{bound}": (CHIP_LABELS[prefix], sign, "")
+    for prefix in ("prompt", "completion", "tokens")
+    for bound, sign in (("min", "≥"), ("max", "≤"))
+}
+RANGE_CHIPS |= {"duration_min_ms": ("Duration", "≥", " ms"), "duration_max_ms": ("Duration", "≤", " ms")}
+FIELD_LABELS = {
+    "since": "From",
+    "until": "To",
+    "period": "Time",
+    "has_error": "Errors",
+    "sort": "Sort",
+    "cursor": "Page",
+    "newest_time": "Newest time",
+    "newest_id": "Newest step",
+}
+FLAG_CHIPS = {"hidden": "Including archived", "unreviewed": "Unreviewed"}
 # Facets are a GROUP BY over the whole table: cached briefly, they cost nothing per page.
 FACETS_CACHE_SECONDS = 60
 FACETS_CACHE_KEY = "steps:list-facets"
@@ -62,21 +103,25 @@ class StepFilterForm(forms.Form):
     feedback = forms.ChoiceField(required=False, choices=FEEDBACK_CHOICES)
     tag = forms.CharField(required=False, max_length=255)
     tool = forms.CharField(required=False, max_length=255)
-    prompt_min = forms.IntegerField(required=False, min_value=0)
-    prompt_max = forms.IntegerField(required=False, min_value=0)
-    completion_min = forms.IntegerField(required=False, min_value=0)
-    completion_max = forms.IntegerField(required=False, min_value=0)
-    tokens_min = forms.IntegerField(required=False, min_value=0)
-    tokens_max = forms.IntegerField(required=False, min_value=0)
-    duration_min_ms = forms.IntegerField(required=False, min_value=0)
-    duration_max_ms = forms.IntegerField(required=False, min_value=0)
+    prompt_min = forms.IntegerField(required=False, min_value=0, max_value=MAX_TOKENS)
+    prompt_max = forms.IntegerField(required=False, min_value=0, max_value=MAX_TOKENS)
+    completion_min = forms.IntegerField(required=False, min_value=0, max_value=MAX_TOKENS)
+    completion_max = forms.IntegerField(required=False, min_value=0, max_value=MAX_TOKENS)
+    tokens_min = forms.IntegerField(required=False, min_value=0, max_value=MAX_TOKENS)
+    tokens_max = forms.IntegerField(required=False, min_value=0, max_value=MAX_TOKENS)
+    duration_min_ms = forms.IntegerField(required=False, min_value=0, max_value=MAX_DURATION_MS)
+    duration_max_ms = forms.IntegerField(required=False, min_value=0, max_value=MAX_DURATION_MS)
     period = forms.ChoiceField(required=False, choices=PERIOD_CHOICES)
-    since = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    until = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    since = DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    until = DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     hidden = forms.BooleanField(required=False, label="Include archived")
     unreviewed = forms.BooleanField(required=False, label="Unreviewed only")
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
     live = forms.BooleanField(required=False)
+    # the page position: "<sort value>|<step id>", base64; cleaned to (value, step id)
+    cursor = forms.CharField(required=False, max_length=200)
+
+    NOT_FILTERS = {"sort", "live", "cursor"}
 
     # Exact-match columns: form field -> Step field; each has a (column, -step_time, -id) index.
     EXACT = {
@@ -93,6 +138,22 @@ class StepFilterForm(forms.Form):
         "completion": "completion_tokens",
         "tokens": "total_tokens",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ChoiceField):
+                options = ", ".join(str(label) for value, label in field.choices if value)
+                field.error_messages["invalid_choice"] = f"not one of {options}."
+
+    def clean_cursor(self):
+        cursor = self.cleaned_data["cursor"]
+        if not cursor:
+            return None
+        key = decode_cursor(self.sort_order(), cursor)
+        if key is None:
+            raise forms.ValidationError("This page link is damaged; showing the first page.")
+        return key
 
     def filter(self, qs: StepQuerySet) -> StepQuerySet:
         # A bad value (a hand-edited URL) drops that filter only: cleaned_data omits it.
@@ -139,19 +200,81 @@ class StepFilterForm(forms.Form):
         return value if value in SORTS else "-time"
 
     @property
-    def active(self) -> list[tuple[str, str]]:
-        """(name, value) of the filters in use, for the chips above the table."""
-        skip = {"sort", "live"}
-        return [(k, str(v)) for k, v in self.data.items() if v and k in self.fields and k not in skip]
+    def cursor_key(self) -> tuple[object, str] | None:
+        self.is_valid()
+        return self.cleaned_data.get("cursor")
+
+    @property
+    def active(self) -> list[tuple[str, str, str]]:
+        """(name, label, value) of each valid filter in use, for the chips above the table;
+        value may be "" when the label says it all ("Has error")."""
+        self.is_valid()
+        chips = []
+        for name, value in self.cleaned_data.items():
+            if name in self.NOT_FILTERS or value is None or value is False or value == "":
+                continue
+            chips.append((name, *self._chip(name, value)))
+        return chips
+
+    @property
+    def uses_more_filters(self) -> bool:
+        """Whether a filter under "More filters" is set (valid or not), so that section opens."""
+        shown_above = {"q", "agent", "tool", "status", "has_error", "period"} | self.NOT_FILTERS
+        return any(v for k, v in self.data.items() if k in self.fields and k not in shown_above)
+
+    def _chip(self, name: str, value) -> tuple[str, str]:
+        if name in RANGE_CHIPS:
+            label, sign, unit = RANGE_CHIPS[name]
+            return f"{label} {sign} {value}{unit}", ""
+        if name in FLAG_CHIPS:
+            return FLAG_CHIPS[name], ""
+        if name in ("since", "until"):
+            return ("From" if name == "since" else "Until"), timezone.localtime(value).strftime(
+                "%Y-%m-%d %H:%M"
+            )
+        if name == "feedback" and value == "none":
+            return "No feedback", ""
+        field = self.fields[name]
+        if isinstance(field, forms.ChoiceField):
+            choice = str(dict(field.choices)[value])
+            # "Has error", "Last 24 h" read on their own; "Status: Failed" needs its label
+            return (choice, "") if name in ("has_error", "period") else (CHIP_LABELS[name], choice)
+        return CHIP_LABELS[name], str(value)
+
+    @property
+    def problems(self) -> list[tuple[str, str, str]]:
+        """(label, value as typed, what is wrong) for each invalid parameter."""
+        self.is_valid()
+        return [
+            (_field_label(name), self.data.get(name, ""), errors[0]) for name, errors in self.errors.items()
+        ]
+
+
+def _field_label(name: str) -> str:
+    if name in RANGE_CHIPS:
+        label, sign, _ = RANGE_CHIPS[name]
+        return f"{label} {'min' if sign == '≥' else 'max'}"
+    return CHIP_LABELS.get(name) or FIELD_LABELS.get(name) or name
 
 
 def list_query(params) -> str:
-    """The list's filter and sort as a query string, without paging: what "this list" means to
-    the step page (next unreviewed) and to a bulk action on all matching steps."""
+    """The list's filter and sort as a query string, without paging and without empty values:
+    what "this list" means to the step page (next unreviewed) and to a bulk action on all
+    matching steps."""
     params = params.copy()
     for key in ("cursor", "live", "from", "newest_time", "newest_id"):
         params.pop(key, None)
-    return params.urlencode()
+    return without_empty(params).urlencode()
+
+
+def without_empty(params):
+    """A copy of a QueryDict with only the parameters that carry a value."""
+    kept = params.copy()
+    for key, values in params.lists():
+        kept.setlist(key, [v for v in values if v != ""])
+        if not kept.getlist(key):
+            del kept[key]
+    return kept
 
 
 def encode_cursor(sort: str, step: Step) -> str:
@@ -162,20 +285,30 @@ def encode_cursor(sort: str, step: Step) -> str:
 
 
 def decode_cursor(sort: str, cursor: str) -> tuple[object, str] | None:
-    """(value, step id) of a page cursor, or None for one that was tampered with or truncated."""
+    """(value, step id) of a page cursor, or None for one that was tampered with or truncated:
+    an impossible date, a number beyond a bigint or an id that is no step id never reach a query."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         value, step_id = raw.rsplit("|", 1)
-    except (ValueError, UnicodeDecodeError):
+        if not is_letta_id("step", step_id):
+            return None
+        if SORTS[sort][0] == "step_time":
+            parsed = parse_datetime(value)  # ValueError for Feb 30, hour 25, year 0, +25:00
+            parsed = as_utc(parsed) if parsed and parsed.tzinfo else None
+            return (parsed, step_id) if parsed else None
+        number = int(value)
+    except ValueError:  # also bad base64 (binascii.Error) and bad UTF-8 (UnicodeDecodeError)
         return None
-    column, _ = SORTS[sort]
-    if column == "step_time":
-        parsed = parse_datetime(value)
-        return (parsed, step_id) if parsed else None
-    try:
-        return int(value), step_id
-    except ValueError:
-        return None
+    return (number, step_id) if 0 <= number < 2**63 else None
+
+
+class LiveForm(StepFilterForm):
+    """The live poll: the list's filters and the newest row the page already shows."""
+
+    newest_time = DateTimeField(required=False)
+    newest_id = LettaIdField("step", required=False)
+
+    NOT_FILTERS = StepFilterForm.NOT_FILTERS | {"newest_time", "newest_id"}
 
 
 def facets() -> dict[str, list[tuple[str, int]]]:

@@ -4,7 +4,8 @@ steps/feedback.py, which owns the outbox; every POST answers with the fragment i
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import feedback
 from .filters import StepFilterForm, known_tags
+from .ids import is_letta_id
 from .models import FeedbackBatch, Step, StepReview, StepVote
 from .models.feedback import FEEDBACK_VALUES
 from .querysets import SORTS, vote_state
@@ -25,6 +27,8 @@ BULK_ACTIONS = {
     "remove_tag": {},
 }
 MAX_SELECTED = 5000
+MAX_TAGS = 50
+MAX_QUERY_CHARS = 4000
 
 
 def _step(step_id: str) -> Step:
@@ -55,7 +59,7 @@ def vote(request: HttpRequest, step_id: str) -> HttpResponse:
         value = request.POST.get("value", "")
         setting = request.POST.get("set") == "1"
         if value not in FEEDBACK_VALUES and not (setting and value == ""):
-            return HttpResponseBadRequest("Unknown vote: use positive or negative.")
+            raise BadRequest("Unknown vote: use positive or negative.")
         if setting:
             feedback.cast_vote(step, user=request.user, feedback=value, source="key")
         else:
@@ -75,9 +79,9 @@ def vote_resolve(request: HttpRequest, step_id: str) -> HttpResponse:
     step = _step(step_id)
     keep = request.POST.get("keep", "")
     if keep not in ("mine", "theirs"):
-        return HttpResponseBadRequest("Choose keep=mine or keep=theirs.")
+        raise BadRequest("Choose keep=mine or keep=theirs.")
     if not StepVote.objects.filter(step=step, conflict_seen_at__isnull=False).exists():
-        return HttpResponseBadRequest("This step has no conflict to resolve.")
+        raise BadRequest("This step has no conflict to resolve.")
     feedback.resolve_conflict(step, user=request.user, keep=keep)
     return _vote_response(request, step)
 
@@ -90,7 +94,9 @@ def tags_update(request: HttpRequest, step_id: str) -> HttpResponse:
     added = [t for t in request.POST.get("add", "").split(",") if t.strip()]
     removed = request.POST.getlist("remove")
     if not added and not removed:
-        return HttpResponseBadRequest("Nothing to change: give add= or remove=.")
+        raise BadRequest("Nothing to change: give add= or remove=.")
+    if len(added) > MAX_TAGS:
+        raise BadRequest(f"Too many tags at once ({MAX_TAGS} at most).")
     new = feedback.clean_tags([t for t in current if t not in removed] + added)
     if new != current:
         feedback.cast_vote(step, user=request.user, tags=new, source="tags")
@@ -104,7 +110,7 @@ def note_update(request: HttpRequest, step_id: str) -> HttpResponse:
     step = _step(step_id)
     notes = request.POST.get("notes", "")
     if len(notes) > 20_000:
-        return HttpResponseBadRequest("The note is too long (20,000 characters at most).")
+        raise BadRequest("The note is too long (20,000 characters at most).")
     StepReview.objects.update_or_create(step=step, defaults={"notes": notes.strip()})
     if not request.htmx:
         return _back(request, step)
@@ -142,27 +148,41 @@ def next_unreviewed(request: HttpRequest, step_id: str) -> HttpResponse:
 def bulk_start(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     if action not in BULK_ACTIONS:
-        return HttpResponseBadRequest("Unknown bulk action.")
+        raise BadRequest("Unknown bulk action.")
     kwargs = dict(BULK_ACTIONS[action])
     if action in ("add_tag", "remove_tag"):
         tags = feedback.clean_tags(request.POST.get("tag", "").split(","))
         if not tags:
-            return HttpResponseBadRequest("Type the tag to add or remove first.")
+            raise BadRequest("Type the tag to add or remove first.")
         kwargs["add_tags" if action == "add_tag" else "remove_tags"] = tags
     if request.POST.get("scope") == "all":
-        kwargs["query"] = request.POST.get("query", "")
+        kwargs["query"] = _valid_list_query(request.POST.get("query", ""))
     else:
         wanted = request.POST.getlist("step_ids")[:MAX_SELECTED]
+        if not all(is_letta_id("step", i) for i in wanted):
+            raise BadRequest("step_ids must be step ids (step-…).")
         known = set(Step.objects.filter(pk__in=wanted).values_list("pk", flat=True))
         ids = [i for i in dict.fromkeys(wanted) if i in known]  # in the order they were selected
         if not ids:
-            return HttpResponseBadRequest("Select at least one step.")
+            raise BadRequest("Select at least one step.")
         kwargs["step_ids"] = ids
     batch = feedback.start_bulk(user=request.user, action=action, **kwargs)
     if not request.htmx:
         messages.success(request, f"Applying to {batch.total} steps in the background.")
         return redirect(reverse("step_list") + "?" + request.POST.get("query", ""))
     return _progress(request, batch)
+
+
+def _valid_list_query(query: str) -> str:
+    """A list's query string that a bulk action may use: with an invalid value left out, "all
+    matching" would match far more than the list the reviewer was looking at."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadRequest("This filter is too long to apply in bulk.")
+    form = StepFilterForm(QueryDict(query))
+    if problems := form.problems:
+        label, value, problem = problems[0]
+        raise BadRequest(f"Fix the filter first: {label} “{value[:40]}” is not valid ({problem})")
+    return query
 
 
 @require_GET
@@ -185,6 +205,6 @@ def _progress(request: HttpRequest, batch: FeedbackBatch) -> HttpResponse:
 @require_GET
 def bulk_count(request: HttpRequest) -> HttpResponse:
     """How many steps "all matching" means; counted on demand, never on each list page."""
-    form = StepFilterForm(QueryDict(request.GET.get("query", "")))
+    form = StepFilterForm(QueryDict(_valid_list_query(request.GET.get("query", ""))))
     total = form.filter(Step.objects.all()).count()
     return render(request, "steps/step_list.html#bulk-count", {"total": total})

@@ -1,23 +1,28 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import review_views, views
+from .ids import RunIdConverter, StepIdConverter
+
+# Path ids must look like Letta ids: anything else is a 404 before a view or a query runs.
+register_converter(StepIdConverter, "step_id")
+register_converter(RunIdConverter, "run_id")
 
 urlpatterns = [
     path("", views.step_list, name="step_list"),
     path("steps/live/", views.step_list_live, name="step_list_live"),
-    path("steps/<str:step_id>/", views.step_detail, name="step_detail"),
-    path("steps/<str:step_id>/share/", views.share_create, name="share_create"),
-    path("steps/<str:step_id>/vote/", review_views.vote, name="step_vote"),
-    path("steps/<str:step_id>/vote/retry/", review_views.vote_retry, name="step_vote_retry"),
-    path("steps/<str:step_id>/vote/resolve/", review_views.vote_resolve, name="step_vote_resolve"),
-    path("steps/<str:step_id>/tags/", review_views.tags_update, name="step_tags"),
-    path("steps/<str:step_id>/note/", review_views.note_update, name="step_note"),
-    path("steps/<str:step_id>/next-unreviewed/", review_views.next_unreviewed, name="next_unreviewed"),
+    path("steps/<step_id:step_id>/", views.step_detail, name="step_detail"),
+    path("steps/<step_id:step_id>/share/", views.share_create, name="share_create"),
+    path("steps/<step_id:step_id>/vote/", review_views.vote, name="step_vote"),
+    path("steps/<step_id:step_id>/vote/retry/", review_views.vote_retry, name="step_vote_retry"),
+    path("steps/<step_id:step_id>/vote/resolve/", review_views.vote_resolve, name="step_vote_resolve"),
+    path("steps/<step_id:step_id>/tags/", review_views.tags_update, name="step_tags"),
+    path("steps/<step_id:step_id>/note/", review_views.note_update, name="step_note"),
+    path("steps/<step_id:step_id>/next-unreviewed/", review_views.next_unreviewed, name="next_unreviewed"),
     path("bulk/", review_views.bulk_start, name="bulk_start"),
     path("bulk/count/", review_views.bulk_count, name="bulk_count"),
     path("bulk/<int:batch_id>/", review_views.bulk_progress, name="bulk_progress"),
     path("share-links/<int:link_id>/revoke/", views.share_revoke, name="share_revoke"),
-    path("runs/<str:run_id>/", views.run_detail, name="run_detail"),
+    path("runs/<run_id:run_id>/", views.run_detail, name="run_detail"),
     # the one public route: LoginRequiredMiddleware is lifted by @login_not_required
     path("share/<str:token>/", views.shared_step, name="shared_step"),
 ]

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from . import share
-from .filters import StepFilterForm, decode_cursor, encode_cursor, facets, known_tags, list_query
+from .filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
 from .models import Run, ShareLink, Step
 from .querysets import SORTS, reviewer_counts, vote_state, vote_states
 from .timeline import previews, timeline
@@ -37,11 +36,15 @@ def _review_rows(steps: list[Step]) -> list[tuple[Step, object]]:
 
 @require_GET
 def step_list(request: HttpRequest) -> HttpResponse:
+    kept = without_empty(request.GET)
+    if not request.htmx and len(kept) < len(request.GET):
+        # a form submitted without JavaScript sends every empty field: show the short URL
+        return redirect(reverse("step_list") + (f"?{kept.urlencode()}" if kept else ""))
     form = StepFilterForm(request.GET)
     sort = form.sort_order()
     matching = form.filter(Step.objects.for_list())
     qs = matching.ordered(sort)
-    key = decode_cursor(sort, request.GET.get("cursor", ""))
+    key = form.cursor_key
     if key:
         qs = qs.after_key(sort, *key)
     steps = list(qs[: PAGE_SIZE + 1])
@@ -83,12 +86,14 @@ def _newer_cursor(matching, sort: str, key: tuple) -> str:
 @require_GET
 def step_list_live(request: HttpRequest) -> HttpResponse:
     """Steps newer than the list's top row, to prepend; 204 (htmx swaps nothing) when none."""
-    form = StepFilterForm(request.GET)
+    form = LiveForm(request.GET)
     if form.data.get("live") != "1":
         return HttpResponseStopPolling()
     qs = form.filter(Step.objects.for_list()).order_by("step_time", "id")
-    newest_time = parse_datetime(request.GET.get("newest_time", ""))
-    newest_id = request.GET.get("newest_id", "")
+    if bad := form.errors.keys() & {"newest_time", "newest_id"}:
+        # only our own poller sends these, so a bad one is a hand-made request
+        raise BadRequest(f"Not a valid {' or '.join(sorted(bad))}.")
+    newest_time, newest_id = form.cleaned_data.get("newest_time"), form.cleaned_data.get("newest_id")
     if newest_time and newest_id:
         qs = qs.newer_than(newest_time, newest_id)
     steps = list(qs[:LIVE_MAX_ROWS])[::-1]

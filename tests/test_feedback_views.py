@@ -12,6 +12,8 @@ from steps import feedback
 from steps.models import FeedbackBatch, FeedbackPush, StepReview, StepVote
 from tests.factories import BASE_TIME, StepFactory, UserFactory
 
+MISSING = "step-00000000-0000-4000-8000-000000000000"  # shaped like a step id, never created
+
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
 
@@ -90,10 +92,8 @@ def test_unknown_vote_is_400(user_client, value):
 
 
 def test_unknown_step_is_404(user_client):
-    assert (
-        user_client.post(reverse("step_vote", args=["step-nope"]), {"value": "positive"}).status_code == 404
-    )
-    assert user_client.get(reverse("step_vote", args=["step-nope"]), headers=HX).status_code == 404
+    assert user_client.post(reverse("step_vote", args=[MISSING]), {"value": "positive"}).status_code == 404
+    assert user_client.get(reverse("step_vote", args=[MISSING]), headers=HX).status_code == 404
 
 
 def test_vote_without_htmx_redirects_back(user_client):
@@ -318,7 +318,7 @@ def test_reviewer_counts_on_the_list(user_client):
 
 def test_bulk_selected_steps(user_client, user, django_capture_on_commit_callbacks):
     steps = [StepFactory() for _ in range(3)]
-    data = {"action": "positive", "step_ids": [s.pk for s in steps] + ["step-unknown"], "query": ""}
+    data = {"action": "positive", "step_ids": [s.pk for s in steps] + [MISSING], "query": ""}
     with django_capture_on_commit_callbacks() as callbacks:
         response = user_client.post(reverse("bulk_start"), data, headers=HX)
     html = response.content.decode()
@@ -355,7 +355,9 @@ def test_bulk_count(user_client):
     [
         {"action": "explode", "step_ids": ["x"]},
         {"action": "positive"},
+        {"action": "positive", "step_ids": [MISSING]},
         {"action": "positive", "step_ids": ["step-unknown"]},
+        {"action": "positive", "scope": "all", "query": "status=bogus"},
         {"action": "add_tag", "tag": " ", "scope": "all"},
     ],
 )

@@ -11,6 +11,12 @@ pytestmark = pytest.mark.django_db
 
 # Routes that must answer an anonymous visitor: the login pages themselves, and share links.
 PUBLIC = {"login", "logout", "shared_step", "admin:login", "admin:logout"}
+# a value each path converter accepts
+SAMPLE_ARGS = {
+    "int": "1",
+    "step_id": "step-00000000-0000-4000-8000-000000000000",
+    "run_id": "run-00000000-0000-4000-8000-000000000000",
+}
 ARG = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 
 
@@ -25,7 +31,7 @@ def walk(patterns, prefix="", namespace=""):
 
 def concrete(route: str) -> str:
     """A URL for a route: path converters get a plausible value, regex routes a plain one."""
-    route = ARG.sub(lambda m: "1" if m["conv"] == "int" else "x", route)
+    route = ARG.sub(lambda m: SAMPLE_ARGS.get(m["conv"], "x"), route)
     route = route.lstrip("^").rstrip("$").replace("\\Z", "")
     route = re.sub(r"\(\?P<\w+>[^)]*\)", "1", route)
     route = re.sub(r"[\\^$?*+()\[\]]", "", route)
@@ -55,7 +61,7 @@ def test_anonymous_is_sent_to_login(client, route, name):
 
 
 def test_anonymous_post_is_sent_to_login(client):
-    for url in ("/steps/step-x/share/", "/share-links/1/revoke/"):
+    for url in (f"/steps/{SAMPLE_ARGS['step_id']}/share/", "/share-links/1/revoke/"):
         response = client.post(url)
         assert response.status_code == 302 and response["Location"].startswith("/login/")
 

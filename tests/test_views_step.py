@@ -15,6 +15,7 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+RUN = "run-00000000-0000-4000-8000-000000000001"
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 
 
@@ -63,7 +64,7 @@ def test_trace_states(user_client, state, text):
 
 def test_prev_next_in_run_and_agent(user_client):
     a, b, c = (
-        StepFactory(run_id="run-1", agent_id="agent-1", step_time=BASE_TIME + timedelta(seconds=i))
+        StepFactory(run_id=RUN, agent_id="agent-1", step_time=BASE_TIME + timedelta(seconds=i))
         for i in range(3)
     )
     html = page(user_client, b)
@@ -72,7 +73,12 @@ def test_prev_next_in_run_and_agent(user_client):
 
 
 def test_unknown_step_is_404(user_client):
-    assert user_client.get(reverse("step_detail", args=["step-nope"])).status_code == 404
+    assert (
+        user_client.get(
+            reverse("step_detail", args=["step-00000000-0000-4000-8000-000000000000"])
+        ).status_code
+        == 404
+    )
 
 
 def test_message_types(user_client):
@@ -177,10 +183,13 @@ def test_run_page(user_client):
 
 
 def test_run_without_run_row_still_shows_steps(user_client):
-    step = StepFactory(run_id="run-unsynced")
-    html = user_client.get(reverse("run_detail", args=["run-unsynced"])).content.decode()
+    step = StepFactory(run_id=RUN)
+    html = user_client.get(reverse("run_detail", args=[RUN])).content.decode()
     assert "run not synced" in html and step.pk[5:13] in html
 
 
 def test_unknown_run_is_404(user_client):
-    assert user_client.get(reverse("run_detail", args=["run-nope"])).status_code == 404
+    assert (
+        user_client.get(reverse("run_detail", args=["run-00000000-0000-4000-8000-00000000dead"])).status_code
+        == 404
+    )

@@ -110,6 +110,35 @@
     }
   });
 
+  // --- the step list's filter form is the one source of its state -------------------------
+
+  // A chip's × and the sort links in the table head change the form, then the form asks for
+  // the list: a link that fetched the list by itself would leave the sidebar showing the old
+  // value, and the next change would bring it back.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-filter-name]");
+    var form = document.getElementById("filters");
+    if (!link || !form || !window.htmx || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    var control = form.elements.namedItem(link.dataset.filterName);
+    if (!control) return; // nothing in the form to change: the link itself still works
+    event.preventDefault();
+    setControl(control, link.dataset.filterValue);
+    htmx.trigger(form, "change");
+  });
+
+  function setControl(control, value) {
+    if (control.type === "checkbox") control.checked = value !== "";
+    else control.value = value;
+  }
+
+  // Only the parameters that carry a value go into the URL.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id !== "filters" || event.detail.verb !== "get") return;
+    var params = event.detail.parameters, empty = [];
+    params.forEach(function (value, name) { if (value === "") empty.push(name); });
+    empty.forEach(function (name) { params.delete(name); });
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) { init(event.target); });
 })();

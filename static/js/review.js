@@ -81,7 +81,9 @@
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
     var text = xhr && xhr.responseText ? xhr.responseText.trim() : "";
-    var reason = xhr && xhr.status === 400 && text && text.charAt(0) !== "<" ? text.slice(0, 200) : "";
+    // dashboard/errors.py answers htmx with one line of text/plain for every error status
+    var plain = xhr && /^text\/plain/.test(xhr.getResponseHeader("Content-Type") || "");
+    var reason = xhr && (plain || xhr.status === 400) && text && text.charAt(0) !== "<" ? text.slice(0, 200) : "";
     toast(reason || STATUS_MESSAGES[xhr && xhr.status] || "Something went wrong; nothing was saved.");
   });
   document.addEventListener("htmx:sendError", function () { toast("The server cannot be reached; nothing was saved."); });

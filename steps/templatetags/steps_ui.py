@@ -9,6 +9,7 @@ from django import template
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
 
+from steps.filters import without_empty
 from steps.models import SyncRun
 
 register = template.Library()
@@ -102,8 +103,9 @@ def since(value, note: str = "") -> str:
 
 @register.simple_tag(takes_context=True)
 def query(context, **changes) -> str:
-    """The current query string with `changes` applied (None or "" removes a key); drops the cursor."""
-    params = context["request"].GET.copy()
+    """The current query string with `changes` applied (None or "" removes a key); drops the
+    cursor and every empty parameter, so links stay short."""
+    params = without_empty(context["request"].GET)
     params.pop("cursor", None)
     for key, value in changes.items():
         params.pop(key, None)
@@ -116,6 +118,15 @@ def query(context, **changes) -> str:
 @register.simple_tag(takes_context=True)
 def query_without(context, name: str) -> str:
     return query(context, **{name: None})
+
+
+@register.simple_tag
+def missing_option(value, rows) -> str:
+    """A selected <option> for a filter value the facet rows lack (a pasted link, a facet cache
+    a minute old), so the select shows the filter in force and the next change keeps it."""
+    if not value or any(row[0] == value for row in rows or ()):
+        return ""
+    return format_html('<option value="{}" selected>{}</option>', value, value)
 
 
 @register.inclusion_tag("steps/_sync_status.html")

@@ -1,0 +1,249 @@
+"""Hostile input on every route and every list parameter, signed in: never a 5xx.
+
+Routes come from the URLconf (as in test_urls_require_login), so a new route is fuzzed without
+anyone adding it here. Values are what a fuzzer tried on this app before: NUL bytes,
+impossible dates, numbers beyond a bigint, negative numbers, unicode, very long strings,
+repeated parameters, damaged base64 cursors and SQL-ish text. The test client re-raises a
+view's exception, so a failure shows the traceback, not just "500".
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from steps.filters import LiveForm
+from steps.models import FeedbackBatch, ShareLink
+from steps.querysets import SORTS
+from tests.factories import RunFactory, StepFactory, UserFactory, conversation
+from tests.test_urls_require_login import routes
+
+pytestmark = pytest.mark.django_db
+
+GOOD_STEP = "step-00000000-0000-4000-8000-000000000001"
+GOOD_RUN = "run-00000000-0000-4000-8000-000000000001"
+
+
+def b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+HOSTILE = [
+    "\x00",
+    f"{GOOD_STEP}\x00",
+    "2024-02-30T10:00:00",
+    "2024-01-01T25:00",
+    "0000-01-01T00:00",
+    "2024-01-01T00:00+25:00",
+    "9999-12-31T23:59:59-23:59",
+    "9" * 40,
+    "-1",
+    "-9223372036854775809",
+    "1e309",
+    "NaN",
+    "ünïcødé 日本語 🙂 \u202e",
+    "x" * 5000,
+    "' OR 1=1; DROP TABLE steps_step; --",
+    "%",
+    "..%2F..%2Fetc%2Fpasswd",
+    '{"$gt": ""}',
+    "",
+    GOOD_STEP,
+    # cursors: damaged base64, and base64 of impossible contents
+    "!!!not-base64!!!",
+    "=",
+    b64(f"2024-02-30T10:00:00+00:00|{GOOD_STEP}"),
+    b64(f"2024-01-01T00:00:00+25:00|{GOOD_STEP}"),
+    b64("2024-01-01T00:00:00+00:00|\x00"),
+    b64(f"{'9' * 30}|{GOOD_STEP}"),
+    b64(f"-5|{GOOD_STEP}"),
+    b64("no separator"),
+    base64.urlsafe_b64encode(b"\xff\xfe|\x00").decode(),
+]
+# What a path argument is replaced with: a subset that reaches every kind of converter.
+PATH_VALUES = ["\x00", "x" * 300, "ünïcødé' OR 1=1 --", "9" * 30, GOOD_STEP]
+LIST_PARAMS = sorted(LiveForm.base_fields) + ["from", "e", "page", "ids[]"]
+ADMIN_PARAMS = ["q", "o", "p", "e", "all", "_changelist_filters", "status__exact", "id__in", "_to_field"]
+ADMIN_PARAMS += ["step_time__year", "step_time__month", "created_at__year", "updated_at__day"]
+ARG = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>|\(\?P<\w+>[^)]*\)")
+NO_POST = {"logout", "admin:logout"}  # would sign the fuzzing client out
+
+
+# a hostile value, any short text, or the parameter repeated (an array)
+VALUES = st.one_of(
+    st.sampled_from(HOSTILE), st.text(max_size=40), st.lists(st.sampled_from(HOSTILE), max_size=3)
+)
+# deterministic, so CI and a laptop try the same inputs; about 100 requests per test
+FUZZ_SETTINGS = settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture
+def world():
+    user = UserFactory(username="fuzzer", is_staff=True, is_superuser=True)
+    run = RunFactory(id=GOOD_RUN)
+    step = StepFactory(id=GOOD_STEP, run_id=run.id, agent_id=run.agent_id)
+    conversation(step, user_text="hello", answer="hi")
+    StepFactory(run_id=run.id, agent_id=run.agent_id)
+    link = ShareLink.objects.create(step=step, created_by=user, token="t" * 20, expires_at=step.step_time)
+    batch = FeedbackBatch.objects.create(created_by=user, action="positive", params={"step_ids": [step.pk]})
+    return {"user": user, "step": step, "link": link, "batch": batch}
+
+
+@pytest.fixture
+def fuzz_client(world):
+    """Signed in, with CSRF checks on as in production: POSTs carry the token like the pages do."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world["user"])
+    client.get("/")
+    client.defaults["HTTP_X_CSRFTOKEN"] = client.cookies["csrftoken"].value
+    return client
+
+
+def url_for(route: str, value: str) -> str:
+    """The route with every path argument replaced by `value` (percent-encoded)."""
+    route = ARG.sub(lambda m: quote(value, safe=""), route)
+    route = route.lstrip("^").rstrip("$").replace("\\Z", "").replace("^", "")
+    return "/" + route
+
+
+def check(response, what: str) -> None:
+    assert response.status_code < 500, f"{what} answered {response.status_code}"
+
+
+ROUTES = routes()
+ROUTES_WITH_ARGS = [(r, n) for r, n in ROUTES if ARG.search(r)]
+
+
+def test_hostile_path_arguments(fuzz_client):
+    for route, name in ROUTES_WITH_ARGS:
+        for value in PATH_VALUES:
+            url = url_for(route, value)
+            check(fuzz_client.get(url), f"GET {url!r}")
+            if name not in NO_POST and not name.startswith("admin:"):
+                check(fuzz_client.post(url, {"value": "positive"}), f"POST {url!r}")
+
+
+def test_hostile_ids_never_reach_a_query(fuzz_client):
+    # a path id that is not a Letta id is a 404 (a NUL anywhere a 400) before any step query
+    for url in ("/steps/%00/", "/steps/x/vote/", "/runs/' OR 1=1 --/", f"/steps/{'a' * 300}/tags/"):
+        with CaptureQueriesContext(connection) as queries:
+            response = fuzz_client.get(url)
+        assert response.status_code in (400, 404), url
+        assert not [q for q in queries if "steps_" in q["sql"]], url
+
+
+@FUZZ_SETTINGS
+@given(
+    route=st.sampled_from(ROUTES),
+    params=st.dictionaries(
+        st.sampled_from(LIST_PARAMS + ADMIN_PARAMS),
+        st.one_of(
+            st.sampled_from(HOSTILE), st.text(max_size=40), st.lists(st.sampled_from(HOSTILE), max_size=3)
+        ),
+        max_size=4,
+    ),
+    htmx=st.booleans(),
+)
+def test_any_route_with_hostile_query(fuzz_client, world, route, params, htmx):
+    path, name = route
+    url = url_for(path, world["step"].pk if "step" in path else "1") + "?" + urlencode(params, doseq=True)
+    headers = {"HX-Request": "true"} if htmx else {}
+    check(fuzz_client.get(url, headers=headers), f"GET {url[:300]!r}")
+
+
+def test_admin_changelists_with_hostile_parameters(fuzz_client):
+    """Every changelist with its search, ordering, paging and date-hierarchy parameters at once."""
+    changelists = [r for r, n in ROUTES if n.startswith("admin:") and n.endswith("_changelist")]
+    for route in changelists:
+        for value in PATH_VALUES + ["2024-02-30", "-1"]:
+            url = url_for(route, "") + "?" + urlencode(dict.fromkeys(ADMIN_PARAMS, value))
+            check(fuzz_client.get(url), f"GET {url[:300]!r}")
+
+
+def list_urls(query: str) -> list[str]:
+    """The three endpoints that read a list query: the list, its live poll, the bulk count."""
+    return [f"/?{query}", f"/steps/live/?{query}&live=1", "/bulk/count/?" + urlencode({"query": query})]
+
+
+def test_every_list_parameter(fuzz_client):
+    """Every list parameter at once with each hostile value, then each cursor under each sort."""
+    for value in HOSTILE:
+        query = urlencode(dict.fromkeys(LIST_PARAMS, value))
+        for url in list_urls(query):
+            check(fuzz_client.get(url, headers={"HX-Request": "true"}), f"GET {url[:300]!r}")
+    for sort in SORTS:
+        for value in HOSTILE:
+            url = "/?" + urlencode({"sort": sort, "cursor": value})
+            check(fuzz_client.get(url, headers={"HX-Request": "true"}), f"GET {url[:300]!r}")
+
+
+@FUZZ_SETTINGS
+@given(
+    params=st.dictionaries(st.sampled_from(LIST_PARAMS), VALUES, min_size=1, max_size=5),
+    endpoint=st.integers(0, 2),
+)
+def test_list_parameters_in_combination(fuzz_client, params, endpoint):
+    url = list_urls(urlencode(params, doseq=True))[endpoint]
+    check(fuzz_client.get(url, headers={"HX-Request": "true"}), f"GET {url[:300]!r}")
+
+
+REFERERS = [
+    "",
+    "http://testserver/\x00",
+    "http://testserver/" + "x" * 5000,
+    "javascript:alert(1)",
+    "//evil.example/",
+]
+REFERERS += ["http://testserver/?a=\r\nSet-Cookie: x=1", "http://testserver/ünï"]
+POST_FIELDS = {
+    "step_vote": ["value", "set", "compact"],
+    "step_vote_resolve": ["keep"],
+    "step_tags": ["add", "remove"],
+    "step_note": ["notes"],
+    "share_create": ["expiry"],
+    "bulk_start": ["action", "tag", "scope", "query", "step_ids"],
+}
+
+
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_post_endpoints_with_hostile_fields(fuzz_client, world, data):
+    name = data.draw(st.sampled_from(sorted(POST_FIELDS)))
+    fields = POST_FIELDS[name]
+    body = data.draw(
+        st.dictionaries(
+            st.sampled_from(fields),
+            st.one_of(
+                st.sampled_from(HOSTILE), st.text(max_size=30), st.lists(st.sampled_from(HOSTILE), max_size=3)
+            ),
+            min_size=1,
+        )
+    )
+    if name == "bulk_start":
+        # a real action, so the request gets past the first check and into the others
+        body.setdefault("action", data.draw(st.sampled_from(["positive", "add_tag", "remove_tag", "clear"])))
+        url = reverse(name)
+    else:
+        url = reverse(name, args=[world["step"].pk])
+    # without htmx a POST redirects back to the Referer, so that is input too
+    headers = (
+        {"HX-Request": "true"}
+        if data.draw(st.booleans())
+        else {"Referer": data.draw(st.sampled_from(REFERERS))}
+    )
+    check(fuzz_client.post(url, body, headers=headers), f"POST {url} {body!r:.300} {headers!r:.100}")
