@@ -15,7 +15,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .models import Message, Step
+from .models import Agent, Message, Step
 from .querysets import SORTS, StepQuerySet
 
 FEEDBACK_CHOICES = [
@@ -51,7 +51,7 @@ TAGS_CACHE_KEY = "steps:known-tags"
 
 class StepFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search")
-    agent = forms.CharField(required=False, max_length=64)
+    agent = forms.CharField(required=False, max_length=255)  # an id or a name
     run = forms.CharField(required=False, max_length=64)
     model = forms.CharField(required=False, max_length=255)
     provider = forms.CharField(required=False, max_length=64)
@@ -79,8 +79,8 @@ class StepFilterForm(forms.Form):
     live = forms.BooleanField(required=False)
 
     # Exact-match columns: form field -> Step field; each has a (column, -step_time, -id) index.
+    # (agent is matched by id or name: StepQuerySet.for_agent)
     EXACT = {
-        "agent": "agent_id",
         "run": "run_id",
         "model": "model",
         "provider": "provider_name",
@@ -101,6 +101,8 @@ class StepFilterForm(forms.Form):
         for name, column in self.EXACT.items():
             if data.get(name):
                 qs = qs.filter(**{column: data[name]})
+        if data.get("agent"):
+            qs = qs.for_agent(data["agent"])
         if data.get("has_error") == "yes":
             qs = qs.exclude(error_type="")
         elif data.get("has_error") == "no":
@@ -191,8 +193,11 @@ def facets() -> dict[str, list[tuple[str, int]]]:
             .values_list("tool_name")
             .annotate(n=Count("step_id", distinct=True))
         )
+        agents = group("agent_id")
+        names = dict(Agent.objects.filter(id__in=[a for a, _ in agents]).values_list("id", "name"))
         return {
-            "agents": group("agent_id"),
+            # (id, steps, name): listed by name, the id where no name is known
+            "agents": [(a, n, names.get(a, "")) for a, n in agents],
             "models": group("model"),
             "providers": group("provider_name"),
             "stop_reasons": group("stop_reason"),

@@ -129,6 +129,7 @@ LIST_FIELDS = (
     "duration_ns",
     "step_time",
     "step_time_source",
+    "run_position",
 )
 
 
