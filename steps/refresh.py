@@ -115,14 +115,14 @@ class Refresher:
             due_now = Step.objects.due_for_refresh(phase_start).order_by("refresh_due_at")
             due = list(due_now.values_list("id", "claimed_by_id")[:size])
             if not due:
-                self._count_held(phase_start)
-                return
+                break
             claimed = self.claim([step_id for step_id, _ in due])
             # due_for_refresh only lists free steps: one still naming a sync run names a dead one
             self.reclaimed.update(holder for step_id, holder in due if holder and step_id in claimed)
             self.refresh(claimed)
             done += len(claimed)
             on_batch()
+        self._count_held(phase_start)
 
     def _count_held(self, phase_start: datetime) -> None:
         """Steps due when the phase began that a live sync still holds: work we left to it."""
