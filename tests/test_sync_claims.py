@@ -145,7 +145,7 @@ def test_work_held_by_a_live_sync_is_reported_not_done_silently(simulator, setti
     assert not Step.objects.filter(pk__in=held, details_synced_at__isnull=False).exists()
 
     page = user_client.get(reverse("step_list")).content.decode()
-    assert "12 steps and discovery left to another sync" in page
+    assert "12 steps + discovery held by a live sync" in page
 
 
 def test_a_sync_whose_heartbeat_stopped_is_marked_abandoned(simulator, letta, settings):

@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='syncrun',
             name='status',
-            field=models.CharField(choices=[('running', 'Running'), ('success', 'Success'), ('failed', 'Failed'), ('abandoned', 'abandoned (heartbeat stopped)')], default='running', max_length=16),
+            field=models.CharField(choices=[('running', 'Running'), ('success', 'Success'), ('failed', 'Failed'), ('abandoned', 'Abandoned')], default='running', max_length=16),
         ),
         migrations.AddIndex(
             model_name='step',

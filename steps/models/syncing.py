@@ -49,7 +49,7 @@ class SyncRun(models.Model):
         RUNNING = "running"
         SUCCESS = "success"
         FAILED = "failed"
-        ABANDONED = "abandoned", "abandoned (heartbeat stopped)"
+        ABANDONED = "abandoned"  # its heartbeat stopped: killed or lost
 
     class Mode(models.TextChoices):
         STEP_LIST = "step_list", "GET /v1/steps/"

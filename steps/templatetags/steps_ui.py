@@ -8,7 +8,7 @@ from datetime import timedelta
 from django import template
 from django.utils import timezone
 
-from steps.models import SyncRun
+from steps.models import SyncRun, stale_after
 
 register = template.Library()
 
@@ -104,6 +104,9 @@ def sync_status():
         )[:10]
     )
     latest = runs[0] if runs else None
+    for run in runs:  # between syncs nobody has marked it yet: show it as it is
+        if run.status == SyncRun.Status.RUNNING and timezone.now() - run.heartbeat_at > stale_after():
+            run.status = SyncRun.Status.ABANDONED
     last_success = next((r for r in runs if r.status == SyncRun.Status.SUCCESS), None)
     # what the newest finished run left to another sync or took over from a dead one
     finished = next((r for r in runs if r.status != SyncRun.Status.RUNNING), None)
