@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import SyncCursor, SyncRun, unclaimed
+from .models import SyncCursor, SyncRun, stale_after, unclaimed
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,11 @@ def describe(holder: SyncRun | None) -> str:
     """ "sync #12 (alive, heartbeat 1 s ago)" for notes people read."""
     if holder is None:
         return "a sync no longer recorded"
-    seconds = max(0, int((timezone.now() - holder.heartbeat_at).total_seconds()))
-    state = "alive" if holder.status == SyncRun.Status.RUNNING else holder.status
+    silent = timezone.now() - holder.heartbeat_at
+    seconds = max(0, int(silent.total_seconds()))
+    state = holder.status
+    if holder.status == SyncRun.Status.RUNNING:
+        state = "alive" if silent <= stale_after() else "stopped"
     return f"sync #{holder.pk} ({state}, heartbeat {seconds} s ago)"
 
 
@@ -88,8 +91,9 @@ class Lease:
         return taken == 1
 
     def renew(self) -> None:
-        if not self.acquire():
-            raise LeaseLost(f"{describe(self.held_by)} took over the {self.name} lease")
+        """Between pages: still ours? (Only if our heartbeat went stale could it be taken.)"""
+        if not SyncCursor.objects.filter(name=self.name, lease_holder=self.holder).exists():
+            raise LeaseLost(f"another sync took over the {self.name} lease while this one looked dead")
 
     def release(self) -> None:
         SyncCursor.objects.filter(name=self.name, lease_holder=self.holder).update(lease_holder=None)

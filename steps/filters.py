@@ -45,7 +45,7 @@ SORT_CHOICES = [
 ]
 # Facets are a GROUP BY over the whole table: cached briefly, they cost nothing per page.
 FACETS_CACHE_SECONDS = 60
-FACETS_CACHE_KEY = "steps:list-facets"
+FACETS_CACHE_KEY = "steps:list-facets:2"  # 2: agents are (id, count, name)
 TAGS_CACHE_KEY = "steps:known-tags"
 
 
