@@ -9,11 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Max, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from .feedback import note_upstream_changes
@@ -60,22 +59,25 @@ def upsert_runs(payloads: list[dict], now: datetime | None = None) -> UpsertResu
         if updated:
             Run.objects.bulk_update(updated, Run.synced_fields())
         Run.objects.filter(id__in=unchanged).update(last_synced_at=now)
-        _date_steps_by_runs([r.id for r in created + updated if r.created_at])
+        _date_steps_by_runs({r.id: r.created_at for r in created + updated if r.created_at})
     return UpsertResult([r.id for r in created], [r.id for r in updated])
 
 
-def _date_steps_by_runs(run_ids: list[str]) -> None:
-    """A run's created_at beats a message date or first-seen time as a step's time."""
-    if not run_ids:
+def _date_steps_by_runs(created_at: dict[str, datetime]) -> None:
+    """A run's created_at beats a message date or first-seen time as a step's time.
+    Only steps that arrived before their run: a handful, so the arithmetic stays in Python."""
+    if not created_at:
         return
-    Step.objects.filter(
-        run_id__in=run_ids,
-        step_time_source__in=[Step.TimeSource.MESSAGE, Step.TimeSource.FIRST_SEEN],
-    ).update(
-        step_time=Subquery(Run.objects.filter(pk=OuterRef("run_id")).values("created_at")[:1])
-        + Coalesce(F("run_position"), 0) * timedelta(microseconds=1),  # Step.sequence_offset
-        step_time_source=Step.TimeSource.RUN,
+    steps = list(
+        Step.objects.filter(
+            run_id__in=list(created_at),
+            step_time_source__in=[Step.TimeSource.MESSAGE, Step.TimeSource.FIRST_SEEN],
+        ).only("id", "run_id", "run_position")
     )
+    for step in steps:
+        step.step_time = created_at[step.run_id] + step.sequence_offset()
+        step.step_time_source = Step.TimeSource.RUN
+    Step.objects.bulk_update(steps, ["step_time", "step_time_source"])
 
 
 def upsert_steps(

@@ -86,3 +86,22 @@ def test_a_step_arriving_later_goes_after_its_runs_earlier_steps(real_like_simul
         Step.objects.filter(run_id=added.run_id).order_by("run_position").values_list("id", flat=True)
     )
     assert known == added.step_ids[: len(known)] and len(known) >= 2
+
+
+def test_steps_seen_before_their_run_take_its_time_in_their_order():
+    from steps.mirror import upsert_runs, upsert_steps
+    from tests.simulator_helpers import load_sample
+
+    step = load_sample("step")["body"]
+    run = load_sample("list_runs_asc")["body"][0]
+    # Letta's order of the run's steps, which is not their id order
+    in_order = [f"step-{c}0000000-0000-4000-8000-000000000000" for c in "cab"]
+    upsert_steps([{**step, "id": i, "run_id": run["id"]} for i in in_order], in_order=True)
+    assert set(Step.objects.values_list("step_time_source", flat=True)) == {Step.TimeSource.FIRST_SEEN}
+
+    upsert_runs([run])
+
+    steps = Step.objects.order_by("step_time", "id")
+    assert [s.id for s in steps] == in_order
+    assert {s.step_time_source for s in steps} == {Step.TimeSource.RUN}
+    assert steps[0].step_time == steps[0].run.created_at  # the first step has the run's own time
