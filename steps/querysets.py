@@ -28,8 +28,10 @@ class StepQuerySet(models.QuerySet):
 
         if AGENT_ID.match(value):
             return self.filter(agent_id=value)
-        # two index lookups (agent name, then steps by agent id) OR-ed
-        return self.filter(Q(agent_id=value) | Q(agent_id__in=Agent.objects.filter(name=value).values("id")))
+        # Names resolved first (steps_agent_name), so the step query is a plain IN list the
+        # (agent_id, -step_time) index serves; an OR with a subquery would scan the table.
+        ids = list(Agent.objects.filter(name=value).values_list("id", flat=True)[:100])
+        return self.filter(agent_id__in=[value, *ids])
 
     def least_recently_synced(self) -> StepQuerySet:
         return self.order_by("last_synced_at", "id")
