@@ -41,8 +41,10 @@ from .refresh import Refresher
 from .upstream import (
     LettaClient,
     StepListUnavailable,
+    UpstreamAuthError,
     UpstreamError,
     UpstreamNotFound,
+    UpstreamUnavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -130,7 +132,14 @@ class Syncer:
         _save_cursor(_cursor("mode"), self.progress.mode)
         self.sequence_runs()
         self._report("agents")
-        self.sync_agents()
+        try:
+            self.sync_agents()
+        except (UpstreamUnavailable, UpstreamAuthError):
+            raise  # Letta is gone or refusing us: the run fails as for any other request
+        except UpstreamError as exc:
+            # names are a convenience: a server without the agents routes still syncs its steps
+            self.progress.errors += 1
+            self.progress.notes.append(f"Agent names not synced: {exc}")
 
     def _page_forward(self, cursor_name: str, fetch, store, lease: Lease) -> None:
         """Page `order=asc` after the saved cursor until a short page; save it after each page."""

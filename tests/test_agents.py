@@ -89,3 +89,18 @@ def test_a_step_whose_agent_is_unknown_shows_the_short_id(user_client):
     StepFactory(agent_id="agent-105225c8-2bdf-402e-8afb-f8887facc319")
     listing = user_client.get(reverse("step_list")).content.decode()
     assert ">105225c8</span>" in listing
+
+
+def test_a_server_without_the_agent_routes_still_syncs_its_steps(simulator):
+    from steps.upstream import LettaClient, UpstreamNotFound
+
+    class NoAgents(LettaClient):
+        def list_agents(self, **kwargs):
+            raise UpstreamNotFound("Letta has no /v1/agents/ (404: Not Found)", status=404)
+
+    with NoAgents(simulator.base_url) as client:
+        sync_run = run_sync(client)
+
+    assert sync_run.status == "success"
+    assert "Agent names not synced: Letta has no /v1/agents/" in sync_run.notes
+    assert Step.objects.count() == len(simulator.world.step_ids())

@@ -119,6 +119,6 @@ def sync_status():
         "latest": latest,
         "last_success": last_success,
         "stale": stale,
-        "handover": finished if finished and finished.notes else None,
+        "handover": finished if finished and (finished.skipped_work or finished.steps_reclaimed) else None,
         "abandoned": next((r for r in runs[:3] if r.status == SyncRun.Status.ABANDONED), None),
     }
