@@ -185,3 +185,25 @@ def test_sync_history_stays_bounded_and_keeps_failures_longer(settings):
     assert ancient_failure.pk not in kept
     assert running.pk in kept
     assert len(kept) == 9
+
+
+def test_an_admin_resync_is_a_sync_run_of_its_own_and_leaves_a_live_syncs_steps_alone(
+    simulator, letta, settings
+):
+    from steps.sync import refresh_steps
+
+    settings.SYNC_HEARTBEAT_SECONDS = 30
+    run_sync(letta)
+    ids = list(Step.objects.exclude(status="pending").order_by("id").values_list("id", flat=True)[:5])
+    other = SyncRun.objects.create()  # alive
+    Step.objects.filter(pk=ids[0]).update(claimed_by=other)
+    simulator.clear_requests()
+
+    result = refresh_steps(letta, ids)
+
+    assert (result.trigger, result.status) == ("admin", SyncRun.Status.SUCCESS)
+    assert (result.steps_refreshed, result.steps_skipped) == (4, 1)
+    assert f"1 step(s) skipped: held by sync #{other.pk} (alive" in result.notes
+    fetched = {r.path.split("/")[3] for r in simulator.requests if r.path.startswith("/v1/steps/")}
+    assert fetched == set(ids[1:])
+    assert not Step.objects.filter(claimed_by=result).exists()  # every claim released
