@@ -357,8 +357,11 @@ def run_sync(
     reverify_batch: int | None = None,
 ) -> SyncRun:
     """One complete sync run, recorded as a SyncRun whatever happens."""
-    SyncRun.objects.mark_abandoned()
     progress = SyncProgress()
+    if abandoned := SyncRun.objects.mark_abandoned():
+        progress.notes.append(
+            f"{abandoned} earlier sync run(s) marked abandoned: their heartbeat had stopped."
+        )
     sync_run = SyncRun.objects.create(trigger=trigger, upstream_url=client.base_url)
     syncer = Syncer(client, progress, sync_run, on_progress)
     lease = Lease("discovery", sync_run)

@@ -156,8 +156,9 @@ def test_a_sync_whose_heartbeat_stopped_is_marked_abandoned(simulator, letta, se
     lost = SyncRun.objects.create(heartbeat_at=timezone.now() - timedelta(seconds=7))
     beating = SyncRun.objects.create(heartbeat_at=timezone.now() - timedelta(seconds=1))
 
-    run_sync(letta)
+    result = run_sync(letta)
 
+    assert "1 earlier sync run(s) marked abandoned" in result.notes
     lost.refresh_from_db()
     beating.refresh_from_db()
     assert lost.status == SyncRun.Status.ABANDONED and lost.finished_at == lost.heartbeat_at
