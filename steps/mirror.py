@@ -110,11 +110,7 @@ def upsert_steps(
             created.append(step)
         else:
             if step.id in positions and positions[step.id] != step.run_position:
-                if step.step_time_source != Step.TimeSource.METRICS:
-                    step.step_time -= step.sequence_offset()
-                step.run_position = positions[step.id]
-                if step.step_time_source != Step.TimeSource.METRICS:
-                    step.step_time += step.sequence_offset()
+                step.place_in_run(positions[step.id])
                 moved.append(step)
             status_before, vote_before = step.status, (step.feedback, step.tags)
             if not step.apply_payload(payload):

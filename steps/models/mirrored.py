@@ -318,6 +318,12 @@ class Step(MirroredModel):
         the run's sequence, with no second sort column. Invisible at the milliseconds shown."""
         return timedelta(microseconds=self.run_position or 0)
 
+    def place_in_run(self, position: int) -> None:
+        """Set the step's run position; a time taken from the run or a message moves with it."""
+        if self.step_time_source != self.TimeSource.METRICS:
+            self.step_time += timedelta(microseconds=position - (self.run_position or 0))
+        self.run_position = position
+
 
 class StepMetrics(MirroredModel):
     """GET /v1/steps/{id}/metrics (§1.3); 404 upstream for steps of legacy agent loops."""
