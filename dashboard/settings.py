@@ -164,6 +164,14 @@ SYNC_REFRESH_BATCH = env_int("SYNC_REFRESH_BATCH", 200)
 SYNC_REVERIFY_BATCH = env_int("SYNC_REVERIFY_BATCH", 40)
 FEEDBACK_SWEEP_SECONDS = float(os.environ.get("FEEDBACK_SWEEP_SECONDS", "15"))
 SYNC_FETCH_CONCURRENCY = env_int("SYNC_FETCH_CONCURRENCY", 4)  # HTTP requests in flight per worker
+# A running sync refreshes its heartbeat this often; its claims are free after three missed beats.
+SYNC_HEARTBEAT_SECONDS = float(os.environ.get("SYNC_HEARTBEAT_SECONDS", "2"))
+# Sync history kept: the newest runs, plus failed and abandoned ones for a while longer.
+SYNC_HISTORY_KEEP = env_int("SYNC_HISTORY_KEEP", 1000)
+SYNC_HISTORY_FAILURES_KEEP = env_int("SYNC_HISTORY_FAILURES_KEEP", 1000)
+SYNC_HISTORY_FAILURE_DAYS = env_int("SYNC_HISTORY_FAILURE_DAYS", 14)
+# Agents' names and models are re-listed this often (new agent ids are fetched at once).
+SYNC_AGENTS_REFRESH_SECONDS = env_int("SYNC_AGENTS_REFRESH_SECONDS", 300)
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from . import feedback, tasks
 from .fields import JSONField
 from .models import (
+    Agent,
     FeedbackBatch,
     FeedbackPush,
     Message,
@@ -192,29 +193,40 @@ class StepMetricsAdmin(ReadOnlyMirrorAdmin):
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyMirrorAdmin):
     list_display = (
+        "id",
         "started_at",
         "status",
         "mode",
         "trigger",
-        "pages",
         "steps_created",
-        "steps_updated",
         "steps_refreshed",
+        "steps_skipped",
+        "steps_reclaimed",
         "errors",
         "short_error",
     )
-    list_filter = ("status", "mode", "trigger")
-    search_fields = ("error_message",)
+    list_filter = ("status", "mode", "trigger", "discovery_skipped")
+    search_fields = ("error_message", "notes")
     date_hierarchy = "started_at"
+    show_full_result_count = False
 
-    @admin.display(description="error")
+    @admin.display(description="error / skipped")
     def short_error(self, obj):
-        return obj.error_message[:120]
+        # what went wrong, else what this run left to another sync or took over, and why
+        return (obj.error_message or obj.notes.replace("\n", " "))[:160]
+
+
+@admin.register(Agent)
+class AgentAdmin(ReadOnlyMirrorAdmin):
+    list_display = ("name", "id", "model", "agent_type", "tags", "created_at", "last_synced_at")
+    list_filter = ("agent_type", "model", "missing_upstream")
+    search_fields = ("name", "=id")
+    date_hierarchy = "created_at"
 
 
 @admin.register(SyncCursor)
 class SyncCursorAdmin(ReadOnlyMirrorAdmin):
-    list_display = ("name", "value", "lease_owner", "leased_until", "updated_at")
+    list_display = ("name", "value", "lease_holder", "updated_at")
     search_fields = ("name",)
 
 

@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from .fields import DateTimeField, as_utc
 from .ids import LettaIdField, is_letta_id
-from .models import Message, Step
+from .models import Agent, Message, Step
 from .querysets import SORTS, StepQuerySet
 
 FEEDBACK_CHOICES = [
@@ -86,13 +86,13 @@ FIELD_LABELS = {
 FLAG_CHIPS = {"hidden": "Including archived", "unreviewed": "Unreviewed"}
 # Facets are a GROUP BY over the whole table: cached briefly, they cost nothing per page.
 FACETS_CACHE_SECONDS = 60
-FACETS_CACHE_KEY = "steps:list-facets"
+FACETS_CACHE_KEY = "steps:list-facets:2"  # 2: agents are (id, count, name)
 TAGS_CACHE_KEY = "steps:known-tags"
 
 
 class StepFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search")
-    agent = forms.CharField(required=False, max_length=64)
+    agent = forms.CharField(required=False, max_length=255)  # an id or a name
     run = forms.CharField(required=False, max_length=64)
     model = forms.CharField(required=False, max_length=255)
     provider = forms.CharField(required=False, max_length=64)
@@ -124,8 +124,8 @@ class StepFilterForm(forms.Form):
     NOT_FILTERS = {"sort", "live", "cursor"}
 
     # Exact-match columns: form field -> Step field; each has a (column, -step_time, -id) index.
+    # (agent is matched by id or name: StepQuerySet.for_agent)
     EXACT = {
-        "agent": "agent_id",
         "run": "run_id",
         "model": "model",
         "provider": "provider_name",
@@ -162,6 +162,8 @@ class StepFilterForm(forms.Form):
         for name, column in self.EXACT.items():
             if data.get(name):
                 qs = qs.filter(**{column: data[name]})
+        if data.get("agent"):
+            qs = qs.for_agent(data["agent"])
         if data.get("has_error") == "yes":
             qs = qs.exclude(error_type="")
         elif data.get("has_error") == "no":
@@ -324,8 +326,11 @@ def facets() -> dict[str, list[tuple[str, int]]]:
             .values_list("tool_name")
             .annotate(n=Count("step_id", distinct=True))
         )
+        agents = group("agent_id")
+        names = dict(Agent.objects.filter(id__in=[a for a, _ in agents]).values_list("id", "name"))
         return {
-            "agents": group("agent_id"),
+            # (id, steps, name): listed by name, the id where no name is known
+            "agents": [(a, n, names.get(a, "")) for a, n in agents],
             "models": group("model"),
             "providers": group("provider_name"),
             "stop_reasons": group("stop_reason"),

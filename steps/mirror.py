@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from .feedback import note_upstream_changes
 from .messages import natural_order
-from .models import Message, ProviderTrace, Run, Step, StepMetrics
+from .models import Agent, Message, ProviderTrace, Run, Step, StepMetrics
 
 # What an upsert of a listed step may write. Claims and detail bookkeeping belong to the
 # refresh that holds the claim, so a concurrent upsert must not write back stale values.
@@ -59,39 +59,59 @@ def upsert_runs(payloads: list[dict], now: datetime | None = None) -> UpsertResu
         if updated:
             Run.objects.bulk_update(updated, Run.synced_fields())
         Run.objects.filter(id__in=unchanged).update(last_synced_at=now)
-        _date_steps_by_runs([r.id for r in created + updated if r.created_at])
+        _date_steps_by_runs({r.id: r.created_at for r in created + updated if r.created_at})
     return UpsertResult([r.id for r in created], [r.id for r in updated])
 
 
-def _date_steps_by_runs(run_ids: list[str]) -> None:
-    """A run's created_at beats a message date or first-seen time as a step's time."""
-    if not run_ids:
+def _date_steps_by_runs(created_at: dict[str, datetime]) -> None:
+    """A run's created_at beats a message date or first-seen time as a step's time.
+    Only steps that arrived before their run: a handful, so the arithmetic stays in Python."""
+    if not created_at:
         return
-    Step.objects.filter(
-        run_id__in=run_ids,
-        step_time_source__in=[Step.TimeSource.MESSAGE, Step.TimeSource.FIRST_SEEN],
-    ).update(
-        step_time=Subquery(Run.objects.filter(pk=OuterRef("run_id")).values("created_at")[:1]),
-        step_time_source=Step.TimeSource.RUN,
+    steps = list(
+        Step.objects.filter(
+            run_id__in=list(created_at),
+            step_time_source__in=[Step.TimeSource.MESSAGE, Step.TimeSource.FIRST_SEEN],
+        ).only("id", "run_id", "run_position")
     )
+    for step in steps:
+        step.step_time = created_at[step.run_id] + step.sequence_offset()
+        step.step_time_source = Step.TimeSource.RUN
+    Step.objects.bulk_update(steps, ["step_time", "step_time_source"])
 
 
-def upsert_steps(payloads: list[dict], now: datetime | None = None) -> UpsertResult:
+def upsert_steps(
+    payloads: list[dict],
+    now: datetime | None = None,
+    *,
+    in_order: bool = False,
+    positions: dict[str, int] | None = None,
+) -> UpsertResult:
     """Mirror a page of steps. New steps and steps whose status changed are scheduled for a
-    refresh (details, or another look while pending)."""
+    refresh (details, or another look while pending).
+
+    Run positions: `positions` (from a run's own step list) are authoritative; with `in_order`
+    (a page of Letta's ascending list) a new step comes after every known step of its run."""
     now = now or timezone.now()
     payloads = list({p["id"]: p for p in payloads}.values())
     existing = Step.objects.in_bulk([p["id"] for p in payloads])
     runs = Run.objects.in_bulk([p["run_id"] for p in payloads if p.get("run_id")])
-    created, updated, unchanged, votes_changed = [], [], [], []
+    positions = dict(positions or {})
+    if in_order:
+        positions.update(_next_positions([p for p in payloads if p["id"] not in existing]))
+    created, updated, unchanged, votes_changed, moved = [], [], [], [], []
     for payload in payloads:
         step = existing.get(payload["id"])
         if step is None:
             step = Step(id=payload["id"], first_seen_at=now, refresh_due_at=now)
+            step.run_position = positions.get(step.id)
             step.apply_payload(payload)
             step.derive_time(metrics=None, run=runs.get(step.run_id), first_message_date=None)
             created.append(step)
         else:
+            if step.id in positions and positions[step.id] != step.run_position:
+                step.place_in_run(positions[step.id])
+                moved.append(step)
             status_before, vote_before = step.status, (step.feedback, step.tags)
             if not step.apply_payload(payload):
                 unchanged.append(step.id)
@@ -109,9 +129,69 @@ def upsert_steps(payloads: list[dict], now: datetime | None = None) -> UpsertRes
         if updated:
             Step.objects.bulk_update(updated, STEP_COLUMNS)
         Step.objects.filter(id__in=unchanged).update(last_synced_at=now)
+        if moved:
+            Step.objects.bulk_update(moved, ["run_position", "step_time"])
     if votes_changed:
         note_upstream_changes(votes_changed)  # someone else voted in Letta: flag conflicts
     return UpsertResult([s.id for s in created], [s.id for s in updated])
+
+
+def _next_positions(new_payloads: list[dict]) -> dict[str, int]:
+    """Positions for new steps of an ascending page: after the last known step of their run.
+    Within a run steps are strictly sequential (one agent loop), so a step listed later in
+    Letta's (created_at, id) order is the later step."""
+    run_ids = {p["run_id"] for p in new_payloads if p.get("run_id")}
+    if not run_ids:
+        return {}
+    last = dict(
+        Step.objects.filter(run_id__in=run_ids)
+        .values("run_id")
+        .annotate(m=Max("run_position"))
+        .values_list("run_id", "m")
+    )
+    positions = {}
+    for payload in new_payloads:
+        if run_id := payload.get("run_id"):
+            last[run_id] = 0 if last.get(run_id) is None else last[run_id] + 1
+            positions[payload["id"]] = last[run_id]
+    return positions
+
+
+def upsert_agents(payloads: list[dict], now: datetime | None = None) -> UpsertResult:
+    now = now or timezone.now()
+    payloads = list({p["id"]: p for p in payloads}.values())
+    existing = Agent.objects.in_bulk([p["id"] for p in payloads])
+    created, updated = [], []
+    for payload in payloads:
+        agent = existing.get(payload["id"]) or Agent(id=payload["id"], first_seen_at=now)
+        changed = agent.apply_payload(payload) or agent.missing_upstream
+        agent.last_synced_at, agent.missing_upstream = now, False
+        if agent.id not in existing:
+            created.append(agent)
+        elif changed:
+            updated.append(agent)
+    with transaction.atomic():
+        Agent.objects.bulk_create(created)
+        if updated:
+            Agent.objects.bulk_update(updated, [*Agent.synced_fields(), "missing_upstream"])
+        Agent.objects.filter(id__in=[p["id"] for p in payloads]).exclude(
+            id__in=[a.id for a in created + updated]
+        ).update(last_synced_at=now)
+    return UpsertResult([a.id for a in created], [a.id for a in updated])
+
+
+def note_missing_agents(agent_ids: list[str], now: datetime | None = None) -> None:
+    """Ids Letta answers 404 for: kept nameless, so they are not asked for on every run."""
+    now = now or timezone.now()
+    known = set(Agent.objects.filter(id__in=agent_ids).values_list("id", flat=True))
+    Agent.objects.bulk_create(
+        [
+            Agent(id=i, first_seen_at=now, last_synced_at=now, missing_upstream=True)
+            for i in agent_ids
+            if i not in known
+        ]
+    )
+    Agent.objects.filter(id__in=known).update(missing_upstream=True, last_synced_at=now)
 
 
 def trace_key(payload: dict) -> str:

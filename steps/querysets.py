@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 from django.db import connection, models
@@ -10,15 +11,27 @@ from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, Value
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
+AGENT_ID = re.compile(r"^agent-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
 
 class StepQuerySet(models.QuerySet):
     # --- sync ---------------------------------------------------------------------------
 
     def due_for_refresh(self, now: datetime | None = None) -> StepQuerySet:
-        now = now or timezone.now()
-        return self.filter(refresh_due_at__lte=now).filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-        )
+        from .models import unclaimed
+
+        return self.filter(refresh_due_at__lte=now or timezone.now()).filter(unclaimed())
+
+    def for_agent(self, value: str) -> StepQuerySet:
+        """Steps of an agent given by id, or by name (names are not unique in Letta: all of them)."""
+        from .models import Agent
+
+        if AGENT_ID.match(value):
+            return self.filter(agent_id=value)
+        # Names resolved first (steps_agent_name), so the step query is a plain IN list the
+        # (agent_id, -step_time) index serves; an OR with a subquery would scan the table.
+        ids = list(Agent.objects.filter(name=value).values_list("id", flat=True)[:100])
+        return self.filter(agent_id__in=[value, *ids])
 
     def least_recently_synced(self) -> StepQuerySet:
         return self.order_by("last_synced_at", "id")
@@ -118,6 +131,7 @@ LIST_FIELDS = (
     "duration_ns",
     "step_time",
     "step_time_source",
+    "run_position",
 )
 
 

@@ -1,7 +1,8 @@
 """Phase 2 of the sync: bring individual steps up to date and decide when to look again.
 
-Steps are claimed in batches by a conditional UPDATE stamped with this worker's id, so two
-workers never refresh the same step; the HTTP requests of a batch run on a few threads
+Steps are claimed in batches by a conditional UPDATE naming this worker's SyncRun, so two
+live workers never refresh the same step, and a killed worker's steps are free again as soon
+as its heartbeat stops (steps/models/syncing.py); the HTTP requests of a batch run on a few threads
 (Letta's latency, not our CPU, is what a real server costs), while every database write
 stays on the calling thread.
 """
@@ -9,7 +10,7 @@ stays on the calling thread.
 from __future__ import annotations
 
 import logging
-import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,16 +18,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count
 from django.utils import timezone
 
 from .mirror import DETAIL_STEP_FIELDS, store_step_details
-from .models import Run, Step
+from .models import Run, Step, SyncRun, unclaimed
 from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
-
-CLAIM_SECONDS = 300
 
 # (base delay s, cap s, attempts) for each reason a step is looked at again.
 PENDING_BACKOFF = (2.0, 60.0, 500)  # a step stays pending while its LLM call runs
@@ -39,8 +38,6 @@ SETTLE_DELAY = 30.0  # terminal steps are read once more: tokens and stop_reason
 REFRESH_FIELDS = [
     *Step.synced_fields(),
     *DETAIL_STEP_FIELDS,
-    "claimed_until",
-    "claimed_by",
     "refresh_due_at",
     "refresh_attempts",
     "trace_state",
@@ -64,12 +61,22 @@ class Fetched:
 
 
 class Refresher:
-    def __init__(self, client: LettaClient, *, fresh_since: datetime, on_refreshed: Callable[[bool], None]):
+    def __init__(
+        self,
+        client: LettaClient,
+        holder: SyncRun,
+        *,
+        fresh_since: datetime,
+        on_refreshed: Callable[[bool], None],
+    ):
         self.client = client
+        self.holder = holder  # the SyncRun whose heartbeat keeps our claims ours
         self.fresh_since = fresh_since  # steps synced since then need no re-read by id
         self.on_refreshed = on_refreshed  # called with ok=True/False after each step
-        self.owner = uuid.uuid4().hex
         self.concurrency = max(1, settings.SYNC_FETCH_CONCURRENCY)
+        # dead sync run id -> steps of it we took over; live sync run id -> due steps it held
+        self.reclaimed: Counter[int] = Counter()
+        self.skipped: Counter[int] = Counter()
 
     # --- claiming ------------------------------------------------------------------------
 
@@ -80,13 +87,23 @@ class Refresher:
         another worker finished it after we read the due list, is not matched.
         """
         now = timezone.now()
-        free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-        steps = Step.objects.due_for_refresh(now) if only_if_due else Step.objects.filter(free)
-        until = now + timedelta(seconds=CLAIM_SECONDS)
-        taken = steps.filter(pk__in=step_ids).update(claimed_until=until, claimed_by=self.owner)
+        steps = Step.objects.due_for_refresh(now) if only_if_due else Step.objects.filter(unclaimed())
+        taken = steps.filter(pk__in=step_ids).update(claimed_by=self.holder)
         if not taken:
             return []
-        return list(Step.objects.filter(pk__in=step_ids, claimed_by=self.owner).values_list("id", flat=True))
+        return list(Step.objects.filter(pk__in=step_ids, claimed_by=self.holder).values_list("id", flat=True))
+
+    def note_held(self, step_ids: list[str]) -> None:
+        """Of these steps, count those a live sync holds (we leave them to it)."""
+        held = (
+            Step.objects.filter(pk__in=step_ids)
+            .exclude(unclaimed())
+            .exclude(claimed_by=self.holder)
+            .values("claimed_by")
+            .annotate(n=Count("pk"))
+        )
+        for row in held:
+            self.skipped[row["claimed_by"]] += row["n"]
 
     def refresh_due(self, limit: int | None, batch_size: int, on_batch: Callable[[], None]) -> None:
         # Only what was due when the phase began: a step rescheduled a few seconds ahead
@@ -96,13 +113,28 @@ class Refresher:
         while limit is None or done < limit:
             size = batch_size if limit is None else min(batch_size, limit - done)
             due_now = Step.objects.due_for_refresh(phase_start).order_by("refresh_due_at")
-            due = list(due_now.values_list("id", flat=True)[:size])
+            due = list(due_now.values_list("id", "claimed_by_id")[:size])
             if not due:
-                return
-            claimed = self.claim(due)
+                break
+            claimed = self.claim([step_id for step_id, _ in due])
+            # due_for_refresh only lists free steps: one still naming a sync run names a dead one
+            self.reclaimed.update(holder for step_id, holder in due if holder and step_id in claimed)
             self.refresh(claimed)
             done += len(claimed)
             on_batch()
+        self._count_held(phase_start)
+
+    def _count_held(self, phase_start: datetime) -> None:
+        """Steps due when the phase began that a live sync still holds: work we left to it."""
+        held = (
+            Step.objects.filter(refresh_due_at__lte=phase_start)
+            .exclude(unclaimed())
+            .exclude(claimed_by=self.holder)
+            .values("claimed_by")
+            .annotate(n=Count("pk"))
+        )
+        for row in held:
+            self.skipped[row["claimed_by"]] += row["n"]
 
     # --- one batch -----------------------------------------------------------------------
 
@@ -117,9 +149,7 @@ class Refresher:
             for step, fetched in zip(ordered, fetches, strict=True):
                 if isinstance(fetched.error, UpstreamUnavailable | UpstreamAuthError):
                     fatal = fatal or fetched.error
-                    Step.objects.filter(pk=step.pk, claimed_by=self.owner).update(
-                        claimed_until=None, claimed_by=""
-                    )
+                    Step.objects.filter(pk=step.pk, claimed_by=self.holder).update(claimed_by=None)
                     continue
                 self._apply(step, fetched, runs.get(step.run_id))
         if fatal:
@@ -142,7 +172,6 @@ class Refresher:
 
     def _apply(self, step: Step, fetched: Fetched, run: Run | None) -> None:
         now = timezone.now()
-        step.claimed_until, step.claimed_by = None, ""
         with transaction.atomic():
             if fetched.step is not None:
                 status_before = step.status
@@ -172,7 +201,9 @@ class Refresher:
                 self._schedule_after_details(
                     step, trace_found=fetched.trace is not None, had_details=had_details, now=now
                 )
-            Step.objects.filter(pk=step.pk).update(**{f: getattr(step, f) for f in REFRESH_FIELDS})
+            Step.objects.filter(pk=step.pk).update(
+                claimed_by=None, **{f: getattr(step, f) for f in REFRESH_FIELDS}
+            )
         self.on_refreshed(fetched.error is None)
 
     # --- scheduling ----------------------------------------------------------------------

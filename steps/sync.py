@@ -2,11 +2,13 @@
 
 One sync run has three phases:
 
-1. Discovery (one worker at a time, under a lease): page runs and steps with `order=asc`
+1. Discovery (one worker at a time, under a lease held by the SyncRun, steps/claims.py): page
+   runs and steps with `order=asc`
    and `after=<cursor>`, persisting the cursor after every page, so a killed sync resumes
    where it stopped. Where `GET /v1/steps/` answers the unmodified-server 400 (§0), steps are
    discovered through `GET /v1/runs/{id}/steps` instead. An overlap re-scan of the newest
-   page catches steps committed late behind the cursor.
+   page catches steps committed late behind the cursor. Each step gets its position in its
+   run; agents seen for the first time are fetched by id, and all are re-listed now and then.
 2. Refresh (any number of workers, each step claimed by a conditional UPDATE): steps that
    are pending, new, waiting for a trace or an approval are fetched again by id, with their
    messages, metrics and trace once terminal.
@@ -14,34 +16,43 @@ One sync run has three phases:
    feedback, is fetched again, so feedback and tags changed by someone else are noticed.
 
 Memory stays flat: one page (or one step's details) is in memory at a time.
+
+A claim (the lease, a step) is held while its SyncRun's heartbeat is fresh: a killed sync's work
+is free again within seconds. Whatever a run leaves to a live sync or takes over from a dead
+one is counted and said in its SyncRun, so "done" never hides skipped work.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from .mirror import upsert_runs, upsert_steps
-from .models import RUN_DELETED, RUN_TERMINAL_STATUSES, Run, Step, SyncCursor, SyncRun
+from .claims import Heartbeat, Lease, LeaseLost, describe
+from .mirror import note_missing_agents, upsert_agents, upsert_runs, upsert_steps
+from .models import RUN_DELETED, RUN_TERMINAL_STATUSES, Agent, Run, Step, SyncCursor, SyncRun
 from .refresh import Refresher
 from .upstream import (
     LettaClient,
     StepListUnavailable,
+    UpstreamAuthError,
     UpstreamError,
     UpstreamNotFound,
+    UpstreamUnavailable,
 )
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 120
+# Agents fetched by id per run when first seen on a step; the periodic listing catches the rest.
+NEW_AGENTS_PER_RUN = 50
+# Runs whose steps lack positions (rows from before positions existed), re-listed per run.
+SEQUENCE_RUNS_PER_RUN = 20
 
 
 @dataclass
@@ -56,6 +67,10 @@ class SyncProgress:
     runs_seen: int = 0
     errors: int = 0
     phase: str = ""
+    discovery_skipped: bool = False
+    steps_skipped: int = 0
+    steps_reclaimed: int = 0
+    notes: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -65,39 +80,6 @@ class SyncProgress:
 
 
 ProgressCallback = Callable[[SyncProgress], None]
-
-
-class Lease:
-    """A named lease in SyncCursor, taken by a conditional UPDATE and renewed while working.
-
-    Only one discovery runs at a time; a killed holder's lease simply expires.
-    """
-
-    def __init__(self, name: str, seconds: int = LEASE_SECONDS):
-        self.name, self.seconds, self.owner = name, seconds, uuid.uuid4().hex
-
-    def acquire(self) -> bool:
-        SyncCursor.objects.get_or_create(name=self.name)
-        now = timezone.now()
-        taken = (
-            SyncCursor.objects.filter(name=self.name)
-            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now) | Q(lease_owner=self.owner))
-            .update(lease_owner=self.owner, leased_until=now + timedelta(seconds=self.seconds))
-        )
-        return taken == 1
-
-    def renew(self) -> None:
-        if not self.acquire():
-            raise LeaseLost(f"another sync took over the {self.name} lease")
-
-    def release(self) -> None:
-        SyncCursor.objects.filter(name=self.name, lease_owner=self.owner).update(
-            lease_owner="", leased_until=None
-        )
-
-
-class LeaseLost(Exception):
-    pass
 
 
 def _cursor(name: str) -> SyncCursor:
@@ -111,13 +93,19 @@ def _save_cursor(cursor: SyncCursor, value: str) -> None:
 
 class Syncer:
     def __init__(
-        self, client: LettaClient, progress: SyncProgress, on_progress: ProgressCallback | None = None
+        self,
+        client: LettaClient,
+        progress: SyncProgress,
+        holder: SyncRun,
+        on_progress: ProgressCallback | None = None,
     ):
         self.client = client
         self.progress = progress
+        self.holder = holder  # the SyncRun in whose name claims are taken
         self.on_progress = on_progress or (lambda p: None)
         self.page_size = settings.SYNC_PAGE_SIZE
         self.started_at = timezone.now()
+        self.agent_ids: set[str] = set()  # seen on this run's pages: new ones get fetched
 
     def _report(self, phase: str | None = None) -> None:
         if phase:
@@ -142,6 +130,16 @@ class Syncer:
             self.progress.mode = SyncRun.Mode.RUNS
             self.discover_from_runs(lease)
         _save_cursor(_cursor("mode"), self.progress.mode)
+        self.sequence_runs()
+        self._report("agents")
+        try:
+            self.sync_agents()
+        except (UpstreamUnavailable, UpstreamAuthError):
+            raise  # Letta is gone or refusing us: the run fails as for any other request
+        except UpstreamError as exc:
+            # names are a convenience: a server without the agents routes still syncs its steps
+            self.progress.errors += 1
+            self.progress.notes.append(f"Agent names not synced: {exc}")
 
     def _page_forward(self, cursor_name: str, fetch, store, lease: Lease) -> None:
         """Page `order=asc` after the saved cursor until a short page; save it after each page."""
@@ -173,9 +171,14 @@ class Syncer:
     def _store_runs(self, page: list[dict]) -> None:
         upsert_runs(page)
         self.progress.runs_seen += len(page)
+        self.agent_ids.update(p["agent_id"] for p in page if isinstance(p.get("agent_id"), str))
 
-    def _store_steps(self, page: list[dict]) -> None:
-        self._count(upsert_steps(page))
+    def _store_steps(self, page: list[dict], **positioning) -> None:
+        self._count(upsert_steps(page, **positioning))
+        self.agent_ids.update(p["agent_id"] for p in page if isinstance(p.get("agent_id"), str))
+
+    def _store_steps_in_order(self, page: list[dict]) -> None:
+        self._store_steps(page, in_order=True)
 
     def discover_runs(self, lease: Lease) -> None:
         self._page_forward(
@@ -201,12 +204,13 @@ class Syncer:
         self._page_forward(
             "steps_after",
             lambda after: self.client.list_steps(after=after, limit=self.page_size, order="asc"),
-            self._store_steps,
+            self._store_steps_in_order,
             lease,
         )
         # Overlap: created_at is the transaction start, so a slow commit can surface a step
         # behind the cursor (§5 point 2). The newest page is re-read every run and deduped.
-        self._store_steps(self.client.list_steps(limit=settings.SYNC_OVERLAP_STEPS, order="desc"))
+        newest = self.client.list_steps(limit=settings.SYNC_OVERLAP_STEPS, order="desc")
+        self._store_steps_in_order(newest[::-1])
         # Feedback others gave to older steps, a bounded slice per run, resuming next run.
         cursor = _cursor("feedback_after")
         page = self.client.list_steps(
@@ -225,23 +229,73 @@ class Syncer:
                 return
             for run in batch:
                 listed_at = timezone.now()
-                after = None
-                while True:
-                    try:
-                        page = self.client.list_run_steps(run.id, after=after, limit=self.page_size)
-                    except UpstreamNotFound:
-                        self._forget_run(run.id)
-                        break
-                    self._store_steps(page)
-                    self.progress.pages += 1
-                    if len(page) < self.page_size:
-                        break
-                    after = page[-1]["id"]
-                if run.is_terminal:
+                if self._list_run_steps(run.id) and run.is_terminal:
                     Run.objects.filter(id=run.id).update(steps_listed_at=listed_at)
                 last_id = run.id
             lease.renew()
             self._report()
+
+    def _list_run_steps(self, run_id: str) -> bool:
+        """Every step of a run, from its first: Letta lists them in their order, which gives
+        each its position. False when the run is gone upstream."""
+        after, position = None, 0
+        while True:
+            try:
+                page = self.client.list_run_steps(run_id, after=after, limit=self.page_size)
+            except UpstreamNotFound:
+                self._forget_run(run_id)
+                return False
+            positions = {p["id"]: position + i for i, p in enumerate(page) if p.get("run_id") == run_id}
+            self._store_steps(page, positions=positions)
+            position += len(page)
+            self.progress.pages += 1
+            if len(page) < self.page_size:
+                return True
+            after = page[-1]["id"]
+
+    def sequence_runs(self) -> None:
+        """Steps mirrored before positions existed get theirs from their run's step list; any
+        the list no longer has go after the listed ones, so no run is asked for twice."""
+        unsequenced = Step.objects.filter(run_position__isnull=True, run__isnull=False)
+        run_ids = list(unsequenced.values_list("run_id", flat=True).distinct()[:SEQUENCE_RUNS_PER_RUN])
+        for run_id in run_ids:
+            self._list_run_steps(run_id)
+            leftovers = list(unsequenced.filter(run_id=run_id).order_by("step_time", "id"))
+            if leftovers:
+                last = Step.objects.filter(run_id=run_id).exclude(run_position=None)
+                start = max(last.values_list("run_position", flat=True), default=-1) + 1
+                for offset, step in enumerate(leftovers):
+                    step.run_position = start + offset
+                Step.objects.bulk_update(leftovers, ["run_position"])
+
+    # --- agents ------------------------------------------------------------------------------
+
+    def sync_agents(self) -> None:
+        """Names for the ids on steps: new ids are fetched at once, and the whole agent list
+        is re-read every SYNC_AGENTS_REFRESH_SECONDS (renames, model changes, tags)."""
+        cursor = _cursor("agents_listed_at")
+        listed_at = _parse_time(cursor.value)
+        if listed_at is None or timezone.now() - listed_at > timedelta(
+            seconds=settings.SYNC_AGENTS_REFRESH_SECONDS
+        ):
+            started, after = timezone.now(), None
+            while True:
+                page = self.client.list_agents(after=after, limit=self.page_size)
+                upsert_agents(page)
+                self.progress.pages += 1
+                if len(page) < self.page_size or page[-1]["id"] == after:
+                    break
+                after = page[-1]["id"]
+            _save_cursor(cursor, started.isoformat())
+        known = set(Agent.objects.filter(id__in=self.agent_ids).values_list("id", flat=True))
+        missing = []
+        for agent_id in sorted(self.agent_ids - known)[:NEW_AGENTS_PER_RUN]:
+            try:
+                upsert_agents([self.client.get_agent(agent_id)])
+            except UpstreamNotFound:
+                missing.append(agent_id)
+        if missing:
+            note_missing_agents(missing)
 
     # --- phase 2: refresh (steps/refresh.py) ----------------------------------------------
 
@@ -250,11 +304,26 @@ class Syncer:
             self.progress.steps_refreshed += 1
             self.progress.errors += 0 if ok else 1
 
-        return Refresher(self.client, fresh_since=self.started_at, on_refreshed=count)
+        return Refresher(self.client, self.holder, fresh_since=self.started_at, on_refreshed=count)
 
     def refresh_due(self, limit: int | None = None) -> None:
         self._report("details")
-        self.refresher().refresh_due(limit, self.page_size, on_batch=self._report)
+        refresher = self.refresher()
+        try:
+            refresher.refresh_due(limit, self.page_size, on_batch=self._report)
+        finally:
+            self.note_claims(refresher)
+
+    def note_claims(self, refresher: Refresher) -> None:
+        holders = SyncRun.objects.in_bulk([*refresher.reclaimed, *refresher.skipped])
+        for holder_id, n in sorted(refresher.reclaimed.items()):
+            self.progress.steps_reclaimed += n
+            self.progress.notes.append(
+                f"{n} step(s) taken over from {describe(holders.get(holder_id))}, which stopped."
+            )
+        for holder_id, n in sorted(refresher.skipped.items()):
+            self.progress.steps_skipped += n
+            self.progress.notes.append(f"{n} step(s) skipped: held by {describe(holders.get(holder_id))}.")
 
     # --- phase 3: re-verification --------------------------------------------------------
 
@@ -289,20 +358,17 @@ def run_sync(
 ) -> SyncRun:
     """One complete sync run, recorded as a SyncRun whatever happens."""
     progress = SyncProgress()
+    if abandoned := SyncRun.objects.mark_abandoned():
+        progress.notes.append(
+            f"{abandoned} earlier sync run(s) marked abandoned: their heartbeat had stopped."
+        )
     sync_run = SyncRun.objects.create(trigger=trigger, upstream_url=client.base_url)
-    syncer = Syncer(client, progress, on_progress)
-    lease = Lease("discovery")
+    syncer = Syncer(client, progress, sync_run, on_progress)
+    lease = Lease("discovery", sync_run)
     requests_before = client.requests_made
     try:
-        if lease.acquire():
-            try:
-                syncer.discover(lease)
-            finally:
-                lease.release()
-        else:
-            progress.mode = _cursor("mode").value
-        syncer.refresh_due(limit=refresh_limit)
-        syncer.reverify(settings.SYNC_REVERIFY_BATCH if reverify_batch is None else reverify_batch)
+        with Heartbeat(sync_run):
+            _run_phases(syncer, lease, refresh_limit, reverify_batch)
         sync_run.status = SyncRun.Status.SUCCESS
     except (UpstreamError, LeaseLost) as exc:
         sync_run.status = SyncRun.Status.FAILED
@@ -315,22 +381,101 @@ def run_sync(
         progress.errors += 1
         raise
     finally:
-        sync_run.finished_at = timezone.now()
-        sync_run.mode = progress.mode
-        sync_run.requests = client.requests_made - requests_before
-        for name in ("pages", "steps_created", "steps_updated", "steps_refreshed", "runs_seen", "errors"):
-            setattr(sync_run, name, getattr(progress, name))
-        sync_run.save()
+        _finish(sync_run, progress, client.requests_made - requests_before)
         syncer._report("done")
     return sync_run
 
 
-def refresh_steps(client: LettaClient, step_ids: list[str]) -> int:
-    """Re-sync the given steps now (admin action), whatever their schedule; returns how many."""
-    refresher = Syncer(client, SyncProgress()).refresher()
-    done = 0
-    for start in range(0, len(step_ids), settings.SYNC_PAGE_SIZE):
-        claimed = refresher.claim(step_ids[start : start + settings.SYNC_PAGE_SIZE], only_if_due=False)
-        refresher.refresh(claimed, refetch=True)
-        done += len(claimed)
-    return done
+def _run_phases(syncer: Syncer, lease: Lease, refresh_limit: int | None, reverify_batch: int | None) -> None:
+    progress = syncer.progress
+    if lease.acquire():
+        if lease.taken_from is not None:
+            progress.notes.append(f"Discovery taken over from {describe(lease.taken_from)}, which stopped.")
+        try:
+            syncer.discover(lease)
+        finally:
+            lease.release()
+    else:
+        progress.mode = _cursor("mode").value
+        progress.discovery_skipped = True
+        progress.notes.append(f"Discovery skipped: {describe(lease.held_by)} is discovering.")
+    syncer.refresh_due(limit=refresh_limit)
+    syncer.reverify(settings.SYNC_REVERIFY_BATCH if reverify_batch is None else reverify_batch)
+
+
+def _finish(sync_run: SyncRun, progress: SyncProgress, requests: int) -> None:
+    sync_run.finished_at = timezone.now()
+    sync_run.heartbeat_at = sync_run.finished_at
+    sync_run.mode = progress.mode
+    sync_run.requests = requests
+    for name in (
+        "pages",
+        "steps_created",
+        "steps_updated",
+        "steps_refreshed",
+        "runs_seen",
+        "errors",
+        "discovery_skipped",
+        "steps_skipped",
+        "steps_reclaimed",
+    ):
+        setattr(sync_run, name, getattr(progress, name))
+    sync_run.notes = "\n".join(progress.notes)
+    sync_run.save()
+
+
+def refresh_steps(client: LettaClient, step_ids: list[str]) -> SyncRun:
+    """Re-sync the given steps now (admin action), whatever their schedule, as a SyncRun of its
+    own (its heartbeat holds the claims); steps another live sync holds are skipped and said."""
+    progress = SyncProgress()
+    sync_run = SyncRun.objects.create(trigger="admin", upstream_url=client.base_url)
+    syncer = Syncer(client, progress, sync_run)
+    refresher = syncer.refresher()
+    requests_before = client.requests_made
+    try:
+        with Heartbeat(sync_run):
+            for start in range(0, len(step_ids), settings.SYNC_PAGE_SIZE):
+                batch = step_ids[start : start + settings.SYNC_PAGE_SIZE]
+                claimed = refresher.claim(batch, only_if_due=False)
+                refresher.note_held([i for i in batch if i not in claimed])
+                refresher.refresh(claimed, refetch=True)
+        sync_run.status = SyncRun.Status.SUCCESS
+    except UpstreamError as exc:
+        sync_run.status, sync_run.error_message = SyncRun.Status.FAILED, str(exc)[:4000]
+    finally:
+        syncer.note_claims(refresher)
+        _finish(sync_run, progress, client.requests_made - requests_before)
+    return sync_run
+
+
+def prune_history(now: datetime | None = None) -> int:
+    """Keep the sync history bounded (a run every 5 s is 17,000 rows a day): the newest
+    SYNC_HISTORY_KEEP runs, and failed or abandoned ones up to SYNC_HISTORY_FAILURES_KEEP and
+    SYNC_HISTORY_FAILURE_DAYS old. Running runs are never deleted."""
+    now = now or timezone.now()
+    finished = SyncRun.objects.exclude(status=SyncRun.Status.RUNNING)
+    failures = finished.filter(status__in=[SyncRun.Status.FAILED, SyncRun.Status.ABANDONED])
+    deleted = 0
+    oldest_kept = _nth_newest_started(SyncRun.objects.all(), settings.SYNC_HISTORY_KEEP)
+    if oldest_kept:
+        deleted += finished.filter(started_at__lt=oldest_kept, status=SyncRun.Status.SUCCESS).delete()[0]
+    failure_cutoff = now - timedelta(days=settings.SYNC_HISTORY_FAILURE_DAYS)
+    oldest_failure = _nth_newest_started(failures, settings.SYNC_HISTORY_FAILURES_KEEP)
+    if oldest_failure:
+        failure_cutoff = max(failure_cutoff, oldest_failure)
+    old_failures = failures.filter(started_at__lt=failure_cutoff)
+    if oldest_kept:
+        old_failures = old_failures.filter(started_at__lt=oldest_kept)
+    deleted += old_failures.delete()[0]
+    return deleted
+
+
+def _nth_newest_started(runs, n: int) -> datetime | None:
+    return next(iter(runs.order_by("-started_at").values_list("started_at", flat=True)[n - 1 : n]), None)
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None

@@ -7,8 +7,8 @@ from celery import shared_task
 
 from . import feedback
 from .models import FeedbackBatch
+from .sync import prune_history, run_sync
 from .sync import refresh_steps as refresh_steps_now
-from .sync import run_sync
 from .upstream import LettaClient
 
 
@@ -16,13 +16,15 @@ from .upstream import LettaClient
 def sync_steps(trigger: str = "schedule") -> int:
     """Run one sync. Safe to overlap: discovery is leased, step refreshes are claimed."""
     with LettaClient.from_settings() as client:
-        return run_sync(client, trigger=trigger).pk
+        sync_run = run_sync(client, trigger=trigger)
+    prune_history()  # one indexed DELETE: the history stays bounded without a task of its own
+    return sync_run.pk
 
 
 @shared_task(name="steps.tasks.refresh_steps")
 def refresh_steps(step_ids: list[str]) -> int:
     with LettaClient.from_settings() as client:
-        return refresh_steps_now(client, step_ids)
+        return refresh_steps_now(client, step_ids).pk
 
 
 @shared_task(name="steps.tasks.push_feedback")

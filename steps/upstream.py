@@ -306,3 +306,13 @@ class LettaClient:
         path = f"/v1/steps/{step_id}/feedback"
         body = self._request("PATCH", path, json={"feedback": feedback, "tags": tags})
         return _require_object(body, path)
+
+    def list_agents(self, *, after: str | None = None, limit: int = 100) -> list[Payload]:
+        """GET /v1/agents/, oldest first. Agents carry their memory blocks and tool schemas;
+        we keep only what names an agent, but the payload stays whole like every mirror row."""
+        params = {"after": after, "limit": limit, "order": "asc"}
+        return _require_list(self._request("GET", "/v1/agents/", params=params), "/v1/agents/")
+
+    def get_agent(self, agent_id: str) -> Payload:
+        path = f"/v1/agents/{agent_id}"
+        return _require_object(self._request("GET", path), path)

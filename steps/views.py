@@ -13,7 +13,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from . import share
 from .filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
-from .models import Run, ShareLink, Step
+from .models import Agent, Run, ShareLink, Step
 from .querysets import SORTS, reviewer_counts, vote_state, vote_states
 from .timeline import previews, timeline
 
@@ -23,6 +23,9 @@ LIVE_MAX_ROWS = 100
 
 def _list_rows(steps: list[Step]) -> list[tuple[Step, object]]:
     found = previews([s.pk for s in steps])
+    agents = Agent.objects.names(s.agent_id for s in steps)  # one query for the page's agent names
+    for step in steps:
+        step.agent_record = agents.get(step.agent_id)
     return [(s, found[s.pk]) for s in steps]
 
 
@@ -145,11 +148,22 @@ def _neighbours(step: Step, **same) -> tuple[Step | None, Step | None]:
     return prev, nxt
 
 
+def _run_neighbours(step: Step) -> tuple[Step | None, Step | None]:
+    """(previous, next) step in the run's own sequence; by time for a step without a position."""
+    if not step.run_id or step.run_position is None:
+        return _neighbours(step, run_id=step.run_id)
+    base = Step.objects.filter(run_id=step.run_id).only("id", "run_position")
+    prev = base.filter(run_position__lt=step.run_position).order_by("-run_position", "-id").first()
+    nxt = base.filter(run_position__gt=step.run_position).order_by("run_position", "id").first()
+    return prev, nxt
+
+
 @require_GET
 def step_detail(request: HttpRequest, step_id: str) -> HttpResponse:
     step = get_object_or_404(Step.objects.select_related("metrics", "review"), pk=step_id)
     context = _step_context(step)
-    context["prev_in_run"], context["next_in_run"] = _neighbours(step, run_id=step.run_id)
+    context["prev_in_run"], context["next_in_run"] = _run_neighbours(step)
+    context["agent"] = Agent.objects.names([step.agent_id]).get(step.agent_id)
     context["prev_in_agent"], context["next_in_agent"] = _neighbours(step, agent_id=step.agent_id)
     context.update(_share_context(request, step))
     context.update(
@@ -223,7 +237,8 @@ def shared_step(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     run = Run.objects.filter(pk=run_id).first()
-    steps = list(Step.objects.filter(run_id=run_id).for_list().order_by("step_time", "id"))
+    # the run's own sequence (steps of a run often share the run's time); unknown positions last
+    steps = list(Step.objects.filter(run_id=run_id).for_list().order_by("run_position", "step_time", "id"))
     if run is None and not steps:
         return render(request, "steps/run_detail.html", {"run_id": run_id, "missing": True}, status=404)
     totals = Step.objects.filter(run_id=run_id).aggregate(
@@ -232,9 +247,12 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
         tokens=Sum("total_tokens"),
         duration=Sum("duration_ns"),
     )
+    agent_id = run.agent_id if run and run.agent_id else (steps[0].agent_id if steps else "")
     context = {
         "run": run,
         "run_id": run_id,
+        "agent_id": agent_id,
+        "agent": Agent.objects.names([agent_id]).get(agent_id),
         "rows": _list_rows(steps),
         "totals": totals,
         "failed": sum(1 for s in steps if s.status == "failed"),

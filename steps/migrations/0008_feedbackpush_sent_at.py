@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("steps", "0006_trace_response_trgm")]
+    dependencies = [("steps", "0007_sync_heartbeat_agents")]
 
     operations = [
         migrations.AddField(

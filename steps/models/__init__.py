@@ -1,5 +1,6 @@
 """Models of the steps app, one module per concern; import them from here."""
 
+from .agents import Agent
 from .feedback import FeedbackBatch, FeedbackPush, StepVote
 from .mirrored import (
     RUN_DELETED,
@@ -16,12 +17,13 @@ from .mirrored import (
     parse_upstream_datetime,
 )
 from .review import ShareLink, StepReview
-from .syncing import SyncCursor, SyncRun
+from .syncing import SyncCursor, SyncRun, stale_after, unclaimed
 
 __all__ = [
     "RUN_DELETED",
     "RUN_TERMINAL_STATUSES",
     "STEP_TERMINAL_STATUSES",
+    "Agent",
     "FeedbackBatch",
     "FeedbackPush",
     "Message",
@@ -38,4 +40,6 @@ __all__ = [
     "datetime_from_ns",
     "message_item_key",
     "parse_upstream_datetime",
+    "stale_after",
+    "unclaimed",
 ]

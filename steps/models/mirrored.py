@@ -7,7 +7,7 @@ indexed columns, kept equal to the payload by `apply_payload`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import models
@@ -143,7 +143,7 @@ class Step(MirroredModel):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
-        db_index=False,  # served by steps_step_run_time
+        db_index=False,  # served by steps_step_run_position
         related_name="steps",
     )
     agent_id = models.CharField(max_length=64, blank=True)
@@ -178,6 +178,10 @@ class Step(MirroredModel):
     step_time = models.DateTimeField(default=timezone.now)
     step_time_source = models.CharField(max_length=16, choices=TimeSource, default=TimeSource.FIRST_SEEN)
     duration_ns = models.BigIntegerField(null=True, blank=True, help_text="metrics step_ns")
+    # Position in its run, from 0, in Letta's (created_at, id) order, which both step lists follow.
+    # Real servers leave metrics step_start_ns null, so every step of a run gets the run's time;
+    # this is what orders them (null until known: a legacy row, or a step without a run).
+    run_position = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     # Sync bookkeeping.
     details_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -186,8 +190,17 @@ class Step(MirroredModel):
     )
     refresh_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     refresh_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
-    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
-    claimed_by = models.CharField(max_length=32, blank=True, editable=False)
+    # The sync run refreshing this step right now; free once that run ends or stops beating.
+    claimed_by = models.ForeignKey(
+        "SyncRun",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.DO_NOTHING,  # a pruned run holds nothing
+        db_constraint=False,
+        db_index=False,  # claims are taken and released by primary key
+        related_name="+",
+    )
     last_sync_error = models.TextField(blank=True, editable=False)
 
     objects = StepQuerySet.as_manager()
@@ -198,7 +211,8 @@ class Step(MirroredModel):
             models.Index(fields=["-step_time", "-id"], name="steps_step_time"),
             # list filtered by agent / run / model / status ..., default sort
             models.Index(fields=["agent_id", "-step_time", "-id"], name="steps_step_agent_time"),
-            models.Index(fields=["run", "step_time", "id"], name="steps_step_run_time"),
+            # the run page and previous/next in a run, in the run's sequence
+            models.Index(fields=["run", "run_position", "id"], name="steps_step_run_position"),
             models.Index(fields=["model", "-step_time", "-id"], name="steps_step_model_time"),
             models.Index(fields=["status", "-step_time", "-id"], name="steps_step_status_time"),
             models.Index(fields=["provider_name", "-step_time", "-id"], name="steps_step_provider_time"),
@@ -217,6 +231,12 @@ class Step(MirroredModel):
                 fields=["refresh_due_at"],
                 name="steps_step_refresh_due",
                 condition=Q(refresh_due_at__isnull=False),
+            ),
+            # sync: runs whose steps have no position yet (rows from before positions existed)
+            models.Index(
+                fields=["run"],
+                name="steps_step_unsequenced",
+                condition=Q(run_position__isnull=True, run__isnull=False),
             ),
             # sync: rolling re-verification of the least recently synced steps
             models.Index(fields=["last_synced_at", "id"], name="steps_step_last_synced"),
@@ -286,9 +306,23 @@ class Step(MirroredModel):
         ]
         for when, source in candidates:
             if when:
+                if source != self.TimeSource.METRICS:
+                    when += self.sequence_offset()
                 self.step_time, self.step_time_source = when, source
                 return
         self.step_time, self.step_time_source = self.first_seen_at, self.TimeSource.FIRST_SEEN
+
+    def sequence_offset(self) -> timedelta:
+        """Steps that share their run's time (or a whole-second message date) are that many
+        microseconds apart in their run's order: every time-ordered list and keyset then keeps
+        the run's sequence, with no second sort column. Invisible at the milliseconds shown."""
+        return timedelta(microseconds=self.run_position or 0)
+
+    def place_in_run(self, position: int) -> None:
+        """Set the step's run position; a time taken from the run or a message moves with it."""
+        if self.step_time_source != self.TimeSource.METRICS:
+            self.step_time += timedelta(microseconds=position - (self.run_position or 0))
+        self.run_position = position
 
 
 class StepMetrics(MirroredModel):

@@ -1,18 +1,55 @@
-"""Records of the sync itself: its runs, cursors and leases."""
+"""Records of the sync itself: its runs (which are also the holders of every sync claim) and cursors.
+
+One claim mechanism for all sync work: a claimed row (a step being refreshed, the discovery lease
+in SyncCursor) names the SyncRun holding it, and that run's heartbeat, refreshed every few seconds
+while it works, says whether the holder is alive. A claim whose holder missed three beats (killed,
+lost its machine) is free, so a crashed sync's work is picked up within seconds, while a live
+sync's work is never taken from it however slow Letta is.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
 
+def stale_after() -> timedelta:
+    return timedelta(seconds=3 * settings.SYNC_HEARTBEAT_SECONDS)
+
+
+class SyncRunQuerySet(models.QuerySet):
+    def alive(self, now=None) -> SyncRunQuerySet:
+        """Runs still working: running, with a heartbeat within the last three intervals."""
+        now = now or timezone.now()
+        return self.filter(status=SyncRun.Status.RUNNING, heartbeat_at__gte=now - stale_after())
+
+    def mark_abandoned(self, now=None) -> int:
+        """Running runs whose heartbeat stopped: their process is gone, say so."""
+        now = now or timezone.now()
+        return self.filter(status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - stale_after()).update(
+            status=SyncRun.Status.ABANDONED,
+            finished_at=F("heartbeat_at"),
+            error_message="Abandoned: its heartbeat stopped (the process was killed or lost).",
+        )
+
+
+def unclaimed(field: str = "claimed_by") -> Q:
+    """Rows of which `field` (a SyncRun) names no live holder: nobody, a finished or a dead run."""
+    return Q(**{f"{field}__isnull": True}) | ~Q(**{f"{field}__in": SyncRun.objects.alive().values("pk")})
+
+
 class SyncRun(models.Model):
-    """One execution of the sync: what it did and how it ended, for the UI and the admin."""
+    """One execution of the sync: what it did, what it skipped and how it ended."""
 
     class Status(models.TextChoices):
         RUNNING = "running"
         SUCCESS = "success"
         FAILED = "failed"
+        ABANDONED = "abandoned"  # its heartbeat stopped: killed or lost
 
     class Mode(models.TextChoices):
         STEP_LIST = "step_list", "GET /v1/steps/"
@@ -20,6 +57,7 @@ class SyncRun(models.Model):
 
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=16, choices=Status, default=Status.RUNNING)
     trigger = models.CharField(max_length=32, default="schedule")
     mode = models.CharField(max_length=16, choices=Mode, blank=True)
@@ -32,29 +70,62 @@ class SyncRun(models.Model):
     runs_seen = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
     error_message = models.TextField(blank=True)
+    # What this run left to others or took over, and why (shown in the chrome and the admin).
+    discovery_skipped = models.BooleanField(default=False)
+    steps_skipped = models.PositiveIntegerField(default=0, help_text="due, but held by another live sync")
+    steps_reclaimed = models.PositiveIntegerField(default=0, help_text="taken over from a dead sync")
+    notes = models.TextField(blank=True)
+
+    objects = SyncRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at"]
         indexes = [
             # page chrome: "synced 12 s ago" = the latest finished run
             models.Index(fields=["-started_at"], name="steps_syncrun_started"),
+            # claims: the live holders, and runs to mark abandoned; a handful of rows
+            models.Index(
+                fields=["heartbeat_at"], name="steps_syncrun_running", condition=Q(status="running")
+            ),
+            # history pruning keeps failures longer: the newest failed and abandoned runs
+            models.Index(
+                fields=["-started_at"],
+                name="steps_syncrun_failures",
+                condition=Q(status__in=["failed", "abandoned"]),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"sync {self.started_at:%Y-%m-%d %H:%M:%S} ({self.status})"
+        return f"sync #{self.pk} {self.started_at:%Y-%m-%d %H:%M:%S} ({self.status})"
 
     @property
     def duration(self):
         return (self.finished_at - self.started_at) if self.finished_at else None
 
+    @property
+    def skipped_work(self) -> bool:
+        return self.discovery_skipped or self.steps_skipped > 0
+
+    @property
+    def note_lines(self) -> list[str]:
+        return [line for line in self.notes.splitlines() if line]
+
 
 class SyncCursor(models.Model):
-    """Named sync positions and leases, persisted after every page so a killed sync resumes."""
+    """Named sync positions and the discovery lease, persisted after every page so a killed sync resumes."""
 
     name = models.CharField(primary_key=True, max_length=64)
     value = models.CharField(max_length=255, blank=True)
-    lease_owner = models.CharField(max_length=64, blank=True)
-    leased_until = models.DateTimeField(null=True, blank=True)
+    # The lease: the SyncRun holding it, free once that run is finished or its heartbeat stopped.
+    lease_holder = models.ForeignKey(
+        SyncRun,
+        null=True,
+        blank=True,
+        # a deleted (pruned) run holds nothing: no cascade, no constraint
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -55,7 +55,13 @@ def new_run_payload(run_id: str, agent: Agent, created_at: str, streaming: bool)
 
 
 def new_step(
-    rng: random.Random, step_id: str, run: SimRun, agent: Agent, plan: StepPlan, at: datetime
+    rng: random.Random,
+    step_id: str,
+    run: SimRun,
+    agent: Agent,
+    plan: StepPlan,
+    at: datetime,
+    start_missing_rate: float = 0.15,
 ) -> SimStep:
     model = agent.model
     payload = {
@@ -86,7 +92,7 @@ def new_step(
     }
     start_ns = epoch_ns(at)
     # Metrics exist from step start (§1.3); step_start_ns is missing on some rows (step_metrics.json has null).
-    known_start = rng.random() >= 0.15
+    known_start = rng.random() >= start_missing_rate
     metrics = {
         "id": step_id,
         "organization_id": ORG_ID,

@@ -27,6 +27,7 @@ from .world import LIST_MODES, TRACE_BACKENDS, BadRequest, NotFound, World
 
 STEP = r"(?P<step_id>[^/]+)"
 RUN = r"(?P<run_id>[^/]+)"
+AGENT = r"(?P<agent_id>[^/]+)"
 ROUTES: list[tuple[str, re.Pattern, str]] = [
     (method, re.compile(f"^{pattern}$"), name)
     for method, pattern, name in (
@@ -37,6 +38,8 @@ ROUTES: list[tuple[str, re.Pattern, str]] = [
         ("GET", f"/v1/telemetry/{STEP}", "telemetry"),
         ("GET", f"/v1/steps/{STEP}/messages", "step_messages"),
         ("PATCH", f"/v1/steps/{STEP}/feedback", "feedback"),
+        ("GET", "/v1/agents/", "list_agents"),
+        ("GET", f"/v1/agents/{AGENT}", "retrieve_agent"),
         ("GET", "/v1/runs/", "list_runs"),
         ("GET", f"/v1/runs/{RUN}", "retrieve_run"),
         ("GET", f"/v1/runs/{RUN}/steps", "run_steps"),
@@ -143,6 +146,18 @@ class Api:
         check_limit(page["limit"])
         return Reply(200, self.world.list_runs(**page, agent_id=agent_id))
 
+    def list_agents(self, query: QueryReader, body) -> Reply:
+        page = page_params(query, 50, "desc")
+        query.raise_if_invalid()
+        check_limit(page["limit"])
+        return Reply(
+            200, self.world.list_agents(order=page["order"], limit=page["limit"], after=page["after"])
+        )
+
+    def retrieve_agent(self, query, body, agent_id: str) -> Reply:
+        check_agent_id(agent_id)
+        return Reply(200, self.world.get_agent(agent_id))
+
     def retrieve_run(self, query, body, run_id: str) -> Reply:
         return Reply(200, self.world.get_run(run_id))
 
@@ -179,6 +194,8 @@ class Api:
                 self.world.list_mode = values["list_mode"]
             if values.get("trace_backend") in TRACE_BACKENDS:
                 self.world.trace_backend = values["trace_backend"]
+            if isinstance(values.get("metrics_start_missing_rate"), int | float):
+                self.world.metrics_start_missing_rate = float(values["metrics_start_missing_rate"])
         return self.control_state(query, body)
 
 

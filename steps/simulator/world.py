@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
+from .agents import agent_payload
 from .catalog import APPROVAL_TOOLS, TOPICS, Agent, iso_z, make_agents, new_id
 from .lifecycle import StepFinisher, finish_run, new_run_payload, new_step, resolve_approval
 from .messages import render_items
@@ -73,6 +74,7 @@ class World:
         new_runs_per_tick: int = 1,
         late_trace_rate: float = 0.25,
         late_trace_ticks: int = 2,
+        metrics_start_missing_rate: float = 0.15,
     ):
         if list_mode not in LIST_MODES or trace_backend not in TRACE_BACKENDS:
             raise ValueError(f"list_mode must be one of {LIST_MODES}, trace_backend one of {TRACE_BACKENDS}")
@@ -84,11 +86,19 @@ class World:
         self.new_runs_per_tick = new_runs_per_tick
         self.late_trace_rate = late_trace_rate
         self.late_trace_ticks = late_trace_ticks
+        # A real 0.16.8 server left step_start_ns null on every recorded step (step_metrics.json):
+        # 1.0 plays that, and every step of a run then has only the run's time.
+        self.metrics_start_missing_rate = metrics_start_missing_rate
         self.ticks = 0
         self.base_time = self.clock()
         self.user_updated_at = self.base_time - timedelta(days=30)
         self._last_time = self.base_time - timedelta(days=4)
         self.agents: list[Agent] = make_agents(self.rng, max(1, agents))
+        # agent id -> (created_at, updated_at); agents predate the history
+        self.agent_times = {
+            agent.id: (self.base_time - timedelta(days=30 - i), self.base_time - timedelta(days=10 - i))
+            for i, agent in enumerate(self.agents)
+        }
         self.runs: dict[str, SimRun] = {}
         self.steps: dict[str, SimStep] = {}
         self.messages: dict[str, InternalMessage] = {}
@@ -196,7 +206,15 @@ class World:
                 finish_run(run, current, finished_at)
             return
         index = len(run.step_ids)
-        step = new_step(self.rng, run.planned_step_ids[index], run, agent, run.plans[index], self._stamp(at))
+        step = new_step(
+            self.rng,
+            run.planned_step_ids[index],
+            run,
+            agent,
+            run.plans[index],
+            self._stamp(at),
+            self.metrics_start_missing_rate,
+        )
         run.step_ids.append(step.id)
         run.payload["status"] = "running"
         self.steps[step.id] = step
@@ -255,6 +273,12 @@ class World:
                 if step.approval_due_tick is not None:
                     resolve_approval(self.rng, step, self._stamp)
             self._index_messages()
+
+    def rename_agent(self, agent: int | str, name: str) -> None:
+        with self.lock:
+            target = self.agents[self._agent_index(agent)]
+            target.name = name
+            self.agent_times[target.id] = (self.agent_times[target.id][0], self.clock())
 
     def set_feedback(self, step_id: str, feedback: str | None, tags: list[str] | None = None) -> dict:
         """PATCH /feedback semantics: feedback always overwritten, tags replaced only when non-empty (§1.5)."""
@@ -386,6 +410,26 @@ class World:
 
             page = paginate(filter(matches, self.steps.values()), order, after_key, before_key, limit)
             return [copy.deepcopy(step.payload) for step in page]
+
+    def get_agent(self, agent_id: str) -> dict:
+        with self.lock:
+            for agent in self.agents:
+                if agent.id == agent_id:
+                    return agent_payload(agent, *self.agent_times[agent.id])
+            raise NotFound(f"Agent with id {agent_id} not found")
+
+    def list_agents(self, *, order: str = "desc", limit: int = 50, after: str | None = None) -> list[dict]:
+        """Sorted by (created_at, id) like every Letta list; `after` is an agent id."""
+        with self.lock:
+            keyed = sorted(((self.agent_times[a.id][0], a.id), a) for a in self.agents)
+            if order == "desc":
+                keyed.reverse()
+            if after is not None:
+                ids = [key[1] for key, _ in keyed]
+                if after not in ids:
+                    raise NotFound(f"Agent with id {after} not found")
+                keyed = keyed[ids.index(after) + 1 :]
+            return [agent_payload(a, *self.agent_times[a.id]) for _, a in keyed[:limit]]
 
     def get_run(self, run_id: str) -> dict:
         with self.lock:

@@ -10,7 +10,7 @@ from django.utils import dateformat, timezone
 from django.utils.html import format_html
 
 from steps.filters import without_empty
-from steps.models import SyncRun
+from steps.models import SyncRun, stale_after
 
 register = template.Library()
 
@@ -133,13 +133,36 @@ def missing_option(value, rows) -> str:
 def sync_status():
     # One query for the chrome: the latest runs contain both the newest and the last success.
     runs = list(
-        SyncRun.objects.only("started_at", "finished_at", "status", "mode", "error_message", "trigger")[:10]
+        SyncRun.objects.only(
+            "started_at",
+            "finished_at",
+            "heartbeat_at",
+            "status",
+            "mode",
+            "error_message",
+            "trigger",
+            "discovery_skipped",
+            "steps_skipped",
+            "steps_reclaimed",
+            "notes",
+        )[:10]
     )
     latest = runs[0] if runs else None
+    for run in runs:  # between syncs nobody has marked it yet: show it as it is
+        if run.status == SyncRun.Status.RUNNING and timezone.now() - run.heartbeat_at > stale_after():
+            run.status = SyncRun.Status.ABANDONED
     last_success = next((r for r in runs if r.status == SyncRun.Status.SUCCESS), None)
+    # what the newest finished run left to another sync or took over from a dead one
+    finished = next((r for r in runs if r.status != SyncRun.Status.RUNNING), None)
     stale = bool(
         last_success
         and last_success.finished_at
         and timezone.now() - last_success.finished_at > timedelta(minutes=5)
     )
-    return {"latest": latest, "last_success": last_success, "stale": stale}
+    return {
+        "latest": latest,
+        "last_success": last_success,
+        "stale": stale,
+        "handover": finished if finished and (finished.skipped_work or finished.steps_reclaimed) else None,
+        "abandoned": next((r for r in runs[:3] if r.status == SyncRun.Status.ABANDONED), None),
+    }

@@ -30,6 +30,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--list-mode", choices=LIST_MODES, default="patched")
         parser.add_argument("--trace-backend", choices=TRACE_BACKENDS, default="postgres")
+        parser.add_argument(
+            "--metrics-start-missing-rate",
+            type=float,
+            default=0.15,
+            help="share of steps whose metrics lack step_start_ns; 1 plays a real 0.16.8 server",
+        )
         parser.add_argument("--api-key", default=None, help="require Authorization: Bearer <key>")
         parser.add_argument("--error-rate", type=float, default=0.0)
         parser.add_argument("--conflict-rate", type=float, default=0.0)
@@ -45,6 +51,7 @@ class Command(BaseCommand):
             initial_runs=options["initial_runs"],
             list_mode=options["list_mode"],
             trace_backend=options["trace_backend"],
+            metrics_start_missing_rate=options["metrics_start_missing_rate"],
         )
         faults = Faults(
             error_rate=options["error_rate"],

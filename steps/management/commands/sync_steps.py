@@ -38,12 +38,20 @@ class Command(BaseCommand):
             sync_run = run_sync(client, trigger="command", on_progress=show)
         if interactive:
             self.stdout.write("")
+        for line in sync_run.note_lines:
+            self.stdout.write(self.style.WARNING(line))
         if sync_run.status != sync_run.Status.SUCCESS:
             raise CommandError(f"Sync failed: {sync_run.error_message}")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Done: {sync_run.steps_created} new, {sync_run.steps_updated} updated, "
-                f"{sync_run.steps_refreshed} with details, {sync_run.requests} requests "
-                f"in {sync_run.duration.total_seconds():.1f} s ({sync_run.get_mode_display()})."
-            )
+        summary = (
+            f"{sync_run.steps_created} new, {sync_run.steps_updated} updated, "
+            f"{sync_run.steps_refreshed} with details, {sync_run.requests} requests "
+            f"in {sync_run.duration.total_seconds():.1f} s ({sync_run.get_mode_display()})"
         )
+        if sync_run.skipped_work:
+            # not "Done": part of the work is with another sync, said above
+            left = f"{sync_run.steps_skipped} step(s)"
+            if sync_run.discovery_skipped:
+                left += " and discovery"
+            self.stdout.write(self.style.WARNING(f"Done, except {left} left to another sync: {summary}."))
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Done: {summary}."))
