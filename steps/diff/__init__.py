@@ -1,0 +1,55 @@
+"""Trace diffing: two provider requests (or responses, or runs) in, a structured diff out.
+
+Pure code: JSON values in, frozen dataclasses out (``steps.diff.model``); no Django, no ORM, no HTTP, so
+the pages, the REST API and the benchmark all call the same functions. ``to_dict`` makes any result
+JSON-ready.
+
+What to call:
+
+* ``diff_requests(a, b)`` -> ``RequestDiff``: two ``request_json`` values (either may be None = no trace).
+  Messages aligned as a sequence (collapsed unchanged runs, word diff inside changed messages), the system
+  prompt section by section and memory block by label (Letta-aware), tools, parameters, and a ``summary``
+  whose ``headline`` is the one line to show first.
+* ``diff_responses(a, b)`` -> ``ResponseDiff``: final text, tool calls, finish reason, token usage deltas.
+* ``diff_numbers(a, b, names=...)`` -> rows of a/b/delta/percent (usage, timings from step metrics).
+* ``context_breakdown(request_json, prompt_tokens)`` -> ``Breakdown``; ``diff_breakdowns(a, b)``.
+* ``diff_json(a, b)`` (tree diff by path) and ``unified_json_diff(a, b)`` (the plain unified view, hunked).
+* ``align_runs(a_steps, b_steps)`` -> ``RunAlignment`` with the first divergence in words.
+* ``word_diff(a, b)`` -> ``TextDiff`` (segments at word level; line level for huge texts).
+* ``normalize_request`` / ``normalize_response`` / ``parse_letta_system``: the building blocks.
+
+Why the standard library's ``difflib``: no dependency to keep, and ``SequenceMatcher`` (with ``autojunk``
+off, so repeated tokens such as "the" or a repeated message are not discarded as junk) aligns any sequence
+of hashables: messages by a content key, words by tokenizing first. Its worst case is quadratic, so the
+engine trims the common prefix and suffix before matching (the common case: the later call repeats the
+history and appends) and falls back to a line diff for huge texts; ``make bench`` measures the result
+against ``json.dumps`` + ``difflib.unified_diff`` of the same documents.
+"""
+
+from .breakdown import context_breakdown, diff_breakdowns
+from .jsondiff import diff_json, unified_json_diff
+from .letta import parse_letta_system
+from .model import *  # noqa: F403 - the result types are part of the public API
+from .model import to_dict
+from .numbers import diff_numbers
+from .request_diff import diff_requests
+from .response_diff import diff_responses
+from .runs import align_runs
+from .shapes import normalize_request, normalize_response
+from .text import word_diff
+
+__all__ = [
+    "align_runs",
+    "context_breakdown",
+    "diff_breakdowns",
+    "diff_json",
+    "diff_numbers",
+    "diff_requests",
+    "diff_responses",
+    "normalize_request",
+    "normalize_response",
+    "parse_letta_system",
+    "to_dict",
+    "unified_json_diff",
+    "word_diff",
+]
