@@ -34,8 +34,9 @@ from .model import to_dict
 from .numbers import diff_numbers
 from .request_diff import diff_requests
 from .response_diff import diff_responses
+from .response_shapes import normalize_response
 from .runs import align_runs
-from .shapes import normalize_request, normalize_response
+from .shapes import normalize_request
 from .text import word_diff
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Deltas between two sets of numbers (token usage, timings)."""
+"""Deltas between two sets of numbers: token usage, timings (LLM time, tool time, step time)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,45 @@ from collections.abc import Iterable, Mapping
 from .model import NumberRow
 
 
+def _number(value: object) -> int | float | None:
+    # bool is an int to Python but never a quantity here.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
+
+
+def number_row(name: str, a: object, b: object) -> NumberRow:
+    left, right = _number(a), _number(b)
+    delta = percent = None
+    if left is not None and right is not None:
+        delta = right - left
+        if left:
+            percent = round(delta / abs(left) * 100, 1)
+    return NumberRow(name=name, a=left, b=right, delta=delta, percent=percent)
+
+
 def diff_numbers(
-    a: Mapping[str, object] | None, b: Mapping[str, object] | None, names: Iterable[str] | None = None
+    a: Mapping[str, object] | None,
+    b: Mapping[str, object] | None,
+    names: Iterable[str] | None = None,
+    *,
+    skip_empty: bool = True,
 ) -> tuple[NumberRow, ...]:
-    """One row per name (``names`` order, else keys of a then b) with a, b, delta and percent."""
-    raise NotImplementedError
+    """One row per name with a, b, delta = b - a and percent = delta / |a| * 100 (one decimal).
+
+    ``names`` fixes the rows and their order (e.g. ``("prompt_tokens", "completion_tokens")`` or
+    ``("llm_request_ns", "tool_execution_ns", "step_ns")``); by default the numeric keys of ``a`` then ``b``.
+    Non-numbers (None, strings, bools) read as missing; rows missing on both sides are left out unless
+    ``skip_empty`` is False. A missing side gives delta and percent None.
+    """
+    a = a if isinstance(a, Mapping) else {}
+    b = b if isinstance(b, Mapping) else {}
+    if names is None:
+        names = [k for k in a if _number(a[k]) is not None]
+        names += [k for k in b if k not in a and _number(b[k]) is not None]
+    rows = [number_row(str(name), a.get(name), b.get(name)) for name in names]
+    if skip_empty:
+        rows = [row for row in rows if row.a is not None or row.b is not None]
+    return tuple(rows)

@@ -1,12 +1,186 @@
-"""Two provider requests compared in the words of an LLM request."""
+"""Two provider requests compared in the words of an LLM request.
+
+Messages are aligned as a sequence: ``SequenceMatcher`` (autojunk off) over one hashable key per message
+(role, kind, text), after cutting the common head off, since a later call repeats the earlier history and
+appends. Inside a replaced stretch, messages are paired in order when they have the same role and kind and
+look alike (``quick_ratio`` >= 0.5), and become "changed" with a word diff; the rest are removed/added.
+A Letta summary message is never paired with an ordinary one, so a summary replacing old messages reads as
+"12 messages removed, summary added". Runs of unchanged messages are folded into ``UnchangedRun``.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from difflib import SequenceMatcher
 from typing import Any
 
-from .model import RequestDiff
+from .jsondiff import diff_json
+from .model import (
+    ADDED,
+    CHANGED,
+    REMOVED,
+    SHAPE_LABELS,
+    SHAPE_NONE,
+    SHAPE_UNKNOWN,
+    UNCHANGED,
+    Message,
+    MessageOp,
+    MessagesDiff,
+    NormalizedRequest,
+    RequestDiff,
+    SystemDiff,
+    ToolDiff,
+    UnchangedRun,
+    ValueChange,
+)
+from .shapes import normalize_request
+from .summary import request_summary
+from .system_diff import diff_system
+from .text import word_diff
+
+PAIR_LOOKAHEAD = 8  # how far ahead a replaced stretch looks for a partner, keeping pairing linear
+PAIR_RATIO = 0.5
+
+
+def _key(message: Message) -> tuple[str, str, str]:
+    return (message.role, message.kind, message.text)
+
+
+def _alike(a: Message, b: Message) -> bool:
+    if a.role != b.role or a.kind != b.kind or a.is_summary != b.is_summary:
+        return False
+    if a.kind == "tool_call" and a.tool_names != b.tool_names:
+        return False
+    matcher = SequenceMatcher(None, a.text, b.text, autojunk=False)
+    return matcher.real_quick_ratio() >= PAIR_RATIO and matcher.quick_ratio() >= PAIR_RATIO
+
+
+def _replace(a: list[Message], b: list[Message]) -> list[MessageOp]:
+    ops: list[MessageOp] = []
+    i = 0
+    for right in b:
+        partner = next((k for k in range(i, min(len(a), i + PAIR_LOOKAHEAD)) if _alike(a[k], right)), None)
+        if partner is None:
+            ops.append(MessageOp(ADDED, None, right))
+            continue
+        ops += [MessageOp(REMOVED, left, None) for left in a[i:partner]]
+        ops.append(MessageOp(CHANGED, a[partner], right, word_diff(a[partner].text, right.text)))
+        i = partner + 1
+    ops += [MessageOp(REMOVED, left, None) for left in a[i:]]
+    # Show removals before additions within a stretch that has no pairs, like a unified diff.
+    if not any(op.op == CHANGED for op in ops):
+        ops.sort(key=lambda op: op.op != REMOVED)
+    return ops
+
+
+def diff_messages(a: tuple[Message, ...], b: tuple[Message, ...]) -> MessagesDiff:
+    a_keys = [_key(m) for m in a]
+    b_keys = [_key(m) for m in b]
+    head = 0
+    while head < min(len(a), len(b)) and a_keys[head] == b_keys[head]:
+        head += 1
+    ops: list[MessageOp] = [MessageOp(UNCHANGED, a[k], b[k]) for k in range(head)]
+    matcher = SequenceMatcher(None, a_keys[head:], b_keys[head:], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
+        if tag == "equal":
+            ops += [MessageOp(UNCHANGED, a[i1 + k], b[j1 + k]) for k in range(i2 - i1)]
+        elif tag == "delete":
+            ops += [MessageOp(REMOVED, m, None) for m in a[i1:i2]]
+        elif tag == "insert":
+            ops += [MessageOp(ADDED, None, m) for m in b[j1:j2]]
+        else:
+            ops += _replace(list(a[i1:i2]), list(b[j1:j2]))
+    entries: list[MessageOp | UnchangedRun] = []
+    run: list[MessageOp] = []
+    for op in ops:
+        if op.op == UNCHANGED:
+            run.append(op)
+            continue
+        if run:
+            entries.append(UnchangedRun(tuple(run)))
+            run = []
+        entries.append(op)
+    if run:
+        entries.append(UnchangedRun(tuple(run)))
+    counts = Counter(op.op for op in ops)
+    return MessagesDiff(
+        entries=tuple(entries),
+        added=counts[ADDED],
+        removed=counts[REMOVED],
+        changed=counts[CHANGED],
+        unchanged=counts[UNCHANGED],
+    )
+
+
+def diff_tools(a: dict[str, Any], b: dict[str, Any]) -> tuple[ToolDiff, ...]:
+    """Tools by name, in B's order then A-only ones; ``changes`` is the schema's JSON tree diff."""
+    tools: list[ToolDiff] = []
+    for name, definition in b.items():
+        if name not in a:
+            tools.append(ToolDiff(ADDED, name, None, definition))
+            continue
+        changes = diff_json(a[name], definition)
+        tools.append(ToolDiff(CHANGED if changes else UNCHANGED, name, a[name], definition, changes))
+    tools += [ToolDiff(REMOVED, name, definition, None) for name, definition in a.items() if name not in b]
+    return tuple(tools)
+
+
+def diff_params(a: dict[str, Any], b: dict[str, Any]) -> tuple[ValueChange, ...]:
+    """Every parameter present on a side, A's order then B-only ones."""
+    rows = []
+    for name in [*a, *(k for k in b if k not in a)]:
+        if name not in b:
+            rows.append(ValueChange(name, REMOVED, a[name], None))
+        elif name not in a:
+            rows.append(ValueChange(name, ADDED, None, b[name]))
+        else:
+            same = type(a[name]) is type(b[name]) and diff_json(a[name], b[name]) == ()
+            rows.append(ValueChange(name, UNCHANGED if same else CHANGED, a[name], b[name]))
+    return tuple(rows)
 
 
 def diff_requests(a: Any, b: Any) -> RequestDiff:
-    """Structural diff of two ``request_json`` values; either may be None (no trace on that side)."""
-    raise NotImplementedError
+    """Structural diff of two ``request_json`` values; either may be None (no trace on that side).
+
+    A missing side reads as an empty request, so every message of the other side shows as added or
+    removed. When either side is of an unknown shape only ``json`` (the generic tree diff) is filled.
+    """
+    left: NormalizedRequest = normalize_request(a)
+    right: NormalizedRequest = normalize_request(b)
+    missing = {(True, True): "both", (True, False): "a", (False, True): "b"}.get(
+        (left.shape == SHAPE_NONE, right.shape == SHAPE_NONE)
+    )
+    json_changes: tuple = ()
+    if SHAPE_UNKNOWN in (left.shape, right.shape):
+        json_changes = diff_json(a, b)
+        empty = NormalizedRequest(shape=SHAPE_UNKNOWN, system="", messages=(), tools={}, params={})
+        left_parts = right_parts = empty
+    else:
+        left_parts, right_parts = left, right
+    messages = diff_messages(left_parts.messages, right_parts.messages)
+    system: SystemDiff = diff_system(left_parts.system, right_parts.system)
+    tools = diff_tools(left_parts.tools, right_parts.tools)
+    params = diff_params(left_parts.params, right_parts.params)
+    summary = request_summary(
+        shapes=(SHAPE_LABELS.get(left.shape, left.shape), SHAPE_LABELS.get(right.shape, right.shape)),
+        missing=missing,
+        messages=messages,
+        system=system,
+        tools=tools,
+        params=params,
+        json_changes=json_changes,
+    )
+    return RequestDiff(
+        shape_a=left.shape,
+        shape_b=right.shape,
+        a=left if left.shape != SHAPE_NONE else None,
+        b=right if right.shape != SHAPE_NONE else None,
+        messages=messages,
+        system=system,
+        tools=tools,
+        params=params,
+        summary=summary,
+        json=json_changes,
+        missing=missing,
+    )
