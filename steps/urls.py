@@ -1,6 +1,9 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from . import review_views, views
+from . import compare_views, review_views, views
+
+# Letta ids (step-<uuid>, run-<uuid>): letters, digits, dash and underscore, at most 64 characters.
+ID = r"[A-Za-z0-9_-]{1,64}"
 
 urlpatterns = [
     path("", views.step_list, name="step_list"),
@@ -18,6 +21,21 @@ urlpatterns = [
     path("bulk/<int:batch_id>/", review_views.bulk_progress, name="bulk_progress"),
     path("share-links/<int:link_id>/revoke/", views.share_revoke, name="share_revoke"),
     path("runs/<str:run_id>/", views.run_detail, name="run_detail"),
+    path("steps/<str:step_id>/compare-candidates/", compare_views.compare_recent, name="compare_recent"),
+    path(
+        "runs/<str:run_id>/compare-candidates/", compare_views.compare_recent_runs, name="compare_recent_runs"
+    ),
+    path("compare/", compare_views.compare_start, name="compare_start"),
+    path("compare/runs/", compare_views.compare_runs_start, name="compare_runs_start"),
+    re_path(
+        rf"^compare/runs/(?P<a_id>{ID})/(?P<b_id>{ID})/$", compare_views.compare_runs, name="compare_runs"
+    ),
+    re_path(rf"^compare/(?P<a_id>{ID})/(?P<b_id>{ID})/$", compare_views.compare_steps, name="compare_steps"),
+    re_path(
+        rf"^compare/(?P<a_id>{ID})/(?P<b_id>{ID})/expand/$",
+        compare_views.compare_expand,
+        name="compare_expand",
+    ),
     # the one public route: LoginRequiredMiddleware is lifted by @login_not_required
     path("share/<str:token>/", views.shared_step, name="shared_step"),
 ]
