@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
 
 from . import diff
 from .messages import tool_calls
@@ -98,6 +99,21 @@ def pick_trace(side: Side, raw: str | None) -> None:
     """Apply a `trace_a` / `trace_b` query value; anything out of range keeps the default."""
     if raw and raw.isdigit() and 1 <= int(raw) <= len(side.traces):
         side.trace_number = int(raw)
+
+
+def step_page_context(
+    step: Step, traces: list[ProviderTrace], prev_in_run: Step | None, prev_in_agent: Step | None
+) -> dict:
+    """What the step page shows of comparing: where "Compare with previous step" goes (the previous
+    step of the run, else of the agent) and the context-window breakdown of the step's own LLM call."""
+    previous = prev_in_run or prev_in_agent
+    number = default_trace_number(traces)
+    request = traces[number - 1].request_json if number else None
+    return {
+        "compare_previous_url": reverse("compare_steps", args=[previous.pk, step.pk]) if previous else "",
+        "compare_previous_scope": "run" if prev_in_run else "agent",
+        "breakdown": diff.context_breakdown(request, step.prompt_tokens) if request else None,
+    }
 
 
 # --- the step's own messages as a chat request ------------------------------------------------------

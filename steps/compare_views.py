@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from . import compare, diff
@@ -124,11 +123,8 @@ def compare_runs(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
         raise Http404("No such run")
     alignment = compare.compare_runs(a, b)
     steps = {s.pk: s for s in a.steps + b.steps}
-    pairs = [
-        (pair, steps.get(pair.a.id) if pair.a else None, steps.get(pair.b.id) if pair.b else None)
-        for pair in alignment.pairs
-    ]
-    context = {"a": a, "b": b, "alignment": alignment, "pairs": pairs}
+    pairs = [(pair, [(steps[x.id] if x else None, x) for x in (pair.a, pair.b)]) for pair in alignment.pairs]
+    context = {"a": a, "b": b, "sides": [(a, "a"), (b, "b")], "alignment": alignment, "pairs": pairs}
     return render(request, "steps/compare_runs.html", context)
 
 
@@ -159,10 +155,3 @@ def compare_recent_runs(request: HttpRequest, run_id: str) -> HttpResponse:
             Run.objects.filter(agent_id=agent_id).exclude(pk=run_id).order_by("-created_at")[:RECENT_RUNS]
         )
     return render(request, "steps/compare_pickers.html#recent-runs", {"run_id": run_id, "recent": recent})
-
-
-def step_compare_links(step: Step, prev_in_run: Step | None, prev_in_agent: Step | None) -> dict:
-    """For the step page: where "Compare with previous step" goes (same run, else same agent)."""
-    previous = prev_in_run or prev_in_agent
-    url = reverse("compare_steps", args=[previous.pk, step.pk]) if previous else ""
-    return {"compare_previous_url": url, "compare_previous_scope": "run" if prev_in_run else "agent"}

@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from . import share
+from . import compare, share
 from .filters import StepFilterForm, decode_cursor, encode_cursor, facets, known_tags, list_query
 from .models import Run, ShareLink, Step
 from .querysets import reviewer_counts, vote_state, vote_states
@@ -133,6 +133,9 @@ def step_detail(request: HttpRequest, step_id: str) -> HttpResponse:
     context = _step_context(step)
     context["prev_in_run"], context["next_in_run"] = _neighbours(step, run_id=step.run_id)
     context["prev_in_agent"], context["next_in_agent"] = _neighbours(step, agent_id=step.agent_id)
+    context.update(
+        compare.step_page_context(step, context["traces"], context["prev_in_run"], context["prev_in_agent"])
+    )
     context.update(_share_context(request, step))
     context.update(
         vs=vote_state(step),

@@ -106,3 +106,12 @@ def part_label(kind: str) -> str:
         "messages": "history",
         "summary": "summary",
     }.get(kind, kind)
+
+
+@register.filter
+def ticks(text) -> SafeString:
+    """Escaped text with `backticked` names set as code, as the engine's sentences quote tool and block names."""
+    pieces = escape(str(text or "")).split("`")
+    if len(pieces) % 2 == 0:  # an unpaired backtick: keep it as typed
+        return mark_safe("`".join(pieces))
+    return mark_safe("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(pieces)))
