@@ -51,7 +51,9 @@
   document.addEventListener("keydown", function (event) {
     if (event.key !== "c" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
     var target = event.target;
-    if (target.closest && target.closest("input, textarea, select, [contenteditable=''], [contenteditable=true]")) return;
+    // a focused row checkbox (just clicked) is not typing; a text field is
+    var field = target.closest && target.closest("input, textarea, select, [contenteditable=''], [contenteditable=true]");
+    if (field && !(field.type === "checkbox" || field.type === "radio")) return;
     if (document.getElementById("step-rows")) {
       event.preventDefault();
       compareSelected();

@@ -1,0 +1,22 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.compare_fixtures import HOSTILE, consecutive_steps
+from tests.factories import StepFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def get(client, a, b, **query):
+    response = client.get(reverse("compare_steps", args=[a.pk, b.pk]), query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_structural_view_leads_with_the_headline(user_client):
+    a, b = consecutive_steps()
+    html = get(user_client, a, b)
+    print(html)
+    assert "2 messages appended" in html
