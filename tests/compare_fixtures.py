@@ -53,7 +53,11 @@ def response(text: str | None, call: dict | None = None, prompt_tokens: int = 25
         "id": "chatcmpl-1",
         "choices": [{"finish_reason": "tool_calls" if call else "stop", "index": 0, "message": message}],
         "model": "gpt-4o-mini",
-        "usage": {"completion_tokens": 17, "prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens + 17},
+        "usage": {
+            "completion_tokens": 17,
+            "prompt_tokens": prompt_tokens,
+            "total_tokens": prompt_tokens + 17,
+        },
     }
 
 
@@ -77,7 +81,9 @@ def consecutive_steps(hostile: str = HOSTILE, history_len: int = 12):
     ]
     a = StepFactory(run_id=run.id, prompt_tokens=2578, completion_tokens=17, stop_reason="tool_use")
     b = StepFactory(run_id=run.id, prompt_tokens=3782, completion_tokens=40, stop_reason="end_turn")
-    StepMetricsFactory(step=a, llm_request_ns=900_000_000, tool_execution_ns=120_000_000, step_ns=1_050_000_000)
+    StepMetricsFactory(
+        step=a, llm_request_ns=900_000_000, tool_execution_ns=120_000_000, step_ns=1_050_000_000
+    )
     StepMetricsFactory(step=b, llm_request_ns=1_400_000_000, tool_execution_ns=None, step_ns=1_430_000_000)
     ProviderTraceFactory(
         step=a,
@@ -86,10 +92,14 @@ def consecutive_steps(hostile: str = HOSTILE, history_len: int = 12):
     )
     ProviderTraceFactory(
         step=b,
-        request_json=request(f"The human is a tester. {hostile}\nLikes tea.", copy.deepcopy(history) + appended),
+        request_json=request(
+            f"The human is a tester. {hostile}\nLikes tea.", copy.deepcopy(history) + appended
+        ),
         response_json=response(f"Noted: tea. {hostile}", None, 3782),
     )
-    MessageFactory(step=a, position=0, message_type="user_message", content=f"Remember I drink tea. {hostile}")
+    MessageFactory(
+        step=a, position=0, message_type="user_message", content=f"Remember I drink tea. {hostile}"
+    )
     MessageFactory(step=a, position=1, message_type="tool_call_message", tool="conversation_search")
     MessageFactory(step=a, position=2, message_type="tool_return_message", content=f"No results. {hostile}")
     MessageFactory(step=b, position=0, message_type="assistant_message", content=f"Noted: tea. {hostile}")

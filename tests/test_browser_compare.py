@@ -55,9 +55,7 @@ def test_select_two_rows_press_compare_and_see_the_headline(page, live_server):
     fold = page.locator(".dmsg-fold").first
     count_before = page.locator("#request-messages li.dmsg").count()
     fold.locator("button").click()
-    page.wait_for_function(
-        f"document.querySelectorAll('#request-messages li.dmsg').length > {count_before}"
-    )
+    page.wait_for_function(f"document.querySelectorAll('#request-messages li.dmsg').length > {count_before}")
     assert page.locator("#request-messages li.dmsg-unchanged").count() >= 12
 
 
@@ -79,7 +77,9 @@ def _consecutive_pair_with_memory_change() -> tuple[Step, Step]:
     }
     for step in Step.objects.filter(run__isnull=False).order_by("run_id", "step_time"):
         following = (
-            Step.objects.filter(run_id=step.run_id, step_time__gt=step.step_time).order_by("step_time").first()
+            Step.objects.filter(run_id=step.run_id, step_time__gt=step.step_time)
+            .order_by("step_time")
+            .first()
         )
         if not following or step.pk not in traces or following.pk not in traces:
             continue

@@ -20,3 +20,10 @@ def test_structural_view_leads_with_the_headline(user_client):
     html = get(user_client, a, b)
     print(html)
     assert "2 messages appended" in html
+
+
+@pytest.mark.parametrize("view", ["structural", "side", "json"])
+def test_every_view_renders(user_client, view):
+    a, b = consecutive_steps()
+    html = get(user_client, a, b, view=view)
+    assert "2 messages appended" in html

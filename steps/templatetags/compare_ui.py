@@ -115,3 +115,25 @@ def ticks(text) -> SafeString:
     if len(pieces) % 2 == 0:  # an unpaired backtick: keep it as typed
         return mark_safe("`".join(pieces))
     return mark_safe("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(pieces)))
+
+
+SECTION_KINDS = {
+    "base_instructions": "instructions",
+    "memory_block": "block",
+    "memory_metadata": "metadata",
+    "tool_rules": "tool rules",
+    "directories": "directories",
+    "tag": "section",
+    "text": "text",
+}
+
+
+@register.filter
+def section_kind(kind: str) -> str:
+    return SECTION_KINDS.get(kind, str(kind).replace("_", " "))
+
+
+@register.filter
+def count_changed(rows) -> int:
+    """How many diff rows (tools, parameters) are not unchanged."""
+    return sum(1 for row in rows or () if getattr(row, "op", "unchanged") != "unchanged")
