@@ -23,6 +23,12 @@ def _clean_id(raw: str) -> str:
     return raw if raw and len(raw) <= 64 and set(raw) <= ID_CHARS else ""
 
 
+def _valid_ids(*ids: str) -> None:
+    # Letta ids are short and plain; anything else is a 404 before any query runs.
+    if not all(i and len(i) <= 64 and set(i) <= ID_CHARS for i in ids):
+        raise Http404("Not an id")
+
+
 def _options(request: HttpRequest) -> dict:
     view = request.GET.get("view", "structural")
     return {
@@ -32,6 +38,7 @@ def _options(request: HttpRequest) -> dict:
 
 
 def _load(request: HttpRequest, a_id: str, b_id: str) -> compare.StepComparison:
+    _valid_ids(a_id, b_id)
     pair = compare.load_pair(a_id, b_id)
     if pair is None:
         raise Http404("No such step")
@@ -102,6 +109,7 @@ def compare_start(request: HttpRequest) -> HttpResponse:
 @require_GET
 def compare_recent(request: HttpRequest, step_id: str) -> HttpResponse:
     """Recent steps of the same agent, to pick the other side of a comparison (htmx dropdown)."""
+    _valid_ids(step_id)
     step = Step.objects.filter(pk=step_id).only("id", "agent_id", "step_time").first()
     if step is None:
         raise Http404("No such step")
@@ -118,6 +126,7 @@ def compare_recent(request: HttpRequest, step_id: str) -> HttpResponse:
 
 @require_GET
 def compare_runs(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
+    _valid_ids(a_id, b_id)
     a, b = compare.load_run(a_id), compare.load_run(b_id)
     if a is None or b is None:
         raise Http404("No such run")
@@ -144,6 +153,7 @@ def compare_runs_start(request: HttpRequest) -> HttpResponse:
 @require_GET
 def compare_recent_runs(request: HttpRequest, run_id: str) -> HttpResponse:
     """Recent runs of the same agent, to compare a run with (htmx dropdown)."""
+    _valid_ids(run_id)
     run = Run.objects.filter(pk=run_id).only("id", "agent_id").first()
     agent_id = run.agent_id if run else ""
     if not agent_id:

@@ -1,9 +1,6 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from . import compare_views, review_views, views
-
-# Letta ids (step-<uuid>, run-<uuid>): letters, digits, dash and underscore, at most 64 characters.
-ID = r"[A-Za-z0-9_-]{1,64}"
 
 urlpatterns = [
     path("", views.step_list, name="step_list"),
@@ -27,15 +24,9 @@ urlpatterns = [
     ),
     path("compare/", compare_views.compare_start, name="compare_start"),
     path("compare/runs/", compare_views.compare_runs_start, name="compare_runs_start"),
-    re_path(
-        rf"^compare/runs/(?P<a_id>{ID})/(?P<b_id>{ID})/$", compare_views.compare_runs, name="compare_runs"
-    ),
-    re_path(rf"^compare/(?P<a_id>{ID})/(?P<b_id>{ID})/$", compare_views.compare_steps, name="compare_steps"),
-    re_path(
-        rf"^compare/(?P<a_id>{ID})/(?P<b_id>{ID})/expand/$",
-        compare_views.compare_expand,
-        name="compare_expand",
-    ),
+    path("compare/runs/<str:a_id>/<str:b_id>/", compare_views.compare_runs, name="compare_runs"),
+    path("compare/<str:a_id>/<str:b_id>/", compare_views.compare_steps, name="compare_steps"),
+    path("compare/<str:a_id>/<str:b_id>/expand/", compare_views.compare_expand, name="compare_expand"),
     # the one public route: LoginRequiredMiddleware is lifted by @login_not_required
     path("share/<str:token>/", views.shared_step, name="shared_step"),
 ]

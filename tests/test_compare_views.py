@@ -1,10 +1,7 @@
-import re
-
 import pytest
 from django.urls import reverse
 
-from tests.compare_fixtures import HOSTILE, consecutive_steps
-from tests.factories import StepFactory
+from tests.compare_fixtures import consecutive_steps
 
 pytestmark = pytest.mark.django_db
 
