@@ -28,15 +28,6 @@ def _child(path: str, key: Any) -> str:
     return f"{path}[{json.dumps(key)}]"
 
 
-def _equal(a: Any, b: Any) -> bool:
-    if type(a) is not type(b):
-        return False
-    try:
-        return a == b
-    except RecursionError:
-        return False
-
-
 def diff_json(a: Any, b: Any, path: str = "") -> tuple[JsonChange, ...]:
     """Leaf changes between two JSON values, by path (``tools[0].function.name``; "" is the root).
 
@@ -45,9 +36,18 @@ def diff_json(a: Any, b: Any, path: str = "") -> tuple[JsonChange, ...]:
     """
     changes: list[JsonChange] = []
     stack: list[tuple[str, Any, Any]] = [(path, a, b)]
+    # Comparing whole subtrees with == (C speed) skips equal parts; a tree too deep for it raises
+    # RecursionError once, after which this walk compares leaves only.
+    shortcut = True
     while stack and len(changes) < MAX_CHANGES:
         where, left, right = stack.pop()
-        if _equal(left, right):
+        if type(left) is type(right) and shortcut:
+            try:
+                if left == right:
+                    continue
+            except RecursionError:
+                shortcut = False
+        elif type(left) is type(right) and not isinstance(left, (dict, list)) and left == right:
             continue
         if isinstance(left, dict) and isinstance(right, dict):
             pending = []

@@ -39,6 +39,9 @@ _KINDS = {
     "tool_rules": "tool_rules",
     "directories": "directories",
 }
+# A real prompt has a few dozen sections; past this many the rest of the text is one section, so a
+# hostile prompt made of thousands of tags costs no more than a plain one.
+MAX_SECTIONS = 300
 # Top-level tags that are memory blocks in MemGPT-era prompts (they carry characters="n/limit" there).
 _BLOCK_NAMES = {"human", "persona"}
 
@@ -79,7 +82,7 @@ def _prose(text: str, kind: str, label: str) -> Section:
 def _scan(text: str, *, inside_blocks: bool) -> list[Section]:
     sections: list[Section] = []
     last = pos = 0
-    while True:
+    while len(sections) < MAX_SECTIONS:
         match = _OPEN.search(text, pos)
         if match is None:
             break

@@ -41,13 +41,15 @@ EQUAL, INSERT, DELETE = "equal", "insert", "delete"
 
 
 def to_dict(obj: Any) -> Any:
-    """Plain JSON-ready data for any result object (nested dataclasses, tuples -> lists)."""
+    """Plain JSON-ready data for any result object (nested dataclasses, tuples -> lists).
+
+    Only our own containers (dataclasses and tuples) are walked; lists and dicts are the JSON values that
+    came in and are returned as they are, so a hostile, deeply nested request cannot exhaust the stack here.
+    """
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, (list, tuple)):
+    if isinstance(obj, tuple):
         return [to_dict(item) for item in obj]
-    if isinstance(obj, dict):
-        return {str(key): to_dict(value) for key, value in obj.items()}
     return obj
 
 

@@ -43,8 +43,8 @@ def diff_numbers(
     a = a if isinstance(a, Mapping) else {}
     b = b if isinstance(b, Mapping) else {}
     if names is None:
-        names = [k for k in a if _number(a[k]) is not None]
-        names += [k for k in b if k not in a and _number(b[k]) is not None]
+        keys = [*a, *(k for k in b if k not in a)]
+        names = [k for k in keys if _number(a.get(k)) is not None or _number(b.get(k)) is not None]
     rows = [number_row(str(name), a.get(name), b.get(name)) for name in names]
     if skip_empty:
         rows = [row for row in rows if row.a is not None or row.b is not None]

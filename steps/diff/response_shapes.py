@@ -79,8 +79,8 @@ def _error_text(response: Any) -> str | None:
         return None
     error = response["error"]
     if isinstance(error, dict):
-        return str(error.get("message") or dumps(error))
-    return str(error) if error is not None else None
+        return dumps(error.get("message") or error)
+    return dumps(error) if error is not None else None
 
 
 def _collect(part: Part, texts: list[str], reasoning: list[str], calls: list[Part]) -> None:
@@ -177,7 +177,7 @@ def normalize_response(response_json: Any) -> NormalizedResponse:
         text="\n".join(t for t in texts if t),
         reasoning="\n".join(r for r in reasoning if r),
         tool_calls=tuple(calls),
-        finish_reason=str(finish) if finish is not None else None,
+        finish_reason=dumps(finish) if finish is not None else None,
         usage=usage,
         model=model or response.get("modelVersion")
         if isinstance(response.get("modelVersion"), str)

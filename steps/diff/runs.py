@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from difflib import SequenceMatcher
 
 from .model import ADDED, CHANGED, REMOVED, UNCHANGED, RunAlignment, StepPair, StepSummary, ValueChange
+from .shapes import dumps
 
 _FAILED = {"failed", "error", "cancelled"}
 
@@ -24,8 +25,8 @@ def _summary(step: StepSummary | Mapping) -> StepSummary:
     if isinstance(tools, str):
         tools = (tools,)
     return StepSummary(
-        id=str(step.get("id", "")),
-        tools=tuple(str(t) for t in tools),
+        id=dumps(step.get("id", "")),
+        tools=tuple(dumps(t) for t in tools),
         stop_reason=step.get("stop_reason"),
         status=step.get("status"),
     )

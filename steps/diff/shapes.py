@@ -96,14 +96,14 @@ def _tool_call(name: Any, arguments: Any, call_id: Any) -> Part:
     return Part(
         kind="tool_call",
         text=dumps(arguments) if not isinstance(arguments, str) else arguments,
-        tool_name=str(name) if name is not None else None,
-        call_id=str(call_id) if call_id is not None else None,
+        tool_name=dumps(name) if name is not None else None,
+        call_id=dumps(call_id) if call_id is not None else None,
         args=args,
     )
 
 
 def _message(index: int, role: Any, parts: list[Part]) -> Message:
-    role = str(role or "unknown")
+    role = dumps(role or "unknown")
     if parts and all(p.kind == "tool_return" for p in parts):
         role = "tool"
     kind = min((p.kind for p in parts), key=lambda k: _KIND_RANK.get(k, 9), default="text")
@@ -157,11 +157,11 @@ def _tools(entries: Any, shape: str) -> dict[str, Any]:
         if shape == SHAPE_GOOGLE and isinstance(declarations, list):
             for declaration in declarations:
                 if isinstance(declaration, dict):
-                    tools[str(declaration.get("name"))] = declaration
+                    tools[dumps(declaration.get("name"))] = declaration
             continue
         definition = entry.get("function") if isinstance(entry.get("function"), dict) else entry
         name = definition.get("name") or entry.get("type") or next(iter(entry), "tool")
-        tools[str(name)] = definition
+        tools[dumps(name)] = definition
     return tools
 
 
@@ -208,7 +208,7 @@ def openai_parts(message: dict) -> list[Part]:
                 kind="tool_return",
                 text=text_of(content),
                 tool_name=message.get("name"),
-                call_id=str(call_id) if call_id is not None else None,
+                call_id=dumps(call_id) if call_id is not None else None,
             )
         )
         return parts
@@ -271,7 +271,7 @@ def anthropic_part(block: Any) -> Part:
         text = text_of(block.get("content"))
         if block.get("is_error"):
             text = f"[error] {text}"
-        return Part(kind="tool_return", text=text, call_id=str(call_id) if call_id is not None else None)
+        return Part(kind="tool_return", text=text, call_id=dumps(call_id) if call_id is not None else None)
     if kind == "thinking":
         return Part(kind="reasoning", text=text_of(block.get("thinking")))
     if kind == "redacted_thinking":
@@ -349,7 +349,7 @@ def responses_item(item: dict) -> tuple[str, list[Part]]:
         call_id = item.get("call_id")
         text = text_of(item.get("output"))
         return "tool", [
-            Part(kind="tool_return", text=text, call_id=str(call_id) if call_id is not None else None)
+            Part(kind="tool_return", text=text, call_id=dumps(call_id) if call_id is not None else None)
         ]
     if kind == "reasoning":
         summary = item.get("summary")
@@ -370,8 +370,8 @@ def responses_item(item: dict) -> tuple[str, list[Part]]:
                     parts.append(Part(kind="text", text=block["text"]))
                 else:
                     parts.append(Part(kind="other", text=dumps(block)))
-            return str(item["role"]), parts
-        return str(item["role"]), [Part(kind="text", text=text_of(content))]
+            return dumps(item["role"]), parts
+        return dumps(item["role"]), [Part(kind="text", text=text_of(content))]
     return "unknown", [Part(kind="other", text=dumps(item))]
 
 

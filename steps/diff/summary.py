@@ -22,6 +22,7 @@ from .model import (
     UnchangedRun,
     ValueChange,
 )
+from .shapes import dumps
 
 _KIND_WORDS = {"tool_call": "tool call", "tool_return": "tool return", "reasoning": "reasoning"}
 _SECTION_WORDS = {
@@ -107,7 +108,7 @@ def _tool_items(tools: tuple[ToolDiff, ...]) -> list[str]:
 
 
 def _short(value) -> str:
-    text = str(value)
+    text = dumps(value)
     return text if len(text) <= 40 else text[:39] + "…"
 
 

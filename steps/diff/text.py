@@ -117,18 +117,25 @@ def word_diff(a: str | None, b: str | None) -> TextDiff:
     b = b or ""
     if a == b:
         return TextDiff(segments=(Segment(EQUAL, a),) if a else (), changed=False)
+    if not a or not b:
+        segment = Segment(INSERT, b) if b else Segment(DELETE, a)
+        return TextDiff(segments=(segment,), changed=True, inserted=len(b), deleted=len(a))
     a_tokens, b_tokens = tokenize(a), tokenize(b)
     prefix = _common_prefix(a_tokens, b_tokens)
     suffix = _common_suffix(a_tokens, b_tokens, prefix)
     a_mid = a_tokens[prefix : len(a_tokens) - suffix]
     b_mid = b_tokens[prefix : len(b_tokens) - suffix]
-    coarse = len(a_mid) + len(b_mid) > WORD_LIMIT
-    pieces: list[tuple[str, str]] = [(EQUAL, "".join(a_tokens[:prefix]))]
-    if coarse:
-        pieces += _diff_lines("".join(a_mid), "".join(b_mid))
+    head = "".join(a_tokens[:prefix])
+    tail = "".join(a_tokens[len(a_tokens) - suffix :])
+    if len(a_mid) + len(b_mid) > WORD_LIMIT:
+        # Compare whole lines: widen the changed middle to the line boundaries around it.
+        head = head[: head.rfind("\n") + 1]
+        tail = tail[tail.find("\n") + 1 :] if "\n" in tail else ""
+        middle = _diff_lines(a[len(head) : len(a) - len(tail)], b[len(head) : len(b) - len(tail)])
+        coarse = True
     else:
-        pieces += _match(a_mid, b_mid)
-    pieces.append((EQUAL, "".join(a_tokens[len(a_tokens) - suffix :])))
+        middle, coarse = _match(a_mid, b_mid), False
+    pieces = [(EQUAL, head), *middle, (EQUAL, tail)]
     segments = _tidy(pieces)
     return TextDiff(
         segments=segments,

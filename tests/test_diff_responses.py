@@ -1,0 +1,122 @@
+"""Responses, usage and timing deltas, context-window breakdowns and run alignment."""
+
+from steps.diff import (
+    StepSummary,
+    align_runs,
+    context_breakdown,
+    diff_breakdowns,
+    diff_numbers,
+    diff_responses,
+)
+from tests import diff_samples as samples
+from tests.samples import body
+
+
+def test_text_answer_versus_tool_call():
+    diff = diff_responses(samples.openai_response(), samples.anthropic_response())
+
+    assert [(c.op, c.name) for c in diff.tool_calls] == [("added", "memory_insert")]
+    assert (diff.finish_reason.a, diff.finish_reason.b, diff.finish_reason.op) == (
+        "stop",
+        "tool_use",
+        "changed",
+    )
+    assert diff.summary.items == (
+        "new tool call: memory_insert",
+        "text removed",
+        "finish stop → tool_use",
+        "-1458 prompt tokens",
+        "+25 completion tokens",
+    )
+    prompt = next(row for row in diff.usage if row.name == "prompt_tokens")
+    assert (prompt.a, prompt.b, prompt.delta, prompt.percent) == (2578, 1120, -1458, -56.6)
+
+
+def test_same_tool_with_other_arguments():
+    a = samples.anthropic_response()
+    b = samples.anthropic_response()
+    b["content"][1]["input"]["new_str"] = "likes green tea"
+    (call,) = diff_responses(a, b).tool_calls
+    assert call.op == "changed"
+    assert [(c.path, c.a, c.b) for c in call.args] == [("new_str", "likes tea", "likes green tea")]
+
+
+def test_failed_call_and_missing_trace():
+    failed = body("step_failed_trace")["response_json"]
+    diff = diff_responses(samples.openai_response(), failed)
+    assert diff.summary.items[0].startswith("error: Error code: 400")
+    assert diff_responses(None, failed).summary.headline == "no trace for A"
+    assert diff_responses(failed, failed).summary.identical
+
+
+def test_number_rows():
+    rows = diff_numbers(
+        {"llm_request_ns": 2_000_000, "tool_execution_ns": None, "step_ns": 5_000_000, "status": "ok"},
+        {"llm_request_ns": 3_000_000, "tool_execution_ns": 1_000, "step_ns": 5_000_000, "flag": True},
+    )
+    assert [(r.name, r.a, r.b, r.delta, r.percent) for r in rows] == [
+        ("llm_request_ns", 2_000_000, 3_000_000, 1_000_000, 50.0),
+        ("tool_execution_ns", None, 1_000, None, None),
+        ("step_ns", 5_000_000, 5_000_000, 0, 0.0),
+    ]
+    named = diff_numbers({"a": 0}, {"a": 5}, names=["a", "b"])
+    assert [(r.name, r.delta, r.percent) for r in named] == [("a", 5, None)]
+
+
+def test_breakdown_scales_to_the_real_prompt_tokens():
+    request = samples.openai_request()
+    breakdown = context_breakdown(request, prompt_tokens=2578)
+
+    assert breakdown.scaled and breakdown.tokens == 2578
+    assert [(p.kind, p.label) for p in breakdown.parts] == [
+        ("system", "instructions"),
+        ("memory_block", "human"),
+        ("memory_block", "persona"),
+        ("memory_metadata", "memory_metadata"),
+        ("tools", "tool schemas"),
+        ("messages", "message history"),
+    ]
+    assert sum(p.chars for p in breakdown.parts) == breakdown.chars
+    assert max(breakdown.parts, key=lambda p: p.tokens).kind == "tools"
+
+    estimate = context_breakdown(request)
+    assert not estimate.scaled
+    assert abs(estimate.tokens - estimate.chars / 4) <= len(estimate.parts)  # chars / 4, rounded per part
+
+
+def test_breakdown_diff_shows_the_block_that_grew():
+    a = {"model": "m", "messages": [{"role": "system", "content": samples.letta_system()}]}
+    b = {"model": "m", "messages": [{"role": "system", "content": samples.letta_system(human="x" * 400)}]}
+    diff = diff_breakdowns(context_breakdown(a), context_breakdown(b))
+    grew = {(r.kind, r.label): r.delta for r in diff.rows if r.delta}
+    assert list(grew) == [("memory_block", "human")] and grew[("memory_block", "human")] > 90
+    assert diff.total.delta == grew[("memory_block", "human")]
+    assert context_breakdown(None).parts == ()
+    assert [p.kind for p in context_breakdown({"prompt": "hi"}).parts] == ["request"]
+
+
+def test_runs_diverge_where_b_called_a_tool_and_a_answered():
+    a = [StepSummary("a1", ("conversation_search",), "tool_call"), StepSummary("a2", (), "end_turn")]
+    b = [
+        {"id": "b1", "tools": ["conversation_search"], "stop_reason": "tool_call"},
+        {"id": "b2", "tools": ["web_search"], "stop_reason": "tool_call"},
+        {"id": "b3", "stop_reason": "end_turn"},
+    ]
+    runs = align_runs(a, b)
+
+    assert [p.same for p in runs.pairs] == [True, False, False]
+    assert runs.first_divergence == 1
+    assert runs.divergence == "step 2: run B called `web_search` where A answered"
+    assert runs.pairs[2].note == "run B went on: step 3 answered; run A had stopped"
+    assert [(t.name, t.op) for t in runs.tool_ops] == [
+        ("conversation_search", "unchanged"),
+        ("web_search", "added"),
+        ("answer", "unchanged"),
+    ]
+    assert align_runs(a, a).same and align_runs([], []).divergence == "both runs are empty"
+
+
+def test_failed_step_is_a_divergence():
+    a = [StepSummary("a1", (), "end_turn", "success")]
+    b = [StepSummary("b1", (), "llm_api_error", "failed")]
+    assert align_runs(a, b).divergence == "step 1: run B failed (llm_api_error) where A answered"
