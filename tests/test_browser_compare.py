@@ -49,6 +49,7 @@ def test_select_two_rows_press_compare_and_see_the_headline(page, live_server):
     assert "2 messages appended (tool call + tool return)" in headline
     assert "block human changed" in headline
     assert "+1,204 prompt tokens" in headline
+    save(page, "compare-from-list")
     # the hostile text in memory and messages stays text
     assert page.evaluate("window.__xss === undefined && !document.querySelector('img[src=x]')")
 
@@ -110,6 +111,10 @@ def test_screenshots_of_every_view_on_simulator_data(page, live_server, simulato
     page.goto(f"{live_server.url}/steps/{b.pk}/")
     assert page.locator("#context-window .ctx-seg").count() >= 4
     save(page, "step-context-bar")
+    page.click("#compare-card summary")
+    picked = page.locator("#compare-card .pick-list a").first
+    picked.wait_for()
+    assert f"/{b.pk}/" in picked.get_attribute("href")
     page.click("[data-key-compare]")
     page.wait_for_url("**/compare/**")
     assert page.locator("#headline").count() == 1
