@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/letta_dashboard
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run test lint bench-sync check-python browser-deps clean
+.PHONY: run test lint bench bench-sync check-python browser-deps clean
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -42,6 +42,11 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+# Diff engine speed on two ~1 MB requests against json.dumps + difflib in the same run (no database).
+# bench-sync (PostgreSQL + simulator) stays a separate target.
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench.bench_diff $(BENCH_ARGS)
 
 # Sync throughput and memory against baselines measured in the same run (PostgreSQL, simulator).
 bench-sync: $(STAMP)

@@ -1,10 +1,15 @@
 """Responses, usage and timing deltas, context-window breakdowns and run alignment."""
 
+import subprocess
+import sys
+
 from steps.diff import (
+    TIMING_NAMES,
     StepSummary,
     align_runs,
     context_breakdown,
     diff_breakdowns,
+    diff_fields,
     diff_numbers,
     diff_responses,
 )
@@ -120,3 +125,30 @@ def test_failed_step_is_a_divergence():
     a = [StepSummary("a1", (), "end_turn", "success")]
     b = [StepSummary("b1", (), "llm_api_error", "failed")]
     assert align_runs(a, b).divergence == "step 1: run B failed (llm_api_error) where A answered"
+
+
+def test_timing_rows_from_step_metrics():
+    a = body("step_metrics")
+    b = {**a, "llm_request_ns": a["llm_request_ns"] * 2, "tool_execution_ns": 1_500_000}
+    rows = {r.name: r for r in diff_numbers(a, b, TIMING_NAMES)}
+    assert rows["llm_request_ns"].percent == 100.0
+    assert (rows["tool_execution_ns"].a, rows["tool_execution_ns"].b, rows["tool_execution_ns"].delta) == (
+        None,
+        1_500_000,
+        None,
+    )
+    assert rows["step_ns"].delta == 0
+
+
+def test_step_fields():
+    a, b = body("step"), body("step_failed")
+    fields = {f.name: (f.op, f.a, f.b) for f in diff_fields(a, b)}
+    assert fields["status"] == ("changed", a["status"], "failed")
+    assert fields["error_type"][0] == "added"
+    assert all(f.op == "unchanged" for f in diff_fields(a, a))
+
+
+def test_the_engine_imports_no_django():
+    code = "import sys, steps.diff; print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'rest_framework', 'httpx')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

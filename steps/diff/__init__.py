@@ -11,7 +11,9 @@ What to call:
   prompt section by section and memory block by label (Letta-aware), tools, parameters, and a ``summary``
   whose ``headline`` is the one line to show first.
 * ``diff_responses(a, b)`` -> ``ResponseDiff``: final text, tool calls, finish reason, token usage deltas.
-* ``diff_numbers(a, b, names=...)`` -> rows of a/b/delta/percent (usage, timings from step metrics).
+* ``diff_numbers(a, b, names=...)`` -> rows of a/b/delta/percent: ``diff_numbers(resp_a.usage,
+  resp_b.usage, USAGE_NAMES)``, ``diff_numbers(metrics_a, metrics_b, TIMING_NAMES)`` (nanoseconds).
+* ``diff_fields(step_a, step_b)`` -> ValueChange rows for status, stop reason, error type (``STEP_FIELDS``).
 * ``context_breakdown(request_json, prompt_tokens)`` -> ``Breakdown``; ``diff_breakdowns(a, b)``.
 * ``diff_json(a, b)`` (tree diff by path) and ``unified_json_diff(a, b)`` (the plain unified view, hunked).
 * ``align_runs(a_steps, b_steps)`` -> ``RunAlignment`` with the first divergence in words.
@@ -31,7 +33,7 @@ from .jsondiff import diff_json, unified_json_diff
 from .letta import parse_letta_system
 from .model import *  # noqa: F403 - the result types are part of the public API
 from .model import to_dict
-from .numbers import diff_numbers
+from .numbers import STEP_FIELDS, TIMING_NAMES, USAGE_NAMES, diff_fields, diff_numbers
 from .request_diff import diff_requests
 from .response_diff import diff_responses
 from .response_shapes import normalize_response
@@ -43,6 +45,7 @@ __all__ = [
     "align_runs",
     "context_breakdown",
     "diff_breakdowns",
+    "diff_fields",
     "diff_json",
     "diff_numbers",
     "diff_requests",
@@ -53,4 +56,7 @@ __all__ = [
     "to_dict",
     "unified_json_diff",
     "word_diff",
+    "STEP_FIELDS",
+    "TIMING_NAMES",
+    "USAGE_NAMES",
 ]

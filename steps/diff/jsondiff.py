@@ -107,9 +107,9 @@ def unified_json_diff(a: Any, b: Any, context: int = 3) -> UnifiedDiff:
     tail = 0
     while tail < limit - head and a_lines[-1 - tail] == b_lines[-1 - tail]:
         tail += 1
-    matcher = SequenceMatcher(
-        None, a_lines[head : len(a_lines) - tail], b_lines[head : len(b_lines) - tail], autojunk=False
-    )
+    # autojunk stays on here, as in difflib.unified_diff: in pretty-printed JSON the frequent lines
+    # ("},", "{") are the junk, and matching them would make this view slower than the plain diff.
+    matcher = SequenceMatcher(None, a_lines[head : len(a_lines) - tail], b_lines[head : len(b_lines) - tail])
     opcodes = [("equal", 0, head, 0, head)] if head else []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         opcodes.append((tag, i1 + head, i2 + head, j1 + head, j2 + head))

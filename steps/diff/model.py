@@ -43,11 +43,16 @@ EQUAL, INSERT, DELETE = "equal", "insert", "delete"
 def to_dict(obj: Any) -> Any:
     """Plain JSON-ready data for any result object (nested dataclasses, tuples -> lists).
 
+    ``raw`` (the request or response as given, often a megabyte) is left out: the client has it already.
     Only our own containers (dataclasses and tuples) are walked; lists and dicts are the JSON values that
     came in and are returned as they are, so a hostile, deeply nested request cannot exhaust the stack here.
     """
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {
+            f.name: to_dict(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if f.metadata.get("serialize", True)
+        }
     if isinstance(obj, tuple):
         return [to_dict(item) for item in obj]
     return obj
@@ -147,7 +152,7 @@ class NormalizedRequest:
     messages: tuple[Message, ...]
     tools: dict[str, Any]
     params: dict[str, Any]
-    raw: Any = None
+    raw: Any = field(default=None, repr=False, metadata={"serialize": False})
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +170,7 @@ class NormalizedResponse:
     usage: dict[str, int | None]
     model: str | None = None
     error: str | None = None
-    raw: Any = None
+    raw: Any = field(default=None, repr=False, metadata={"serialize": False})
 
 
 # ---------------------------------------------------------------- Letta system prompt

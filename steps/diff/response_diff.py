@@ -22,19 +22,10 @@ from .model import (
     ToolCallDiff,
     ValueChange,
 )
-from .numbers import diff_numbers
+from .numbers import USAGE_NAMES, diff_numbers
 from .response_shapes import normalize_response
 from .summary import make_summary
 from .text import word_diff
-
-USAGE_NAMES = (
-    "prompt_tokens",
-    "completion_tokens",
-    "cached_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-)
 
 
 def _args_changes(a: Part, b: Part) -> tuple[JsonChange, ...]:

@@ -18,7 +18,6 @@ Normalizing never raises: a field of an unexpected type is skipped or shown as J
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from .model import (
@@ -35,7 +34,7 @@ from .model import (
 
 # Letta's summary message ("Note: prior messages (41 prior messages) have been hidden from view due to
 # conversation memory constraints. The following is a summary of the previous 41 messages: ...").
-_SUMMARY = re.compile(r"hidden from view|summary of the previous|conversation summary", re.IGNORECASE)
+_SUMMARY_MARKS = ("hidden from view", "summary of the previous", "conversation summary")
 _KIND_RANK = {"tool_call": 0, "tool_return": 1, "text": 2, "image": 3, "reasoning": 4, "other": 5}
 _ANTHROPIC_BLOCKS = {"tool_use", "tool_result", "thinking", "redacted_thinking"}
 
@@ -114,7 +113,8 @@ def _message(index: int, role: Any, parts: list[Part]) -> Message:
         else:
             lines.append(part.text)
     text = "\n".join(lines)
-    summary = role in ("user", "system") and kind == "text" and bool(_SUMMARY.search(text[:600]))
+    head = text[:600].lower() if role in ("user", "system") and kind == "text" else ""
+    summary = any(mark in head for mark in _SUMMARY_MARKS)
     return Message(index=index, role=role, kind=kind, parts=tuple(parts), text=text, is_summary=summary)
 
 

@@ -70,9 +70,15 @@ def _message_items(diff: MessagesDiff) -> list[str]:
         verb = "appended" if first_added > last_kept else "added"
         items.append(f"{plural(len(added), 'message')} {verb} ({_kinds(added)})")
     if removed:
-        summarized = any(m.is_summary for m in added)
-        verb = "summarized away" if summarized else "removed"
-        items.append(f"{plural(len(removed), 'message')} {verb}")
+        first_kept = min((i for i, op in enumerate(ops) if op.op != REMOVED), default=len(ops))
+        oldest = max(i for i, op in enumerate(ops) if op.op == REMOVED) < first_kept
+        if any(m.is_summary for m in added):
+            items.append(f"{plural(len(removed), 'message')} summarized away")
+        elif oldest and len(removed) < len(ops):
+            # Letta's sliding window: the oldest messages leave the context as new ones come in.
+            items.append(f"{len(removed)} oldest {'message' if len(removed) == 1 else 'messages'} dropped")
+        else:
+            items.append(f"{plural(len(removed), 'message')} removed")
     if diff.changed:
         items.append(f"{plural(diff.changed, 'message')} changed")
     return items
