@@ -34,6 +34,8 @@ def test_runs_are_aligned_and_the_first_divergence_is_named(user_client):
     for a, b in zip(steps_a, steps_b, strict=False):
         assert reverse("compare_steps", args=[a.pk, b.pk]) in html
     assert "run B went on" in html  # B's third step has no partner
+    sequence = html.split('id="tool-sequence"')[1].split("</section>")[0]
+    assert 'class="seq-added"' in sequence and "web_search" in sequence  # B's extra call, as one row
 
 
 def test_identical_runs_say_so(user_client):
