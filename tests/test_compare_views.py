@@ -213,3 +213,30 @@ def test_anthropic_requests_diff_structurally(user_client):
     ProviderTraceFactory(step=a, request_json=anthropic(first))
     ProviderTraceFactory(step=b, request_json=anthropic(first + more))
     assert "1 message appended" in headline(get(user_client, a, b))
+
+
+def test_steps_of_different_providers_compare(user_client):
+    a, b = StepFactory(model="gpt-4o-mini"), StepFactory(model="claude-sonnet-4", provider_name="anthropic")
+    ProviderTraceFactory(step=a)
+    ProviderTraceFactory(
+        step=b,
+        request_json={
+            "model": "claude-sonnet-4",
+            "system": "<base_instructions>You are a helpful agent.</base_instructions>",
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [{"type": "text", "text": "msg 23: hotel mike hotel golf quebec"}],
+                }
+            ],
+            "max_tokens": 8192,
+        },
+        response_json={
+            "type": "message",
+            "content": [{"type": "text", "text": "hi"}],
+            "stop_reason": "end_turn",
+        },
+    )
+    for view in ("structural", "side", "json"):
+        html = get(user_client, a, b, view=view)
+        assert "model gpt-4o-mini → claude-sonnet-4" in headline(html)
