@@ -2,6 +2,7 @@
 Anthropic, Google and OpenAI Responses equivalents of the same short Letta conversation."""
 
 import copy
+import json
 
 from tests.samples import body
 
@@ -230,3 +231,63 @@ def responses_response() -> dict:
             "total_tokens": 960,
         },
     }
+
+
+SHAPES = ("openai_chat", "anthropic", "google", "openai_responses")
+
+
+def render(shape: str, system: str, turns: list[dict]) -> dict:
+    """One conversation written as a request of the given provider shape.
+
+    A turn is {"role": "user" | "assistant", "text": ...}, {"call": name, "args": {...}, "id": ...} or
+    {"result": text, "id": ..., "name": ...}.
+    """
+    messages: list[dict] = []
+    for turn in turns:
+        if shape == "openai_chat":
+            if "call" in turn:
+                function = {"name": turn["call"], "arguments": json.dumps(turn["args"])}
+                call = {"id": turn["id"], "type": "function", "function": function}
+                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+            elif "result" in turn:
+                messages.append({"role": "tool", "content": turn["result"], "tool_call_id": turn["id"]})
+            else:
+                messages.append({"role": turn["role"], "content": turn["text"]})
+        elif shape == "anthropic":
+            if "call" in turn:
+                block = {"type": "tool_use", "id": turn["id"], "name": turn["call"], "input": turn["args"]}
+                messages.append({"role": "assistant", "content": [block]})
+            elif "result" in turn:
+                block = {"type": "tool_result", "tool_use_id": turn["id"], "content": turn["result"]}
+                messages.append({"role": "user", "content": [block]})
+            else:
+                messages.append({"role": turn["role"], "content": [{"type": "text", "text": turn["text"]}]})
+        elif shape == "google":
+            if "call" in turn:
+                part = {"functionCall": {"name": turn["call"], "args": turn["args"]}}
+                messages.append({"role": "model", "parts": [part]})
+            elif "result" in turn:
+                part = {"functionResponse": {"name": turn["name"], "response": {"result": turn["result"]}}}
+                messages.append({"role": "user", "parts": [part]})
+            else:
+                role = "model" if turn["role"] == "assistant" else "user"
+                messages.append({"role": role, "parts": [{"text": turn["text"]}]})
+        else:
+            if "call" in turn:
+                args = json.dumps(turn["args"])
+                messages.append(
+                    {"type": "function_call", "call_id": turn["id"], "name": turn["call"], "arguments": args}
+                )
+            elif "result" in turn:
+                messages.append(
+                    {"type": "function_call_output", "call_id": turn["id"], "output": turn["result"]}
+                )
+            else:
+                messages.append({"role": turn["role"], "content": turn["text"]})
+    if shape == "openai_chat":
+        return {"model": "gpt-4o-mini", "messages": [{"role": "system", "content": system}, *messages]}
+    if shape == "anthropic":
+        return {"model": "claude-sonnet-4-5", "max_tokens": 1024, "system": system, "messages": messages}
+    if shape == "google":
+        return {"systemInstruction": {"parts": [{"text": system}]}, "contents": messages}
+    return {"model": "gpt-5", "instructions": system, "input": messages}

@@ -15,6 +15,7 @@ from steps.diff import (
     unified_json_diff,
     word_diff,
 )
+from steps.diff import text as text_module
 from steps.diff.model import UnchangedRun
 from tests import diff_samples as samples
 
@@ -117,6 +118,32 @@ def test_message_alignment_swaps_exactly_for_distinct_messages(left, right):
     )
 
 
+@st.composite
+def turns(draw, min_size=0):
+    out = []
+    for index in range(draw(st.integers(min_value=min_size, max_value=8))):
+        kind = draw(st.sampled_from(["user", "assistant", "call"]))
+        if kind == "call":
+            name = draw(st.sampled_from(["web_search", "send"]))
+            out.append({"call": name, "args": {"q": draw(text)}, "id": f"c{index}"})
+            out.append({"result": draw(text), "id": f"c{index}", "name": name})
+        else:
+            out.append({"role": kind, "text": draw(text)})
+    return out
+
+
+@given(st.sampled_from(samples.SHAPES), text, turns(), turns(min_size=1))
+@RELAXED
+def test_every_shape_self_diff_is_identical_and_appending_adds_exactly_those_turns(shape, system, old, new):
+    before = samples.render(shape, system, old)
+    after = samples.render(shape, system, old + new)
+    assert diff_requests(before, before).summary.identical
+    diff = diff_requests(before, after)
+    assert diff.shape_a == diff.shape_b == shape
+    assert (diff.messages.added, diff.messages.removed, diff.messages.changed) == (len(new), 0, 0)
+    assert [op.op for op in flat(diff)] == ["unchanged"] * len(old) + ["added"] * len(new)
+
+
 tagged = st.lists(
     st.one_of(
         text,
@@ -142,12 +169,20 @@ def test_letta_system_sections_keep_all_the_text(prompt):
     assert "".join(s.raw for s in parse_letta_system(prompt)) == prompt
 
 
-@given(st.text(), st.text())
+@given(st.text(), st.text(), st.sampled_from([text_module.MATCHER_BUDGET, 0]))
 @RELAXED
-def test_word_diff_sides_are_the_inputs(a, b):
-    diff = word_diff(a, b)
+def test_word_diff_sides_are_the_inputs(a, b, budget):
+    # budget 0 sends every middle through RapidFuzz and the cleanup pass.
+    original = text_module.MATCHER_BUDGET
+    text_module.MATCHER_BUDGET = budget
+    try:
+        diff = word_diff(a, b)
+    finally:
+        text_module.MATCHER_BUDGET = original
     assert (diff.a, diff.b) == (a, b)
     assert diff.changed == (a != b)
+    assert all(s.text for s in diff.segments)
+    assert all(x.op != y.op for x, y in zip(diff.segments, diff.segments[1:], strict=False))
 
 
 json_values = st.recursive(

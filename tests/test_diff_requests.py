@@ -41,7 +41,7 @@ def test_memory_edit_reads_as_block_changed_with_the_words_added():
     )
     diff = diff_requests(a, b)
 
-    assert diff.summary.headline == "block human changed"
+    assert diff.summary.headline == "block human changed: + Likes tea."
     human = next(s for s in diff.system.sections if s.label == "human")
     value = next(f for f in human.fields if f.name == "value")
     assert value.op == "changed"
@@ -55,8 +55,9 @@ def test_metadata_only_changes_stay_out_of_the_headline_when_something_else_chan
     system = samples.letta_system(human="Bob").replace("0 previous", "4 previous")
     b = {"model": "m", "messages": [{"role": "system", "content": system}]}
     diff = diff_requests(a, b)
-    assert diff.summary.items == ("block human changed", "memory metadata changed")
-    assert diff.summary.headline == "block human changed"
+    gist = "block human changed: The human is dashboard tester #2. → Bob"
+    assert diff.summary.items == (gist, "memory metadata changed")
+    assert diff.summary.headline == gist
 
 
 def test_tools_and_parameters():
@@ -154,3 +155,31 @@ def test_identical_requests_and_to_dict():
     assert data["messages"]["entries"][0]["op"] == "unchanged"
     assert data["summary"]["headline"] == "identical requests"
     assert isinstance(diff.messages.entries[0].items[0], MessageOp)
+
+
+def test_an_unrelated_message_in_the_same_place_is_removed_and_added_not_changed():
+    a = {"messages": [{"role": "user", "content": "Please book a table for two at seven tonight."}]}
+    edited = {"messages": [{"role": "user", "content": "Please book a table for four at seven tonight."}]}
+    other = {
+        "messages": [{"role": "user", "content": "What is the capital of Australia, and why not Sydney?"}]
+    }
+    assert [op.op for op in flat(diff_requests(a, edited))] == ["changed"]
+    assert [op.op for op in flat(diff_requests(a, other))] == ["removed", "added"]
+
+
+def test_past_the_word_diff_budget_changed_messages_show_old_and_new_text():
+    words = ["alpha", "beta", "gamma", "delta"]
+    a = {"messages": [{"role": "user", "content": " ".join(words * 2_000) + f" {i}"} for i in range(20)]}
+    b = {"messages": [{"role": "user", "content": " ".join(words * 2_000) + f" {i}!"} for i in range(20)]}
+    ops = flat(diff_requests(a, b))
+    assert [op.op for op in ops] == ["changed"] * 20
+    assert not ops[0].text.coarse and ops[-1].text.coarse
+    assert all((op.text.a, op.text.b) == (op.a.text, op.b.text) for op in ops)
+
+
+def test_a_large_memory_edit_is_named_but_not_quoted():
+    a = {"messages": [{"role": "system", "content": samples.letta_system()}]}
+    b = {
+        "messages": [{"role": "system", "content": samples.letta_system(human="Bob. " + "Likes tea. " * 20)}]
+    }
+    assert diff_requests(a, b).summary.headline == "block human changed"

@@ -21,6 +21,7 @@ def test_recorded_openai_request_is_split_into_system_messages_tools_and_params(
         "tool_return",
         call.parts[0].call_id,
     )
+    assert result.parts[0].tool_name == "conversation_search"  # found through the call id
     assert list(request.tools) == ["conversation_search", "memory_insert", "memory_replace"]
     assert request.params["max_tokens"] == 16384  # max_completion_tokens, under its canonical name
     assert request.params["parallel_tool_calls"] is False
@@ -46,7 +47,9 @@ def test_other_shapes_read_as_the_same_conversation(make):
     call = next(m for m in request.messages if m.kind == "tool_call")
     assert call.tool_names == ("archival_memory_search",)
     assert [p.args for p in call.parts if p.kind == "tool_call"] == [{"query": "likes"}]
-    assert "tea" in next(m for m in request.messages if m.kind == "tool_return").text
+    tool_return = next(m for m in request.messages if m.kind == "tool_return")
+    assert "tea" in tool_return.text
+    assert tool_return.parts[0].tool_name == "archival_memory_search"
     assert list(request.tools) == ["archival_memory_search"]
 
 
@@ -148,3 +151,12 @@ def test_failed_call_keeps_the_provider_error():
     response = normalize_response(body("step_failed_trace")["response_json"])
     assert "fake-llm forced failure 400" in response.error
     assert response.text == "" and response.tool_calls == ()
+
+
+def test_a_user_asking_for_a_summary_is_not_a_summary_message():
+    request = {
+        "messages": [
+            {"role": "user", "content": "Give me a conversation summary of what is hidden from view"}
+        ]
+    }
+    assert not normalize_request(request).messages[0].is_summary

@@ -89,3 +89,14 @@ def test_unified_json_diff_of_equal_or_missing_documents():
     same = unified_json_diff({"a": 1}, {"a": 1})
     assert not same.changed and same.skipped_after == 3
     assert [line.op for h in unified_json_diff(None, {"a": 1}).hunks for line in h.lines] == ["+", "+", "+"]
+
+
+def test_long_unrelated_texts_still_get_a_word_diff():
+    # Thousands of repeated words: SequenceMatcher would take seconds, so the LCS path takes over.
+    words = ["the", "agent", "memory", "block", "user", "tool", "search", "a", "of", "to", "in"]
+    a = " ".join(words[(i * 7) % 11] for i in range(3000))
+    b = " ".join(words[(i * 5) % 11] for i in range(3000))
+    diff = word_diff(a, b)
+    assert not diff.coarse
+    assert (diff.a, diff.b) == (a, b)
+    assert any(s.op == "equal" and s.text.strip() for s in diff.segments)

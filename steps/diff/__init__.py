@@ -20,12 +20,16 @@ What to call:
 * ``word_diff(a, b)`` -> ``TextDiff`` (segments at word level; line level for huge texts).
 * ``normalize_request`` / ``normalize_response`` / ``parse_letta_system``: the building blocks.
 
-Why the standard library's ``difflib``: no dependency to keep, and ``SequenceMatcher`` (with ``autojunk``
-off, so repeated tokens such as "the" or a repeated message are not discarded as junk) aligns any sequence
-of hashables: messages by a content key, words by tokenizing first. Its worst case is quadratic, so the
-engine trims the common prefix and suffix before matching (the common case: the later call repeats the
-history and appends) and falls back to a line diff for huge texts; ``make bench`` measures the result
-against ``json.dumps`` + ``difflib.unified_diff`` of the same documents.
+Low-level diffing, and why: the standard library's ``difflib.SequenceMatcher`` (no dependency; with
+``autojunk`` off, so repeated tokens such as "the" or a repeated message are not thrown away as junk)
+aligns any sequence of hashables (messages by a content key, words after tokenizing) and gives the most
+readable result, longest common runs first. Its cost grows with how often tokens repeat (two different
+3,000-word replies: seconds), so the engine trims the common prefix and suffix first (the common case:
+the later call repeats the history and appends), estimates SequenceMatcher's cost, and hands expensive
+cases to RapidFuzz (``rapidfuzz.distance.Indel``: a bit-parallel longest common subsequence in C++, a
+well-kept library, the same 3,000 words in ~20 ms), which also scores message similarity. Huge texts
+fall back to a line diff. ``make bench`` measures it all against ``json.dumps`` + ``difflib.unified_diff``
+of the same documents.
 """
 
 from .breakdown import context_breakdown, diff_breakdowns

@@ -47,15 +47,18 @@ def to_dict(obj: Any) -> Any:
     Only our own containers (dataclasses and tuples) are walked; lists and dicts are the JSON values that
     came in and are returned as they are, so a hostile, deeply nested request cannot exhaust the stack here.
     """
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {
-            f.name: to_dict(getattr(obj, f.name))
-            for f in dataclasses.fields(obj)
-            if f.metadata.get("serialize", True)
-        }
+    names = _FIELDS.get(type(obj))
+    if names is None and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        fields = dataclasses.fields(obj)
+        names = _FIELDS[type(obj)] = tuple(f.name for f in fields if f.metadata.get("serialize", True))
+    if names is not None:
+        return {name: to_dict(getattr(obj, name)) for name in names}
     if isinstance(obj, tuple):
         return [to_dict(item) for item in obj]
     return obj
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}  # serialized field names per result class
 
 
 # ---------------------------------------------------------------- text
@@ -101,7 +104,8 @@ class Part:
 
     ``kind``: "text", "tool_call", "tool_return", "reasoning" (thinking / reasoning summaries), "image",
     or "other" (any block we do not know, its JSON as ``text``). For a tool call ``text`` is the arguments as
-    compact JSON text and ``args`` the parsed value; for a tool return ``text`` is the returned content.
+    compact JSON text and ``args`` the parsed value; for a tool return ``text`` is the returned content and
+    ``tool_name`` the name of the call it answers (found by call id when the provider does not repeat it).
     """
 
     kind: str
@@ -491,10 +495,12 @@ class StepPair:
 
 @dataclass(frozen=True, slots=True)
 class RunAlignment:
-    """``pairs`` by position; ``tool_ops`` aligns the two runs' tool sequences (as MessageOp-like
-    ValueChange rows: name = tool or "answer"); ``first_divergence`` is the index into ``pairs`` of the
-    first pair that is not ``same`` (None when the runs agree) and ``divergence`` says it in words
-    ("run B called `web_search` where A answered")."""
+    """``pairs`` by position. ``tool_ops`` aligns the two runs' action sequences (each tool call, or
+    "answer" / "failed" for a step that called none) as ValueChange rows: ``name`` the action ("a → b"
+    when one replaced the other), ``op`` unchanged/changed/added/removed, ``a``/``b`` the step ids on each
+    side. ``first_divergence`` is the index into ``pairs`` of the first pair that is not ``same`` (None
+    when the runs agree) and ``divergence`` says it in words ("step 2: run B called `web_search` where A
+    answered")."""
 
     pairs: tuple[StepPair, ...]
     tool_ops: tuple[ValueChange, ...]

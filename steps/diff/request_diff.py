@@ -2,17 +2,20 @@
 
 Messages are aligned as a sequence: ``SequenceMatcher`` (autojunk off) over one hashable key per message
 (role, kind, text), after cutting the common head off, since a later call repeats the earlier history and
-appends. Inside a replaced stretch, messages are paired in order when they have the same role and kind and
-look alike (``quick_ratio`` >= 0.5), and become "changed" with a word diff; the rest are removed/added.
+appends (``text.opcodes``: SequenceMatcher, or RapidFuzz's LCS when many messages repeat). Inside a
+replaced stretch, messages are paired in order when they have the same role and kind and their words
+mostly agree (``similar``), and become "changed" with a word diff; the rest are removed/added.
 A Letta summary message is never paired with an ordinary one, so a summary replacing old messages reads as
 "12 messages removed, summary added". Runs of unchanged messages are folded into ``UnchangedRun``.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from difflib import SequenceMatcher
 from typing import Any
+
+from rapidfuzz.distance import Indel
 
 from .jsondiff import diff_json
 from .model import (
@@ -36,45 +39,65 @@ from .model import (
 from .shapes import normalize_request
 from .summary import request_summary
 from .system_diff import diff_system
-from .text import word_diff
+from .text import opcodes, replacement, word_diff
 
 PAIR_LOOKAHEAD = 8  # how far ahead a replaced stretch looks for a partner, keeping pairing linear
 PAIR_RATIO = 0.5
+# Characters of changed messages that get a word diff; past it (two unrelated conversations), changed
+# messages show as old text / new text, which keeps a diff of 500 rewritten messages fast.
+WORD_DIFF_BUDGET = 400_000
 
 
-def similar(a: str, b: str, threshold: float = PAIR_RATIO) -> bool:
-    """``SequenceMatcher.quick_ratio() >= threshold`` (shared characters, ignoring order), computed with
-    ``Counter``, which counts in C: SequenceMatcher's own indexing of a 1 MB text takes a second."""
-    total = len(a) + len(b)
-    if not total:
+_WORD = re.compile(r"\w+")
+SIMILARITY_WORDS = 5_000  # beyond this many words a side, similarity is judged on word counts alone
+
+
+def similar(a_words: list[str], b_words: list[str], threshold: float = PAIR_RATIO) -> bool:
+    """Whether two message texts (as their words, whitespace and punctuation left out) are versions of
+    one another: the longest common subsequence of their words covers at least ``threshold`` of them
+    (RapidFuzz's Indel similarity, in C++). Characters alone would not do: any two English texts share
+    most of their letters."""
+    total = len(a_words) + len(b_words)
+    if not total or a_words == b_words:
         return True
-    if 2 * min(len(a), len(b)) / total < threshold:
+    if 2 * min(len(a_words), len(b_words)) / total < threshold:
         return False
-    shared = Counter(a) & Counter(b)
-    return 2 * sum(shared.values()) / total >= threshold
+    if len(a_words) > SIMILARITY_WORDS or len(b_words) > SIMILARITY_WORDS:
+        # Word counts ignoring order: an upper bound of the LCS measure, computed in linear time.
+        shared = Counter(a_words) & Counter(b_words)
+        return 2 * sum(shared.values()) / total >= threshold
+    return Indel.normalized_similarity(a_words, b_words) >= threshold
 
 
 def _key(message: Message) -> tuple[str, str, str]:
     return (message.role, message.kind, message.text)
 
 
-def _alike(a: Message, b: Message) -> bool:
+def _comparable(a: Message, b: Message) -> bool:
     if a.role != b.role or a.kind != b.kind or a.is_summary != b.is_summary:
         return False
-    if a.kind == "tool_call" and a.tool_names != b.tool_names:
-        return False
-    return similar(a.text, b.text)
+    return a.kind != "tool_call" or a.tool_names == b.tool_names
 
 
 def _pair_replaced(a: list[Message], b: list[Message], i0: int, j0: int) -> list[tuple[int, int, bool]]:
-    """Pairs (i, j, False) of look-alike messages inside a replaced stretch, in order."""
+    """Pairs (i, j, False) of look-alike messages inside a replaced stretch, in order: each B message
+    takes the first comparable, similar A message within ``PAIR_LOOKAHEAD`` after the last pair."""
+    words: dict[int, list[str]] = {}
+
+    def words_of(side: str, index: int, message: Message) -> list[str]:
+        key = index if side == "a" else -1 - index
+        if key not in words:
+            words[key] = _WORD.findall(message.text)
+        return words[key]
+
     pairs = []
     i = 0
     for j, right in enumerate(b):
-        partner = next((k for k in range(i, min(len(a), i + PAIR_LOOKAHEAD)) if _alike(a[k], right)), None)
-        if partner is not None:
-            pairs.append((i0 + partner, j0 + j, False))
-            i = partner + 1
+        for k in range(i, min(len(a), i + PAIR_LOOKAHEAD)):
+            if _comparable(a[k], right) and similar(words_of("a", k, a[k]), words_of("b", j, right)):
+                pairs.append((i0 + k, j0 + j, False))
+                i = k + 1
+                break
     return pairs
 
 
@@ -86,8 +109,8 @@ def _matching(a: tuple[Message, ...], b: tuple[Message, ...]) -> list[tuple[int,
     while head < min(len(a), len(b)) and a_keys[head] == b_keys[head]:
         head += 1
     pairs = [(k, k, True) for k in range(head)]
-    matcher = SequenceMatcher(None, a_keys[head:], b_keys[head:], autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    codes, _ = opcodes(a_keys[head:], b_keys[head:])
+    for tag, i1, i2, j1, j2 in codes:
         i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
         if tag == "equal":
             pairs += [(i1 + k, j1 + k, True) for k in range(i2 - i1)]
@@ -108,6 +131,7 @@ def diff_messages(a: tuple[Message, ...], b: tuple[Message, ...]) -> MessagesDif
     else:
         pairs = _matching(a, b)
     ops: list[MessageOp] = []
+    budget = WORD_DIFF_BUDGET
     i = j = 0
     for pi, pj, equal in [*pairs, (len(a), len(b), None)]:
         ops += [MessageOp(REMOVED, m, None) for m in a[i:pi]]
@@ -115,7 +139,10 @@ def diff_messages(a: tuple[Message, ...], b: tuple[Message, ...]) -> MessagesDif
         if equal is True:
             ops.append(MessageOp(UNCHANGED, a[pi], b[pj]))
         elif equal is False:
-            ops.append(MessageOp(CHANGED, a[pi], b[pj], word_diff(a[pi].text, b[pj].text)))
+            left, right = a[pi].text, b[pj].text
+            budget -= len(left) + len(right)
+            text = word_diff(left, right) if budget >= 0 else replacement(left, right)
+            ops.append(MessageOp(CHANGED, a[pi], b[pj], text))
         i, j = pi + 1, pj + 1
     entries: list[MessageOp | UnchangedRun] = []
     run: list[MessageOp] = []

@@ -17,6 +17,7 @@ Normalizing never raises: a field of an unexpected type is skipped or shown as J
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -34,7 +35,7 @@ from .model import (
 
 # Letta's summary message ("Note: prior messages (41 prior messages) have been hidden from view due to
 # conversation memory constraints. The following is a summary of the previous 41 messages: ...").
-_SUMMARY_MARKS = ("hidden from view", "summary of the previous", "conversation summary")
+_SUMMARY_MARKS = ("hidden from view", "summary of the previous")
 _KIND_RANK = {"tool_call": 0, "tool_return": 1, "text": 2, "image": 3, "reasoning": 4, "other": 5}
 _ANTHROPIC_BLOCKS = {"tool_use", "tool_result", "thinking", "redacted_thinking"}
 
@@ -114,8 +115,26 @@ def _message(index: int, role: Any, parts: list[Part]) -> Message:
             lines.append(part.text)
     text = "\n".join(lines)
     head = text[:600].lower() if role in ("user", "system") and kind == "text" else ""
-    summary = any(mark in head for mark in _SUMMARY_MARKS)
+    summary = all(mark in head for mark in _SUMMARY_MARKS)
     return Message(index=index, role=role, kind=kind, parts=tuple(parts), text=text, is_summary=summary)
+
+
+def _name_returns(messages: list[Message]) -> tuple[Message, ...]:
+    """Give each tool return the name of the call it answers (OpenAI and Anthropic returns carry only
+    the call id), so a return reads "tool return (web_search)" on its own."""
+    names: dict[str, str] = {}
+    out = []
+    for message in messages:
+        parts = list(message.parts)
+        for index, part in enumerate(parts):
+            if part.kind == "tool_call" and part.call_id and part.tool_name:
+                names[part.call_id] = part.tool_name
+            elif part.kind == "tool_return" and part.tool_name is None and part.call_id in names:
+                parts[index] = dataclasses.replace(part, tool_name=names[part.call_id])
+        if parts != list(message.parts):
+            message = dataclasses.replace(message, parts=tuple(parts))
+        out.append(message)
+    return tuple(out)
 
 
 def _params(request: dict, consumed: set[str]) -> dict[str, Any]:
@@ -207,7 +226,7 @@ def openai_parts(message: dict) -> list[Part]:
             Part(
                 kind="tool_return",
                 text=text_of(content),
-                tool_name=message.get("name"),
+                tool_name=dumps(message["name"]) if message.get("name") is not None else None,
                 call_id=dumps(call_id) if call_id is not None else None,
             )
         )
@@ -249,7 +268,7 @@ def _normalize_openai_chat(request: dict) -> NormalizedRequest:
     return NormalizedRequest(
         shape=SHAPE_OPENAI_CHAT,
         system="\n\n".join(system),
-        messages=tuple(messages),
+        messages=_name_returns(messages),
         tools=tools,
         params=_params(request, {"messages", "tools", "functions"}),
         raw=request,
@@ -292,7 +311,7 @@ def _normalize_anthropic(request: dict) -> NormalizedRequest:
     return NormalizedRequest(
         shape=SHAPE_ANTHROPIC,
         system=text_of(request.get("system")),
-        messages=tuple(messages),
+        messages=_name_returns(messages),
         tools=_tools(request.get("tools"), SHAPE_ANTHROPIC),
         params=_params(request, {"messages", "tools", "system"}),
         raw=request,
@@ -308,6 +327,7 @@ def google_part(part: Any) -> Part:
     if isinstance(part.get("functionResponse"), dict):
         response = part["functionResponse"]
         name = response.get("name")
+        name = dumps(name) if name is not None else None
         return Part(kind="tool_return", text=dumps(response.get("response")), tool_name=name, call_id=None)
     if isinstance(part.get("text"), str):
         return Part(kind="reasoning" if part.get("thought") else "text", text=part["text"])
@@ -332,7 +352,7 @@ def _normalize_google(request: dict) -> NormalizedRequest:
     return NormalizedRequest(
         shape=SHAPE_GOOGLE,
         system=text_of(instruction),
-        messages=tuple(messages),
+        messages=_name_returns(messages),
         tools=_tools(request.get("tools"), SHAPE_GOOGLE),
         params=_params(request, {"contents", "tools", "systemInstruction", "system_instruction"}),
         raw=request,
@@ -392,7 +412,7 @@ def _normalize_responses(request: dict) -> NormalizedRequest:
     return NormalizedRequest(
         shape=SHAPE_OPENAI_RESPONSES,
         system="\n\n".join(system),
-        messages=tuple(messages),
+        messages=_name_returns(messages),
         tools=_tools(request.get("tools"), SHAPE_OPENAI_RESPONSES),
         params=_params(request, {"input", "instructions", "tools"}),
         raw=request,

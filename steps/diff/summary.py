@@ -1,4 +1,5 @@
-"""The one-line headline of a diff: "2 messages appended (tool call + tool return) · block human changed".
+"""The one-line headline of a diff: "2 messages appended (tool call + tool return) · block human changed:
++ Likes tea." (a memory block's small value edit is quoted; a larger one just reads "block human changed").
 
 Items come in order of what a reviewer looks for first: the trace itself (missing, other format), the
 messages, memory blocks and the rest of the system prompt, tools, parameters. ``memory_metadata`` changes
@@ -11,11 +12,14 @@ from __future__ import annotations
 from .model import (
     ADDED,
     CHANGED,
+    DELETE,
+    INSERT,
     REMOVED,
     UNCHANGED,
     JsonChange,
     MessageOp,
     MessagesDiff,
+    SectionDiff,
     Summary,
     SystemDiff,
     ToolDiff,
@@ -84,13 +88,32 @@ def _message_items(diff: MessagesDiff) -> list[str]:
     return items
 
 
+GIST_CHARS = 60
+
+
+def _value_gist(section: SectionDiff) -> str:
+    """ ": + likes tea" for a small edit of a memory block's value, so the headline says what changed."""
+    value = next((f for f in section.fields if f.name == "value" and f.op == CHANGED), None)
+    if value is None:
+        return ""
+    deleted = [s.text.strip() for s in value.text.segments if s.op == DELETE and s.text.strip()]
+    inserted = [s.text.strip() for s in value.text.segments if s.op == INSERT and s.text.strip()]
+    if len(deleted) + len(inserted) > 2 or sum(map(len, deleted + inserted)) > GIST_CHARS:
+        return ""
+    if deleted and inserted:
+        return f": {deleted[0]} → {inserted[0]}"
+    if inserted:
+        return f": + {inserted[0]}"
+    return f": − {deleted[0]}" if deleted else ""
+
+
 def _system_items(system: SystemDiff) -> list[str]:
     items = []
     for section in system.sections:
         if section.op == UNCHANGED:
             continue
         if section.kind == "memory_block":
-            items.append(f"block {section.label} {section.op}")
+            items.append(f"block {section.label} {section.op}{_value_gist(section)}")
         elif section.kind in _SECTION_WORDS:
             items.append(f"{_SECTION_WORDS[section.kind]} {section.op}")
         elif section.kind == "tag":
