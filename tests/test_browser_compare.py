@@ -44,6 +44,7 @@ def test_select_two_rows_press_compare_and_see_the_headline(page, live_server):
     expect(button).to_be_disabled()  # one selected row is not a pair
     page.locator(f"tr[data-step='{a.pk}'] input.row-check").click()
     expect(button).to_be_enabled()
+    save(page, "list-two-selected")
     button.click()
     page.wait_for_url(f"**/compare/{a.pk}/{b.pk}/")
     headline = page.locator("#headline").inner_text()

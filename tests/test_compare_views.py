@@ -240,3 +240,15 @@ def test_steps_of_different_providers_compare(user_client):
     for view in ("structural", "side", "json"):
         html = get(user_client, a, b, view=view)
         assert "model gpt-4o-mini → claude-sonnet-4" in headline(html)
+
+
+def test_expanding_in_the_side_view_and_the_written_messages(user_client):
+    a, b = consecutive_steps(history_len=3)
+    for i in range(3, 6):
+        MessageFactory(step=a, position=i, message_type="user_message", content=f"same {i}")
+        MessageFactory(step=b, position=i, message_type="user_message", content=f"same {i}")
+    html = get(user_client, a, b, view="side")
+    url = re.search(r'hx-get="([^"]*expand/[^"]*part=written[^"]*)"', html).group(1).replace("&amp;", "&")
+    body = user_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert body.count('class="dmsg dmsg-unchanged') == 3
+    assert 'class="dmsg-text wrap col-a"' in body  # two columns, as the page it expands in
