@@ -97,7 +97,7 @@ def load_pair(a_id: str, b_id: str) -> tuple[Side, Side] | None:
 
 def pick_trace(side: Side, raw: str | None) -> None:
     """Apply a `trace_a` / `trace_b` query value; anything out of range keeps the default."""
-    if raw and raw.isdigit() and 1 <= int(raw) <= len(side.traces):
+    if raw and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(side.traces):
         side.trace_number = int(raw)
 
 

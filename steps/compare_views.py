@@ -83,7 +83,11 @@ def compare_expand(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
     part = request.GET.get("part")
     entries = (c.written if part == "written" else c.request.messages).entries
     raw = request.GET.get("entry", "")
-    if not raw.isdigit() or int(raw) >= len(entries) or not isinstance(entries[int(raw)], diff.UnchangedRun):
+    if (
+        not (raw.isascii() and raw.isdigit())
+        or int(raw) >= len(entries)
+        or not isinstance(entries[int(raw)], diff.UnchangedRun)
+    ):
         raise Http404("No such collapsed part")
     return render(
         request,
