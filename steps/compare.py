@@ -253,7 +253,16 @@ def headline(c: StepComparison) -> list[str]:
         items.append(
             {"a": "no trace on A", "b": "no trace on B", "both": "no trace on either step"}[c.request.missing]
         )
-    if not c.request.summary.identical:
+        w = c.written
+        if w.added or w.removed or w.changed:
+            counts = [
+                f"+{w.added}" if w.added else "",
+                f"−{w.removed}" if w.removed else "",
+                f"~{w.changed}" if w.changed else "",
+            ]
+            items.append("messages written " + " ".join(x for x in counts if x))
+    elif not c.request.summary.identical:
+        # with one side missing, "every message added" would only restate that
         items.extend(c.request.summary.items)
     for row in c.fields:
         if row.op == diff.CHANGED and row.name in ("status", "stop reason", "error type", "model"):
