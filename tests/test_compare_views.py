@@ -82,6 +82,7 @@ def test_a_step_without_trace_still_compares_fields_tokens_and_messages(user_cli
     assert "Step A has no provider trace" in html
     assert "no trace on A" in headline(html)
     assert "appended" not in headline(html)  # not "every message added": that only restates the missing trace
+    assert "messages written ~1" in headline(html)
     assert "status failed → success" in headline(html)
     assert "+200 prompt tokens" in headline(html)
     assert "Step A has no metrics." in html
