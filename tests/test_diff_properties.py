@@ -235,3 +235,21 @@ def test_deep_nesting_huge_strings_and_nul_never_raise():
     assert unified_json_diff(deep, []).hunks
     assert diff_json(deep, [deep])
     to_dict(diff)
+
+
+@given(json_values, json_values)
+@RELAXED
+def test_unified_json_diff_lines_are_the_documents_lines(a, b):
+    from steps.diff.jsondiff import pretty
+
+    a_lines, b_lines = pretty(a).splitlines(), pretty(b).splitlines()
+    diff = unified_json_diff(a, b)
+    for hunk in diff.hunks:
+        for line in hunk.lines:
+            if line.a_line is not None:
+                assert a_lines[line.a_line - 1] == line.text
+            if line.b_line is not None:
+                assert b_lines[line.b_line - 1] == line.text
+    shown = sum(1 for h in diff.hunks for line in h.lines if line.a_line is not None)
+    assert sum(h.skipped_before for h in diff.hunks) + diff.skipped_after + shown == len(a_lines)
+    assert diff.changed == (a_lines != b_lines)

@@ -41,7 +41,7 @@ def test_memory_edit_reads_as_block_changed_with_the_words_added():
     )
     diff = diff_requests(a, b)
 
-    assert diff.summary.headline == "block human changed: + Likes tea."
+    assert diff.summary.headline == "block `human` changed: + Likes tea."
     human = next(s for s in diff.system.sections if s.label == "human")
     value = next(f for f in human.fields if f.name == "value")
     assert value.op == "changed"
@@ -55,7 +55,7 @@ def test_metadata_only_changes_stay_out_of_the_headline_when_something_else_chan
     system = samples.letta_system(human="Bob").replace("0 previous", "4 previous")
     b = {"model": "m", "messages": [{"role": "system", "content": system}]}
     diff = diff_requests(a, b)
-    gist = "block human changed: The human is dashboard tester #2. → Bob"
+    gist = "block `human` changed: The human is dashboard tester #2. → Bob"
     assert diff.summary.items == (gist, "memory metadata changed")
     assert diff.summary.headline == gist
 
@@ -82,9 +82,9 @@ def test_tools_and_parameters():
     changed = {p.name: (p.a, p.b) for p in diff.params if p.op != "unchanged"}
     assert changed == {"model": ("gpt-4o-mini", "gpt-4.1"), "temperature": (1.0, 0.2)}
     assert diff.summary.items == (
-        "tool web_search added",
-        "tool memory_replace removed",
-        "tool conversation_search changed",
+        "tool `web_search` added",
+        "tool `memory_replace` removed",
+        "tool `conversation_search` changed",
         "model gpt-4o-mini → gpt-4.1",
         "temperature 1.0 → 0.2",
     )
@@ -182,4 +182,21 @@ def test_a_large_memory_edit_is_named_but_not_quoted():
     b = {
         "messages": [{"role": "system", "content": samples.letta_system(human="Bob. " + "Likes tea. " * 20)}]
     }
-    assert diff_requests(a, b).summary.headline == "block human changed"
+    assert diff_requests(a, b).summary.headline == "block `human` changed"
+
+
+def test_compact_json_folds_unchanged_runs_to_their_positions():
+    a = samples.openai_request()
+    b = next_call(a, *samples.openai_tool_turn())
+    diff = diff_requests(a, b)
+    full, compact = to_dict(diff), to_dict(diff, compact=True)
+    assert full["messages"]["entries"][0]["count"] == 13
+    assert len(full["messages"]["entries"][0]["items"]) == 13
+    assert compact["messages"]["entries"][0] == {
+        "op": "unchanged",
+        "count": 13,
+        "a_indexes": list(range(1, 14)),
+        "b_indexes": list(range(1, 14)),
+    }
+    assert compact["messages"]["entries"][1] == full["messages"]["entries"][1]
+    assert len(json.dumps(compact)) < len(json.dumps(full)) / 2

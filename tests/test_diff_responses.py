@@ -152,3 +152,13 @@ def test_the_engine_imports_no_django():
     code = "import sys, steps.diff; print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'rest_framework', 'httpx')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_open_files_get_their_own_part():
+    files = '<directories>\n<file status="open" name="notes.md">' + "x" * 800 + "</file>\n</directories>"
+    system = samples.letta_system() + "\n\n" + files
+    parts = {
+        p.kind: p for p in context_breakdown({"messages": [{"role": "system", "content": system}]}).parts
+    }
+    assert parts["files"].chars == len(files)
+    assert parts["system"].chars < parts["files"].chars

@@ -16,10 +16,12 @@ from .numbers import number_row
 from .shapes import dumps, normalize_request
 
 CHARS_PER_TOKEN = 4
+# System prompt sections with a part of their own; the rest counts as "system" (instructions).
 _SYSTEM_KINDS = {
     "tool_rules": "tool_rules",
     "memory_metadata": "memory_metadata",
     "memory_block": "memory_block",
+    "directories": "files",  # open files' contents can be most of a prompt
 }
 
 
@@ -40,7 +42,8 @@ def context_breakdown(request_json: Any, prompt_tokens: int | None = None) -> Br
     """Parts of the request in characters and estimated tokens, in the order the model reads them.
 
     Part kinds: "system" (base instructions and other prompt prose, one part), "memory_block" (one per
-    label), "tool_rules", "memory_metadata", "tools", "messages" (history, summary excluded), "summary".
+    label), "tool_rules", "files" (Letta's ``<directories>``), "memory_metadata", "tools", "messages"
+    (history, summary excluded), "summary".
     Empty parts are left out; an unknown shape is one "request" part; None gives no parts.
     """
     request = normalize_request(request_json)

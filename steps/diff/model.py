@@ -40,25 +40,43 @@ ADDED, REMOVED, CHANGED, UNCHANGED = "added", "removed", "changed", "unchanged"
 EQUAL, INSERT, DELETE = "equal", "insert", "delete"
 
 
-def to_dict(obj: Any) -> Any:
+def to_dict(obj: Any, *, compact: bool = False) -> Any:
     """Plain JSON-ready data for any result object (nested dataclasses, tuples -> lists).
 
     ``raw`` (the request or response as given, often a megabyte) is left out: the client has it already.
-    Only our own containers (dataclasses and tuples) are walked; lists and dicts are the JSON values that
-    came in and are returned as they are, so a hostile, deeply nested request cannot exhaust the stack here.
+    An ``UnchangedRun`` also gets its ``count``; with ``compact=True`` it is only ``{"op", "count",
+    "a_indexes", "b_indexes"}`` (the provider positions of its messages), and the normalized requests and
+    responses (``a``/``b``), parsed sections and whole-prompt diff are left out: what remains is what
+    changed, small even for two long conversations that share most of their history. Only our own containers (dataclasses and
+    tuples) are walked; lists and dicts are the JSON values that came in and are returned as they are, so a
+    hostile, deeply nested request cannot exhaust the stack here.
     """
-    names = _FIELDS.get(type(obj))
+    if type(obj) is UnchangedRun:
+        if compact:
+            return {
+                "op": obj.op,
+                "count": obj.count,
+                "a_indexes": [op.a.index for op in obj.items if op.a is not None],
+                "b_indexes": [op.b.index for op in obj.items if op.b is not None],
+            }
+        return {"op": obj.op, "count": obj.count, "items": [to_dict(op) for op in obj.items]}
+    names = _FIELDS.get((type(obj), compact))
     if names is None and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        fields = dataclasses.fields(obj)
-        names = _FIELDS[type(obj)] = tuple(f.name for f in fields if f.metadata.get("serialize", True))
+        kept = [f for f in dataclasses.fields(obj) if f.metadata.get("serialize", True)]
+        if compact:
+            kept = [f for f in kept if f.metadata.get("compact", True)]
+        names = _FIELDS[(type(obj), compact)] = tuple(f.name for f in kept)
     if names is not None:
-        return {name: to_dict(getattr(obj, name)) for name in names}
+        return {name: to_dict(getattr(obj, name), compact=compact) for name in names}
     if isinstance(obj, tuple):
-        return [to_dict(item) for item in obj]
+        return [to_dict(item, compact=compact) for item in obj]
     return obj
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}  # serialized field names per result class
+_FIELDS: dict[tuple[type, bool], tuple[str, ...]] = {}  # serialized field names per (class, compact)
+# Left out of compact JSON: the normalized requests/responses and parsed sections repeat what the diff
+# entries and the client's own copy of the trace already hold.
+_FULL_ONLY = {"compact": False}
 
 
 # ---------------------------------------------------------------- text
@@ -223,8 +241,8 @@ class SectionDiff:
     op: str
     kind: str
     label: str
-    a: Section | None
-    b: Section | None
+    a: Section | None = field(metadata=_FULL_ONLY)
+    b: Section | None = field(metadata=_FULL_ONLY)
     fields: tuple[FieldDiff, ...]
     text: TextDiff
 
@@ -233,7 +251,7 @@ class SectionDiff:
 class SystemDiff:
     op: str
     sections: tuple[SectionDiff, ...]
-    text: TextDiff  # the whole prompt, for the side-by-side view
+    text: TextDiff = field(metadata=_FULL_ONLY)  # the whole prompt, for the side-by-side view
 
 
 # ---------------------------------------------------------------- JSON
@@ -378,8 +396,8 @@ class RequestDiff:
 
     shape_a: str
     shape_b: str
-    a: NormalizedRequest | None
-    b: NormalizedRequest | None
+    a: NormalizedRequest | None = field(metadata=_FULL_ONLY)
+    b: NormalizedRequest | None = field(metadata=_FULL_ONLY)
     messages: MessagesDiff
     system: SystemDiff
     tools: tuple[ToolDiff, ...]
@@ -417,8 +435,8 @@ class ToolCallDiff:
 class ResponseDiff:
     shape_a: str
     shape_b: str
-    a: NormalizedResponse | None
-    b: NormalizedResponse | None
+    a: NormalizedResponse | None = field(metadata=_FULL_ONLY)
+    b: NormalizedResponse | None = field(metadata=_FULL_ONLY)
     text: TextDiff
     reasoning: TextDiff
     tool_calls: tuple[ToolCallDiff, ...]
@@ -434,8 +452,8 @@ class ResponseDiff:
 @dataclass(frozen=True, slots=True)
 class BreakdownPart:
     """``kind``: "system" (base instructions and other prose), "memory_block" (``label`` = block label),
-    "tool_rules", "memory_metadata", "tools" (tool schemas), "messages" (history), "summary" (Letta's
-    summary message). ``tokens`` is an estimate (chars / 4, scaled to the real prompt_tokens when known)."""
+    "tool_rules", "files" (Letta's ``<directories>``), "memory_metadata", "tools" (tool schemas),
+    "messages" (history), "summary" (Letta's summary message). ``tokens`` is an estimate (chars / 4, scaled to the real prompt_tokens when known)."""
 
     kind: str
     label: str

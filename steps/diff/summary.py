@@ -1,5 +1,6 @@
-"""The one-line headline of a diff: "2 messages appended (tool call + tool return) · block human changed:
-+ Likes tea." (a memory block's small value edit is quoted; a larger one just reads "block human changed").
+"""The one-line headline of a diff: "2 messages appended (tool call + tool return) · block `human` changed:
++ Likes tea." (a memory block's small value edit is quoted; a larger one just reads "block `human`
+changed"). Block labels and tool names are set in backticks, for a renderer to show as code.
 
 Items come in order of what a reviewer looks for first: the trace itself (missing, other format), the
 messages, memory blocks and the rest of the system prompt, tools, parameters. ``memory_metadata`` changes
@@ -91,13 +92,23 @@ def _message_items(diff: MessagesDiff) -> list[str]:
 GIST_CHARS = 60
 
 
+def _name(name: str) -> str:
+    """A block label or tool name quoted in backticks, as align_runs quotes tools ("called `web_search`")."""
+    return "`" + name.replace("`", "'") + "`"
+
+
 def _value_gist(section: SectionDiff) -> str:
     """ ": + likes tea" for a small edit of a memory block's value, so the headline says what changed."""
     value = next((f for f in section.fields if f.name == "value" and f.op == CHANGED), None)
     if value is None:
         return ""
-    deleted = [s.text.strip() for s in value.text.segments if s.op == DELETE and s.text.strip()]
-    inserted = [s.text.strip() for s in value.text.segments if s.op == INSERT and s.text.strip()]
+    # Backticks quote names in these sentences; a quoted value must not open or close one.
+    deleted = [
+        s.text.strip().replace("`", "'") for s in value.text.segments if s.op == DELETE and s.text.strip()
+    ]
+    inserted = [
+        s.text.strip().replace("`", "'") for s in value.text.segments if s.op == INSERT and s.text.strip()
+    ]
     if len(deleted) + len(inserted) > 2 or sum(map(len, deleted + inserted)) > GIST_CHARS:
         return ""
     if deleted and inserted:
@@ -113,7 +124,7 @@ def _system_items(system: SystemDiff) -> list[str]:
         if section.op == UNCHANGED:
             continue
         if section.kind == "memory_block":
-            items.append(f"block {section.label} {section.op}{_value_gist(section)}")
+            items.append(f"block {_name(section.label)} {section.op}{_value_gist(section)}")
         elif section.kind in _SECTION_WORDS:
             items.append(f"{_SECTION_WORDS[section.kind]} {section.op}")
         elif section.kind == "tag":
@@ -130,7 +141,7 @@ def _tool_items(tools: tuple[ToolDiff, ...]) -> list[str]:
     for op in (ADDED, REMOVED, CHANGED):
         names = [t.name for t in tools if t.op == op]
         if len(names) == 1:
-            items.append(f"tool {names[0]} {op}")
+            items.append(f"tool {_name(names[0])} {op}")
         elif names:
             items.append(f"{plural(len(names), 'tool')} {op}")
     return items

@@ -152,6 +152,8 @@ def main() -> None:
     baseline_ms = median_ms(baseline, args.repeat)
     unified_ms = median_ms(lambda: unified_json_diff(a, b), args.repeat)
     serialize_ms = median_ms(lambda: json.dumps(to_dict(diff)), args.repeat)
+    compact_ms = median_ms(lambda: json.dumps(to_dict(diff, compact=True)), args.repeat)
+    sizes = len(json.dumps(to_dict(diff))) / 1e6, len(json.dumps(to_dict(diff, compact=True))) / 1e6
     other, _, _, _ = documents(seed=2)  # another agent's conversation: nothing lines up
     unrelated_ms = median_ms(lambda: diff_requests(a, other), args.repeat)
     unrelated_baseline_ms = median_ms(
@@ -171,7 +173,8 @@ def main() -> None:
     print(
         f"unified JSON view (unified_json_diff):        {unified_ms:8.1f} ms   ratio {unified_ms / baseline_ms:.2f}"
     )
-    print(f"JSON of the diff (to_dict + json.dumps):      {serialize_ms:8.1f} ms")
+    print(f"JSON of the diff (to_dict + json.dumps):      {serialize_ms:8.1f} ms   {sizes[0]:.1f} MB")
+    print(f"compact JSON (to_dict(compact=True)):         {compact_ms:8.1f} ms   {sizes[1]:.2f} MB")
     print(
         f"unrelated conversations (diff_requests):      {unrelated_ms:8.1f} ms   ratio {unrelated_ms / unrelated_baseline_ms:.2f}"
         f" (baseline {unrelated_baseline_ms:.1f} ms)"
