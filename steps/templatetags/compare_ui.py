@@ -105,6 +105,7 @@ def part_label(kind: str) -> str:
         "tools": "tool schemas",
         "messages": "history",
         "summary": "summary",
+        "files": "open files",
     }.get(kind, kind)
 
 
