@@ -15,6 +15,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 
 from . import diff
+from .diff.jsondiff import pretty
 from .messages import tool_calls
 from .models import Message, ProviderTrace, Run, Step
 
@@ -273,6 +274,38 @@ def headline(c: StepComparison) -> list[str]:
     if not items:
         items.append("identical requests" if c.request.summary.identical else "no differences found")
     return items
+
+
+# --- the unified JSON view ---------------------------------------------------------------------------
+
+JSON_PARTS = {"json-request": ("request", "Request JSON"), "json-response": ("response", "Response JSON")}
+
+
+def json_views(c: StepComparison) -> list[tuple[str, str, diff.UnifiedDiff]]:
+    """(part, title, unified diff) of the request and the response documents."""
+    return [
+        (part, title, diff.unified_json_diff(getattr(c.a, attr), getattr(c.b, attr)))
+        for part, (attr, title) in JSON_PARTS.items()
+    ]
+
+
+def folded_json_lines(c: StepComparison, part: str, index: int) -> list[tuple[int, int, str]] | None:
+    """The unchanged lines folded before hunk ``index`` (after the last hunk when it equals the number of
+    hunks), as (A line number, B line number, text); None when there is no such fold."""
+    attr = JSON_PARTS[part][0]
+    a_doc, b_doc = getattr(c.a, attr), getattr(c.b, attr)
+    hunks = diff.unified_json_diff(a_doc, b_doc).hunks
+    if not hunks or not 0 <= index <= len(hunks):
+        return None
+    a_from = b_from = 0  # zero-based first line of the fold on each side
+    if index:
+        previous = hunks[index - 1]
+        a_from, b_from = previous.a_start - 1 + previous.a_count, previous.b_start - 1 + previous.b_count
+    a_lines = pretty(a_doc).splitlines()
+    a_to = hunks[index].a_start - 1 if index < len(hunks) else len(a_lines)
+    if a_to <= a_from:
+        return None
+    return [(a_from + k + 1, b_from + k + 1, a_lines[a_from + k]) for k in range(a_to - a_from)]
 
 
 # --- runs --------------------------------------------------------------------------------------------

@@ -69,25 +69,25 @@ def compare_steps(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
         "trace_query": _trace_query(c),
     }
     if options["view"] == "json":
-        context["json_parts"] = [
-            ("Request JSON", diff.unified_json_diff(c.a.request, c.b.request)),
-            ("Response JSON", diff.unified_json_diff(c.a.response, c.b.response)),
-        ]
+        context["json_parts"] = compare.json_views(c)
     return render(request, "steps/compare_steps.html", context)
 
 
 @require_GET
 def compare_expand(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
-    """One collapsed run of unchanged messages, expanded in place (htmx)."""
+    """One collapsed part expanded in place (htmx): a run of unchanged messages, or unchanged JSON lines."""
     c = _load(request, a_id, b_id)
     part = request.GET.get("part")
-    entries = (c.written if part == "written" else c.request.messages).entries
     raw = request.GET.get("entry", "")
-    if (
-        not (raw.isascii() and raw.isdigit())
-        or int(raw) >= len(entries)
-        or not isinstance(entries[int(raw)], diff.UnchangedRun)
-    ):
+    if not (raw.isascii() and raw.isdigit()):
+        raise Http404("No such collapsed part")
+    if part in compare.JSON_PARTS:
+        lines = compare.folded_json_lines(c, part, int(raw))
+        if lines is None:
+            raise Http404("No such collapsed part")
+        return render(request, "steps/_compare_json.html#fold-lines", {"lines": lines})
+    entries = (c.written if part == "written" else c.request.messages).entries
+    if int(raw) >= len(entries) or not isinstance(entries[int(raw)], diff.UnchangedRun):
         raise Http404("No such collapsed part")
     return render(
         request,

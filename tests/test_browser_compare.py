@@ -107,6 +107,9 @@ def test_screenshots_of_every_view_on_simulator_data(page, live_server, simulato
     page.goto(url + "?view=json")
     assert page.locator(".ud-add").count() > 0
     save(page, "compare-json")
+    rows = page.locator("#json-request tr.ud-line").count()
+    page.locator("#json-request .fold-json").first.click()
+    page.wait_for_function(f"document.querySelectorAll('#json-request tr.ud-line').length > {rows}")
     page.goto(url + "?hide_unchanged=1")
     save(page, "compare-hide-unchanged")
 

@@ -1,9 +1,11 @@
 """The step diff page: what a reviewer reads first, every view, hostile content, missing data, errors."""
 
+import json
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from tests.compare_fixtures import HOSTILE, consecutive_steps, response
 from tests.factories import MessageFactory, ProviderTraceFactory, StepFactory, StepMetricsFactory
@@ -255,3 +257,27 @@ def test_expanding_in_the_side_view_and_the_written_messages(user_client):
     body = user_client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert body.count('class="dmsg dmsg-unchanged') == 3
     assert 'class="dmsg-text wrap col-a"' in body  # two columns, as the page it expands in
+
+
+def test_unified_json_folds_expand_to_the_exact_unchanged_lines(user_client):
+    a, b = consecutive_steps(history_len=6)
+    html = get(user_client, a, b, view="json")
+    folds = re.findall(
+        r'hx-get="([^"]*part=json-request[^"]*)"[^>]*>\s*<span[^>]*>⋯</span> ([\d,]+) unchanged', html
+    )
+    assert len(folds) >= 2  # before the first hunk and between or after hunks
+    pretty_a = json.dumps(
+        a.traces.get().request_json, indent=2, sort_keys=True, ensure_ascii=False
+    ).splitlines()
+    for url, count in folds:
+        body = user_client.get(url.replace("&amp;", "&"), headers={"HX-Request": "true"}).content.decode()
+        rows = re.findall(
+            r'<td class="ln">(\d+)</td><td class="ln">(\d+)</td><td class="code-cell"><span class="ud-op"> </span>(.*?)</td>',
+            body,
+        )
+        assert len(rows) == int(count.replace(",", ""))
+        for a_no, _, text in rows:
+            assert text == escape(pretty_a[int(a_no) - 1])
+        assert "<script>" not in body
+    url = reverse("compare_expand", args=[a.pk, b.pk])
+    assert user_client.get(url, {"part": "json-request", "entry": "99"}).status_code == 404
