@@ -47,6 +47,7 @@ clean:
 # bench-sync (PostgreSQL + simulator) stays a separate target.
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.bench_diff $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_compare_page $(BENCH_ARGS)
 
 # Sync throughput and memory against baselines measured in the same run (PostgreSQL, simulator).
 bench-sync: $(STAMP)

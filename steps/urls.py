@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import review_views, views
+from . import compare_views, review_views, views
 from .ids import RunIdConverter, StepIdConverter
 
 # Path ids must look like Letta ids: anything else is a 404 before a view or a query runs.
@@ -23,6 +23,19 @@ urlpatterns = [
     path("bulk/<int:batch_id>/", review_views.bulk_progress, name="bulk_progress"),
     path("share-links/<int:link_id>/revoke/", views.share_revoke, name="share_revoke"),
     path("runs/<run_id:run_id>/", views.run_detail, name="run_detail"),
+    path("steps/<step_id:step_id>/compare-candidates/", compare_views.compare_recent, name="compare_recent"),
+    path(
+        "runs/<run_id:run_id>/compare-candidates/",
+        compare_views.compare_recent_runs,
+        name="compare_recent_runs",
+    ),
+    path("compare/", compare_views.compare_start, name="compare_start"),
+    path("compare/runs/", compare_views.compare_runs_start, name="compare_runs_start"),
+    path("compare/runs/<run_id:a_id>/<run_id:b_id>/", compare_views.compare_runs, name="compare_runs"),
+    path("compare/<step_id:a_id>/<step_id:b_id>/", compare_views.compare_steps, name="compare_steps"),
+    path(
+        "compare/<step_id:a_id>/<step_id:b_id>/expand/", compare_views.compare_expand, name="compare_expand"
+    ),
     # the one public route: LoginRequiredMiddleware is lifted by @login_not_required
     path("share/<str:token>/", views.shared_step, name="shared_step"),
 ]

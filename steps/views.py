@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from . import share
+from . import compare, share
 from .filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
 from .models import Agent, Run, ShareLink, Step
 from .querysets import SORTS, reviewer_counts, vote_state, vote_states
@@ -165,6 +165,9 @@ def step_detail(request: HttpRequest, step_id: str) -> HttpResponse:
     context["prev_in_run"], context["next_in_run"] = _run_neighbours(step)
     context["agent"] = Agent.objects.names([step.agent_id]).get(step.agent_id)
     context["prev_in_agent"], context["next_in_agent"] = _neighbours(step, agent_id=step.agent_id)
+    context.update(
+        compare.step_page_context(step, context["traces"], context["prev_in_run"], context["prev_in_agent"])
+    )
     context.update(_share_context(request, step))
     context.update(
         vs=vote_state(step),

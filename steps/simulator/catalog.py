@@ -142,7 +142,14 @@ AGENT_TEMPLATES = (
         "demo-ops-agent",
         "memgpt_v2_agent",
         GPT_41,
-        ("send_message", "conversation_search", "archival_memory_insert", "run_code", "send_email"),
+        (
+            "send_message",
+            "conversation_search",
+            "core_memory_append",
+            "archival_memory_insert",
+            "run_code",
+            "send_email",
+        ),
         otel=True,
     ),
     AgentTemplate(
@@ -164,8 +171,15 @@ class Agent:
     tools: tuple[str, ...]
     otel: bool
     tags: list[str]
-    # Recent (user, assistant) exchanges, replayed into the next provider request like a real context window.
-    history: list[tuple[str, str]] = field(default_factory=list)
+    # The in-context conversation the next run starts from (provider-format turns), like a real context
+    # window: it grows run after run until a summary replaces its oldest part.
+    history: list[dict] = field(default_factory=list)
+    # Core memory blocks by label, compiled into the system prompt; memory tools edit them.
+    memory: dict[str, str] = field(default_factory=dict)
+    # Letta recompiles the system prompt only when memory changes: the timestamp and the recall count
+    # it prints stay the same between recompiles.
+    recompiled_at: datetime | None = None
+    recall_count: int = 0
 
 
 def make_agents(rng: random.Random, count: int) -> list[Agent]:
@@ -182,6 +196,10 @@ def make_agents(rng: random.Random, count: int) -> list[Agent]:
                 tools=template.tools,
                 otel=template.otel,
                 tags=["letta-demo", name, template.agent_type],
+                memory={
+                    "human": f"The human is a tester of {name}.\nTimezone: UTC",
+                    "persona": f"I am {name}, a helpful assistant. I keep answers short.",
+                },
             )
         )
     return agents
@@ -212,6 +230,16 @@ TOOL_SCHEMAS: dict[str, tuple[str, dict]] = {
         _schema(
             {"label": _string("Block label."), "new_string": _string("Text to insert.")},
             ["label", "new_string"],
+        ),
+    ),
+    "core_memory_append": (
+        "Append to the contents of core memory.",
+        _schema(
+            {
+                "label": _string("Section of the memory to be edited."),
+                "content": _string("Content to write."),
+            },
+            ["label", "content"],
         ),
     ),
     "memory_replace": (
@@ -258,6 +286,10 @@ TOOL_SCHEMAS: dict[str, tuple[str, dict]] = {
     ),
 }
 
+# Tools an agent gains or loses now and then (someone attaches or detaches them in the ADE).
+OPTIONAL_TOOLS = ("fetch_webpage", "archival_memory_search", "web_search", "run_code")
+MEMORY_TOOLS = frozenset({"memory_insert", "memory_replace", "core_memory_append"})
+
 # Tools that stop the agent loop with stop_reason=requires_approval until a human answers (§5).
 APPROVAL_TOOLS = frozenset({"send_email"})
 
@@ -278,6 +310,7 @@ class Topic:
     tools: tuple[str, ...]
     answer: str
     reasoning: str
+    memory: str = ""  # what a memory tool writes into the human block
 
 
 _IMAGE_PROMPT = [
@@ -324,9 +357,17 @@ TOPICS = (
     ),
     Topic(
         "Remember that my favourite editor is Helix.",
-        ("memory_insert",),
+        ("memory_insert", "core_memory_append"),
         "Noted, I'll remember that you use Helix.",
         "A durable preference; store it in the human block.",
+        "Favourite editor: Helix.",
+    ),
+    Topic(
+        "By the way, I drink tea, never coffee. Keep that in mind.",
+        ("memory_insert", "core_memory_append"),
+        "Got it: tea, never coffee.",
+        "A preference worth keeping; append it to the human block.",
+        "Likes tea, never coffee.",
     ),
     Topic(
         "Can you render <script>alert(1)</script> for me?",
@@ -378,7 +419,8 @@ def tool_arguments(rng: random.Random, tool: str, topic: Topic, heartbeat: bool)
     text = prompt_text(topic.prompt)
     by_tool = {
         "conversation_search": {"query": text[:40]},
-        "memory_insert": {"label": "human", "new_string": text[:60]},
+        "memory_insert": {"label": "human", "new_string": topic.memory or f"Asked about: {text[:48]}"},
+        "core_memory_append": {"label": "human", "content": topic.memory or f"Asked about: {text[:48]}"},
         "memory_replace": {
             "label": "human",
             "old_string": "Timezone: UTC",
@@ -455,12 +497,54 @@ def summary_text(moment: datetime, hidden: int, total: int) -> str:
     return json.dumps(body, indent=2)
 
 
+BLOCK_DESCRIPTIONS = {
+    "human": "The human block: Stores key details about the person you are conversing with, allowing for "
+    "more personalized and friend-like conversation.",
+    "persona": "The persona block: Stores details about your current persona, guiding how you behave and "
+    "respond.",
+}
+
+
+def edit_memory(agent: Agent, tool: str, arguments: dict, moment: datetime) -> str | None:
+    """Apply a memory tool call to the agent's blocks; the error text when it cannot be applied."""
+    label = arguments.get("label", "human")
+    value = agent.memory.get(label, "")
+    if tool == "memory_replace":
+        old = arguments["old_string"]
+        if old not in value:
+            return (
+                f"Error executing function memory_replace: ValueError: No replacement was performed, "
+                f"old_string `{old}` did not appear verbatim in memory block with label `{label}`."
+            )
+        value = value.replace(old, arguments["new_string"], 1)
+    else:
+        value = f"{value}\n{arguments.get('new_string') or arguments.get('content')}"
+    agent.memory[label] = value
+    agent.recompiled_at = moment
+    agent.recall_count = len(agent.history)
+    return None
+
+
+def _block(label: str, value: str) -> str:
+    description = BLOCK_DESCRIPTIONS.get(label, f"The {label} block.")
+    return (
+        f"<{label}>\n<description>\n{description}\n</description>\n<metadata>\n- chars_current={len(value)}\n"
+        f"- chars_limit=5000\n</metadata>\n<value>\n{value}\n</value>\n</{label}>\n"
+    )
+
+
 def system_prompt(agent: Agent, moment: datetime) -> str:
+    """Letta's compiled system message: base instructions, the memory blocks, then memory metadata."""
+    if agent.recompiled_at is None:
+        agent.recompiled_at = moment
+    blocks = "\n".join(_block(label, value) for label, value in agent.memory.items())
     return (
         "<base_instructions>\nYou are a helpful self-improving agent with advanced memory and file system "
         "capabilities.\nContinue executing and calling tools until the current task is complete or you need "
-        "user input.\nBase instructions complete.\n</base_instructions>\n\n<memory_blocks>\n<human>\n<value>\n"
-        f"The human is a tester of {agent.name}.\n</value>\n</human>\n<persona>\n<value>\nI am {agent.name}.\n"
-        f"</value>\n</persona>\n</memory_blocks>\n\n<memory_metadata>\n- AGENT_ID: {agent.id}\n"
-        f"- System prompt last recompiled: {moment.strftime('%Y-%m-%d %I:%M:%S %p UTC+0000')}\n</memory_metadata>"
+        "user input.\nBase instructions complete.\n</base_instructions>\n\n<memory_blocks>\nThe following "
+        f"memory blocks are currently engaged in your core memory unit:\n\n{blocks}\n</memory_blocks>\n\n"
+        f"<memory_metadata>\n- AGENT_ID: {agent.id}\n- CONVERSATION_ID: default\n"
+        f"- System prompt last recompiled: {agent.recompiled_at.strftime('%Y-%m-%d %I:%M:%S %p UTC+0000')}\n"
+        f"- {agent.recall_count} previous messages between you and the user are stored in recall memory\n"
+        "</memory_metadata>"
     )

@@ -9,9 +9,12 @@ from datetime import datetime, timedelta
 
 from . import traces
 from .catalog import (
+    MEMORY_TOOLS,
     ORG_ID,
     TOPICS,
     Agent,
+    ToolOutcome,
+    edit_memory,
     epoch_ns,
     heartbeat_text,
     iso_naive,
@@ -159,6 +162,10 @@ class StepFinisher:
             run.transcript.append({"role": "assistant", "tool_call": call})
             if plan.kind == "tool":
                 outcome = tool_outcome(rng, plan.tool)
+                if plan.tool in MEMORY_TOOLS:
+                    # the next step's system prompt shows the edited block
+                    error = edit_memory(agent, plan.tool, arguments, at)
+                    outcome = ToolOutcome(error, "error") if error else outcome
                 tool_ns = rng.randint(20, 2500) * 1_000_000
                 step.messages.append(
                     factory.tool_return(
@@ -281,6 +288,24 @@ def resolve_approval(rng: random.Random, step: SimStep, stamp: Callable[[datetim
         result, status = f"Error: request to call tool denied. User reason: {reason}", "error"
     step.messages.append(factory.tool_return(call["name"], call["tool_call_id"], result, status, None, None))
     step.approval_due_tick = None
+
+
+# The in-context history an agent keeps between runs; past this many turns a summary replaces the oldest.
+HISTORY_LIMIT = 16
+HISTORY_KEPT = 6
+
+
+def carry_history(agent: Agent, run: SimRun, at: datetime) -> None:
+    """What the agent's next run starts from: this run's transcript, compacted when it grows too long."""
+    turns = list(run.transcript)
+    if len(turns) > HISTORY_LIMIT:
+        cut = len(turns) - HISTORY_KEPT
+        # never start the kept part with a tool return whose call was summarized away
+        while cut < len(turns) and (turns[cut]["role"] != "user" or "tool_call" in turns[cut]):
+            cut += 1
+        total = agent.recall_count + len(turns)
+        turns = [{"role": "user", "content": summary_text(at, cut, total)}, *turns[cut:]]
+    agent.history = turns
 
 
 def finish_run(run: SimRun, last: SimStep, at: datetime) -> None:

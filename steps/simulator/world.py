@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from .agents import agent_payload
-from .catalog import APPROVAL_TOOLS, TOPICS, Agent, iso_z, make_agents, new_id
-from .lifecycle import StepFinisher, finish_run, new_run_payload, new_step, resolve_approval
+from .catalog import APPROVAL_TOOLS, OPTIONAL_TOOLS, TOPICS, Agent, iso_z, make_agents, new_id
+from .lifecycle import StepFinisher, carry_history, finish_run, new_run_payload, new_step, resolve_approval
 from .messages import render_items
 from .records import InternalMessage, SimRun, SimStep, StepPlan
 from .traces import ERROR_KINDS, clickhouse_view
@@ -183,8 +183,19 @@ class World:
             plan.trace_delay_ticks = self.late_trace_ticks
         return plan
 
+    def _toggle_tool(self, agent: Agent) -> None:
+        # Someone attaches or detaches a tool now and then, so consecutive requests differ in their tools.
+        if self.rng.random() >= 0.08:
+            return
+        tool = self.rng.choice(OPTIONAL_TOOLS)
+        if tool in agent.tools:
+            agent.tools = tuple(name for name in agent.tools if name != tool)
+        else:
+            agent.tools = (*agent.tools, tool)
+
     def _create_run(self, agent_index: int, steps, outcome, at: datetime, live: bool) -> SimRun:
         agent = self.agents[agent_index]
+        self._toggle_tool(agent)
         topic_index = self.rng.randrange(len(TOPICS))
         plans = self._plan(agent, topic_index, steps, outcome, live)
         created = self._stamp(at)
@@ -192,6 +203,7 @@ class World:
         run = SimRun(payload, created, agent_index, topic_index, plans)
         run.planned_step_ids = [new_id(self.rng, "step") for _ in plans]
         run.trace_id = f"{self.rng.getrandbits(128):032x}" if agent.otel else None
+        run.transcript = list(agent.history)
         self.runs[run.id] = run
         return run
 
@@ -204,6 +216,7 @@ class World:
             StepFinisher(self.rng, self._stamp, self.ticks).finish(current, run, agent, finished_at)
             if len(run.step_ids) == len(run.plans) or current.payload["status"] in ("failed", "cancelled"):
                 finish_run(run, current, finished_at)
+                carry_history(agent, run, finished_at)
             return
         index = len(run.step_ids)
         step = new_step(

@@ -1,0 +1,162 @@
+"""The compare pages: two steps, two runs, and the small pickers that lead there."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from . import compare, diff
+from .ids import is_letta_id
+from .models import Run, Step
+
+VIEW_CHOICES = (("structural", "Structural"), ("side", "Side by side"), ("json", "Unified JSON"))
+RECENT_STEPS = 15
+RECENT_RUNS = 15
+
+
+def _clean_id(raw: str, prefix: str) -> str:
+    """A pasted id or link to a step/run page, as the id it names; "" when it names none, so a
+    hand-typed value never reaches a query or the URL resolver."""
+    raw = (raw or "").strip()
+    # a pasted link to a step page works as well as its id (a ?from=... query is dropped)
+    raw = raw.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return raw if is_letta_id(prefix, raw) else ""
+
+
+def _options(request: HttpRequest) -> dict:
+    view = request.GET.get("view", "structural")
+    return {
+        "view": view if view in compare.VIEWS else "structural",
+        "hide_unchanged": request.GET.get("hide_unchanged") == "1",
+    }
+
+
+def _load(request: HttpRequest, a_id: str, b_id: str) -> compare.StepComparison:
+    pair = compare.load_pair(a_id, b_id)
+    if pair is None:
+        raise Http404("No such step")
+    a, b = pair
+    compare.pick_trace(a, request.GET.get("trace_a"))
+    compare.pick_trace(b, request.GET.get("trace_b"))
+    return compare.compare_steps(a, b)
+
+
+def _trace_query(c: compare.StepComparison) -> str:
+    # only numbers that differ from the default go in the link, so a plain compare URL stays short
+    parts = []
+    for name, side in (("trace_a", c.a), ("trace_b", c.b)):
+        if side.trace_number and side.trace_number != compare.default_trace_number(side.traces):
+            parts.append(f"{name}={side.trace_number}")
+    return "&".join(parts)
+
+
+@require_GET
+def compare_steps(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
+    c = _load(request, a_id, b_id)
+    options = _options(request)
+    context = {
+        "c": c,
+        **options,
+        "sides": [(c.a, "a"), (c.b, "b")],
+        "view_choices": VIEW_CHOICES,
+        "trace_query": _trace_query(c),
+    }
+    if options["view"] == "json":
+        context["json_parts"] = compare.json_views(c)
+    return render(request, "steps/compare_steps.html", context)
+
+
+@require_GET
+def compare_expand(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
+    """One collapsed part expanded in place (htmx): a run of unchanged messages, or unchanged JSON lines."""
+    c = _load(request, a_id, b_id)
+    part = request.GET.get("part")
+    raw = request.GET.get("entry", "")
+    if not (raw.isascii() and raw.isdigit()):
+        raise Http404("No such collapsed part")
+    if part in compare.JSON_PARTS:
+        lines = compare.folded_json_lines(c, part, int(raw))
+        if lines is None:
+            raise Http404("No such collapsed part")
+        return render(request, "steps/_compare_json.html#fold-lines", {"lines": lines})
+    entries = (c.written if part == "written" else c.request.messages).entries
+    if int(raw) >= len(entries) or not isinstance(entries[int(raw)], diff.UnchangedRun):
+        raise Http404("No such collapsed part")
+    return render(
+        request,
+        "steps/_compare_messages.html#unchanged-items",
+        {"items": entries[int(raw)].items, "view": _options(request)["view"]},
+    )
+
+
+@require_GET
+def compare_start(request: HttpRequest) -> HttpResponse:
+    """The "Compare with…" form: two ids (or pasted links) in, the compare page's stable URL out."""
+    a_id, b_id = _clean_id(request.GET.get("a", ""), "step"), _clean_id(request.GET.get("b", ""), "step")
+    if not a_id or not b_id:
+        return render(
+            request,
+            "steps/compare_missing.html",
+            {"problem": "Paste a step id, or a link to a step page.", "a_id": a_id},
+            status=400,
+        )
+    return redirect("compare_steps", a_id=a_id, b_id=b_id)
+
+
+@require_GET
+def compare_recent(request: HttpRequest, step_id: str) -> HttpResponse:
+    """Recent steps of the same agent, to pick the other side of a comparison (htmx dropdown)."""
+    step = Step.objects.filter(pk=step_id).only("id", "agent_id", "step_time").first()
+    if step is None:
+        raise Http404("No such step")
+    recent = []
+    if step.agent_id:
+        recent = list(
+            Step.objects.filter(agent_id=step.agent_id)
+            .exclude(pk=step.pk)
+            .for_list()
+            .ordered("-time")[:RECENT_STEPS]
+        )
+    return render(request, "steps/compare_pickers.html#recent-steps", {"step": step, "recent": recent})
+
+
+@require_GET
+def compare_runs(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
+    a, b = compare.load_run(a_id), compare.load_run(b_id)
+    if a is None or b is None:
+        raise Http404("No such run")
+    alignment = compare.compare_runs(a, b)
+    steps = {s.pk: s for s in a.steps + b.steps}
+    pairs = [(pair, [(steps[x.id] if x else None, x) for x in (pair.a, pair.b)]) for pair in alignment.pairs]
+    context = {"a": a, "b": b, "sides": [(a, "a"), (b, "b")], "alignment": alignment, "pairs": pairs}
+    return render(request, "steps/compare_runs.html", context)
+
+
+@require_GET
+def compare_runs_start(request: HttpRequest) -> HttpResponse:
+    a_id, b_id = _clean_id(request.GET.get("a", ""), "run"), _clean_id(request.GET.get("b", ""), "run")
+    if not a_id or not b_id:
+        return render(
+            request,
+            "steps/compare_missing.html",
+            {"problem": "Paste a run id, or a link to a run page.", "a_id": a_id, "runs": True},
+            status=400,
+        )
+    return redirect("compare_runs", a_id=a_id, b_id=b_id)
+
+
+@require_GET
+def compare_recent_runs(request: HttpRequest, run_id: str) -> HttpResponse:
+    """Recent runs of the same agent, to compare a run with (htmx dropdown)."""
+    run = Run.objects.filter(pk=run_id).only("id", "agent_id").first()
+    agent_id = run.agent_id if run else ""
+    if not agent_id:
+        first = Step.objects.filter(run_id=run_id).only("agent_id").first()
+        agent_id = first.agent_id if first else ""
+    recent = []
+    if agent_id:
+        recent = list(
+            Run.objects.filter(agent_id=agent_id).exclude(pk=run_id).order_by("-created_at")[:RECENT_RUNS]
+        )
+    return render(request, "steps/compare_pickers.html#recent-runs", {"run_id": run_id, "recent": recent})
