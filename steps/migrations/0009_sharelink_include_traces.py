@@ -1,0 +1,15 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("steps", "0006_trace_response_trgm"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="sharelink",
+            name="include_traces",
+            field=models.BooleanField(default=False),
+        ),
+    ]
