@@ -12,4 +12,12 @@ class Migration(migrations.Migration):
             name="include_traces",
             field=models.BooleanField(default=False),
         ),
+        migrations.AlterModelOptions(
+            name="feedbackbatch",
+            options={"verbose_name_plural": "feedback batches"},
+        ),
+        migrations.AlterModelOptions(
+            name="feedbackpush",
+            options={"verbose_name_plural": "feedback pushes"},
+        ),
     ]
