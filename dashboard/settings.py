@@ -7,6 +7,7 @@ switch to PostgreSQL and Redis.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "rest_framework",
+    "axes",
     "steps",
 ]
 
@@ -65,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: turns a lockout flagged during authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -114,6 +118,34 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Login throttling (django-axes, see dashboard/login_throttle.py) ---------------------
+# Failures are counted per username and per client address, each on its own: one address
+# guessing many users and many addresses guessing one user are both stopped. Counted in the
+# database, so it works on SQLite and PostgreSQL and across gunicorn workers.
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before any password is checked.
+    # It needs the request, which Django's login views pass; the test client's login()
+    # does not, so tests log in with force_login() or login(request=HttpRequest(), ...).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+# Reverse proxies in front of the app (0: clients connect directly). Behind N proxies the
+# client address for throttling comes from X-Forwarded-For and HTTPS from X-Forwarded-Proto.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout are refused without being recorded: the lockout ends a fixed
+# time after the last counted failure (so the page can say when) and the attempt rows
+# stop growing while an attacker keeps trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "dashboard.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "dashboard.login_throttle.client_ip"
+AXES_VERBOSE = False  # no axes start-up banner in every process; failures are still logged
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")

@@ -182,6 +182,7 @@ def test_make_run_default_needs_no_service_and_stops_cleanly(tmp_path):
         login = httpx.get(f"http://127.0.0.1:{web_port}/login/", timeout=10)
         assert login.status_code == 200 and "csrfmiddlewaretoken" in login.text
         assert httpx.get(f"http://127.0.0.1:{web_port}/", timeout=10).status_code == 302  # login first
+        assert login_throttled_on_sqlite(f"http://127.0.0.1:{web_port}")
     finally:
         stop(serve, signal.SIGINT, timeout=60)
         if imposter:
@@ -193,6 +194,23 @@ def test_make_run_default_needs_no_service_and_stops_cleanly(tmp_path):
     assert not processes_with_env("DASHBOARD_VAR_DIR", str(tmp_path / "var")), "processes outlived Ctrl-C"
     if imposter:
         assert imposter.requests == [], "the demo talked to a server it did not start"
+
+
+def login_throttled_on_sqlite(base_url):
+    """Five wrong passwords for `admin` lock it out, counted in the demo's SQLite database."""
+    with httpx.Client(base_url=base_url, timeout=10) as browser:
+        statuses = []
+        for n in range(5):
+            page = browser.get("/login/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+            answer = browser.post(
+                "/login/",
+                data={"csrfmiddlewaretoken": token, "username": "admin", "password": f"guess {n}"},
+                headers={"Referer": f"{base_url}/login/"},
+            )
+            statuses.append(answer.status_code)
+    assert statuses == [200, 200, 200, 200, 429], statuses
+    return "Too many failed attempts; try again in 15 minutes." in answer.text
 
 
 def test_make_run_fails_loudly_when_the_chosen_simulator_port_is_taken(tmp_path):
