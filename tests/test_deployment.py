@@ -142,3 +142,16 @@ def test_every_page_has_the_policy_and_nothing_it_would_block(client, pages):
             # policy without breaking the page (the Chromium test checks what is reported).
             parser.found = [f for f in parser.found if not f.startswith("style=")]
         assert parser.found == [], f"{name}: {parser.found}"
+
+
+def make_dry_run(target):
+    # -W: as if pyproject.toml had changed, so the install step shows; -n: print, run nothing.
+    return subprocess.run(
+        ["make", "-n", "-W", "pyproject.toml", target], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_make_run_installs_the_product_without_the_test_tools():
+    run = make_dry_run("run")
+    assert "pip install --quiet -e .\n" in run and ".[test]" not in run
+    assert "pip install --quiet -e '.[test]'" in make_dry_run("test")
