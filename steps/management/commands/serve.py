@@ -191,7 +191,8 @@ class Command(BaseCommand):
                 break
             self.stopping.wait(0.3)
         for worker in workers:
-            worker.ready.wait(max(0.0, deadline - time.monotonic()))
+            while not worker.ready.wait(0.3) and not self.stopping.is_set() and time.monotonic() < deadline:
+                pass
         self.stopping.wait(0.5)  # the last lines of the worker's banner
 
     def announce(self, host: str, port: int, simulator_url: str, login: list[str]) -> None:
