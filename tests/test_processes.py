@@ -303,3 +303,20 @@ def test_every_vote_reaches_letta_through_an_outage_and_a_killed_worker(simulato
         stop(worker)
     print(f"votes delivered / cast: {delivered()} / {len(intended)}")
     assert not FeedbackPush.objects.filter(status__in=["pending", "in_flight", "failed"]).exists()
+
+
+def test_make_run_fails_loudly_when_its_web_port_is_taken(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "manage.py", "serve"],
+            cwd=ROOT,
+            env=serve_env(tmp_path, PORT=str(port)),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode != 0
+    assert f"Cannot serve on 127.0.0.1:{port} (Address already in use)" in result.stderr

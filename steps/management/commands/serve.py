@@ -48,6 +48,19 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _check_free(host: str, port: int) -> None:
+    # gunicorn on a taken port would die and be restarted forever, and the start-up check
+    # would mistake whatever holds the port for our web server.
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot serve on {host}:{port} ({exc.strerror}): set PORT to a free port."
+            ) from exc
+
+
 @dataclass
 class Child:
     name: str
@@ -75,6 +88,7 @@ class Command(BaseCommand):
         self.output_lock = threading.Lock()
         if not settings.LETTA_BASE_URL and no_simulator:
             raise CommandError("Nothing to sync from: set LETTA_BASE_URL, or drop --no-simulator.")
+        _check_free(host, port)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         python = sys.executable
