@@ -140,7 +140,9 @@ PROXY_COUNT = env_int("PROXY_COUNT", 0)
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A successful sign-in does not wipe the count: axes would delete every failure from that
+# address too, so anyone with an account could reset the count on someone else's between guesses.
+AXES_RESET_ON_SUCCESS = False
 # Attempts during a lockout are refused without being recorded: the lockout ends a fixed
 # time after the last counted failure (so the page can say when) and the attempt rows
 # stop growing while an attacker keeps trying.

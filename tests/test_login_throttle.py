@@ -80,14 +80,16 @@ def test_the_lockout_ends_after_the_window(client, rita):
     assert sign_in(client, "rita", PASSWORD).status_code == 302 and signed_in(client)
 
 
-def test_a_successful_login_resets_the_count(client, rita):
-    for _ in range(4):
-        sign_in(client, "rita", "guess")
-    assert sign_in(client, "rita", PASSWORD).status_code == 302
-    client.logout()
-    for _ in range(4):
-        sign_in(client, "rita", "guess")
-    assert sign_in(client, "rita", PASSWORD).status_code == 302
+def test_signing_in_to_another_account_does_not_reset_the_count(client, rita):
+    """Otherwise any user could guess someone else's password a few at a time between own sign-ins."""
+    UserFactory(username="mallory")
+    for round in range(2):
+        for _ in range(2):
+            sign_in(client, "rita", f"guess {round}")
+        assert sign_in(client, "mallory", PASSWORD).status_code == 302
+        client.logout()
+    assert sign_in(client, "rita", "guess 3").status_code == 429  # the fifth failure
+    assert sign_in(client, "rita", PASSWORD).status_code == 429
 
 
 def test_test_helpers_still_log_in(client, rita):
