@@ -155,3 +155,26 @@ def test_make_run_installs_the_product_without_the_test_tools():
     run = make_dry_run("run")
     assert "pip install --quiet -e .\n" in run and ".[test]" not in run
     assert "pip install --quiet -e '.[test]'" in make_dry_run("test")
+
+
+def test_the_bulk_progress_bar_is_drawn_without_inline_styles(client, db):
+    from steps import feedback
+    from steps.models import FeedbackPush
+
+    user = UserFactory()
+    client.force_login(user)
+    steps = [StepFactory() for _ in range(4)]
+    batch = feedback.start_bulk(
+        user=user, action="positive", feedback="positive", step_ids=[s.pk for s in steps]
+    )
+    feedback.apply_bulk(batch)
+    FeedbackPush.objects.filter(step__in=steps[:3]).update(status="done")
+    FeedbackPush.objects.filter(step=steps[3]).update(status="failed")
+    html = client.get(
+        reverse("bulk_progress", args=[batch.pk]), headers={"HX-Request": "true"}
+    ).content.decode()
+    assert '<rect class="bp-done" x="0.00%" width="75.00%"' in html
+    assert '<rect class="bp-failed" x="75.00%" width="25.00%"' in html
+    parser = InlineCode()
+    parser.feed(html)
+    assert parser.found == []
