@@ -90,6 +90,11 @@ def test_no_page_reports_a_csp_violation(browser, live_server, data):
     violations["admin steps"] = visit(page, f"{base}/admin/steps/step/", "admin-steps")
     violations["admin step"] = visit(page, f"{base}/admin/steps/step/{step.pk}/change/", "admin-step")
     violations["admin share links"] = visit(page, f"{base}/admin/steps/sharelink/", "admin-sharelinks")
+    violations["admin share link"] = visit(
+        page, f"{base}/admin/steps/sharelink/{data['link'].pk}/change/", "admin-sharelink"
+    )
+    violations["admin access attempts"] = visit(page, f"{base}/admin/axes/accessattempt/", "admin-axes")
+    violations["admin password"] = visit(page, f"{base}/admin/password_change/", "admin-password")
     context.close()
 
     # Last: the lockout also blocks this test's address.
