@@ -6,7 +6,9 @@
 PYTHON ?= $(shell for p in python3.13 python3.12 python3; do command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# `make run` installs what the product needs; `make test` and `make lint` add the test tools.
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/letta_dashboard
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
@@ -19,13 +21,19 @@ check-python:
 	  echo "Install it, e.g. 'apt-get install python3.12 python3.12-venv' or 'pyenv install 3.13', then run make again."; \
 	  exit 1; fi
 
-$(STAMP): pyproject.toml | check-python
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python: | check-python
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@touch $(STAMP)
 
-run: $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(RUN_STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(TEST_STAMP) $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/python manage.py serve
 
 # Chromium for the browser tests comes from Debian (Playwright cannot download browsers here).
@@ -34,10 +42,10 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
 
-test: $(STAMP) browser-deps
+test: $(TEST_STAMP) browser-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 clean:
@@ -50,5 +58,5 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.bench_compare_page $(BENCH_ARGS)
 
 # Sync throughput and memory against baselines measured in the same run (PostgreSQL, simulator).
-bench-sync: $(STAMP)
+bench-sync: $(TEST_STAMP)
 	$(BIN)/python -m tests.bench.bench_sync $(BENCH_ARGS)

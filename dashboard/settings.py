@@ -7,9 +7,11 @@ switch to PostgreSQL and Redis.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DASHBOARD_VAR_DIR", BASE_DIR / "var"))
@@ -51,11 +53,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "rest_framework",
+    "axes",
     "steps",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: turns a lockout flagged during authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -116,6 +122,36 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Login throttling (django-axes, see dashboard/login_throttle.py) ---------------------
+# Failures are counted per username and per client address, each on its own: one address
+# guessing many users and many addresses guessing one user are both stopped. Counted in the
+# database, so it works on SQLite and PostgreSQL and across gunicorn workers.
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before any password is checked.
+    # It needs the request, which Django's login views pass; the test client's login()
+    # does not, so tests log in with force_login() or login(request=HttpRequest(), ...).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+# Reverse proxies in front of the app (0: clients connect directly). Behind N proxies the
+# client address for throttling comes from X-Forwarded-For and HTTPS from X-Forwarded-Proto.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A successful sign-in does not wipe the count: axes would delete every failure from that
+# address too, so anyone with an account could reset the count on someone else's between guesses.
+AXES_RESET_ON_SUCCESS = False
+# Attempts during a lockout are refused without being recorded: the lockout ends a fixed
+# time after the last counted failure (so the page can say when) and the attempt rows
+# stop growing while an attacker keeps trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "dashboard.login_throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "dashboard.login_throttle.client_ip"
+AXES_VERBOSE = False  # no axes start-up banner in every process; failures are still logged
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -133,11 +169,42 @@ if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 CSRF_FAILURE_VIEW = "dashboard.errors.csrf_failure"
+
+# --- HTTPS and browser hardening ---------------------------------------------------------
+# HTTPS_ONLY=1 is the production switch (README, "Production"): redirect to HTTPS, secure
+# cookies, a year of HSTS. Each part can still be set on its own. Off by default, because
+# `make run` serves plain HTTP on localhost.
+HTTPS_ONLY = env_bool("HTTPS_ONLY")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS_ONLY)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS_ONLY)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS_ONLY)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES")
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS_ONLY)
+CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS_ONLY)
+if PROXY_COUNT:
+    # The proxy terminates TLS; without this every request looks like HTTP and the SSL
+    # redirect loops.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Django's own CSP middleware (6.0+) rather than django-csp: the same policy as a dict, and
+# one dependency less. Everything comes from our origin: no inline <script>, no on*= handler,
+# no style="" (JS files under static/js, widths as SVG attributes, htmx's indicator CSS in
+# app.css), nothing from a CDN, no eval (htmx's allowEval is off too).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -145,13 +212,16 @@ REST_FRAMEWORK = {
 }
 
 # --- Letta upstream ---------------------------------------------------------------------
-# Empty LETTA_BASE_URL means "the project's own simulator" (see `make run`).
+# Empty LETTA_BASE_URL: `make run` (manage.py serve) starts the project's own simulator and
+# hands its processes LETTA_BASE_URL and LETTA_SIMULATOR_NONCE; the client then talks to that
+# URL only after it answered with the nonce (see steps/upstream.py), never to a real Letta.
 LETTA_BASE_URL = os.environ.get("LETTA_BASE_URL", "").rstrip("/")
+LETTA_SIMULATOR_NONCE = os.environ.get("LETTA_SIMULATOR_NONCE", "")
 LETTA_API_KEY = os.environ.get("LETTA_API_KEY", "")
 LETTA_PROJECT = os.environ.get("LETTA_PROJECT", "")
 LETTA_TIMEOUT_SECONDS = float(os.environ.get("LETTA_TIMEOUT_SECONDS", "30"))
 LETTA_MAX_RETRIES = env_int("LETTA_MAX_RETRIES", 4)
-SIMULATOR_PORT = env_int("SIMULATOR_PORT", 8283)
+SIMULATOR_PORT = env_int("SIMULATOR_PORT", 0)  # the demo simulator's port; 0 picks a free one
 
 # Sync knobs (see steps/sync.py for what each protects against).
 SYNC_INTERVAL_SECONDS = float(os.environ.get("SYNC_INTERVAL_SECONDS", "5"))

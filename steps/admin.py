@@ -79,7 +79,7 @@ class StepReviewInline(admin.StackedInline):
 class ShareLinkInline(admin.TabularInline):
     model = ShareLink
     fk_name = "step"
-    fields = ("created_by", "created_at", "expires_at", "revoked_at", "revoked_by")
+    fields = ("created_by", "created_at", "expires_at", "include_traces", "revoked_at", "revoked_by")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -232,13 +232,22 @@ class SyncCursorAdmin(ReadOnlyMirrorAdmin):
 
 @admin.register(ShareLink)
 class ShareLinkAdmin(SafeAdmin):
-    list_display = ("step", "created_by", "created_at", "expires_at", "state", "revoked_by")
+    list_display = ("step", "created_by", "created_at", "expires_at", "include_traces", "state", "revoked_by")
     list_filter = ("revoked_at", "expires_at")
     search_fields = ("=step__id", "created_by__username")
     list_select_related = ("step", "created_by", "revoked_by")
     date_hierarchy = "created_at"
     readonly_fields = ("step", "created_by", "created_at", "revoked_by", "public_url")
-    fields = ("step", "public_url", "created_by", "created_at", "expires_at", "revoked_at", "revoked_by")
+    fields = (
+        "step",
+        "public_url",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "include_traces",
+        "revoked_at",
+        "revoked_by",
+    )
     actions = ["revoke_links"]
 
     def has_add_permission(self, request):

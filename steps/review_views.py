@@ -192,12 +192,10 @@ def bulk_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 def _progress(request: HttpRequest, batch: FeedbackBatch) -> HttpResponse:
     progress = feedback.batch_progress(batch)
-    total = progress["total"] or 1
     context = {
         "batch": batch,
         "p": progress,
         "finished": batch.finished_at is not None and progress["saving"] == 0,
-        "pct": {k: round(100 * progress[k] / total, 1) for k in ("applied", "done", "failed")},
     }
     return render(request, "steps/step_list.html#bulk-progress", context)
 

@@ -22,13 +22,15 @@ EXPIRY_LABELS = {"1h": "1 hour", "1d": "1 day", "7d": "7 days", "30d": "30 days"
 DEFAULT_EXPIRY = "7d"
 
 
-def create_link(step: Step, user, expiry: str) -> ShareLink:
+def create_link(step: Step, user, expiry: str, *, include_traces: bool = False) -> ShareLink:
+    """A new link; by default it shows messages and metrics but not the provider traces."""
     lifetime = EXPIRY_CHOICES.get(expiry, EXPIRY_CHOICES[DEFAULT_EXPIRY])
     return ShareLink.objects.create(
         step=step,
         created_by=user,
         token=secrets.token_urlsafe(32),
         expires_at=timezone.now() + lifetime,
+        include_traces=include_traces,
     )
 
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import random
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,13 @@ class UpstreamUnavailable(UpstreamError):
 
 class UpstreamAuthError(UpstreamError):
     pass
+
+
+class NotOurSimulator(UpstreamUnavailable):
+    """The demo's upstream answered, but not as the simulator `manage.py serve` started.
+
+    Unavailable rather than final: votes wait in the outbox until the right simulator is back.
+    """
 
 
 class UpstreamNotFound(UpstreamError):
@@ -159,8 +168,13 @@ class LettaClient:
         timeout: float = 30.0,
         max_retries: int = 4,
         sleep: Callable[[float], None] = time.sleep,
+        simulator_nonce: str = "",
     ):
         self.base_url = base_url.rstrip("/")
+        # Set in demo mode: before its first request the client checks that the server is
+        # the simulator started with this nonce, never a real Letta on the same port.
+        self.simulator_nonce = simulator_nonce
+        self._identity_checked = not simulator_nonce
         self.max_retries = max_retries
         self.requests_made = 0
         self._sleep = sleep
@@ -180,12 +194,19 @@ class LettaClient:
 
     @classmethod
     def from_settings(cls, *, timeout: float | None = None, max_retries: int | None = None) -> LettaClient:
+        if not settings.LETTA_BASE_URL:
+            # No guessing a default port: Letta's own default (8283) may be a real server.
+            raise ImproperlyConfigured(
+                "LETTA_BASE_URL is not set: point it at your Letta server, or use `make run` "
+                "(manage.py serve), which starts its own simulator and tells its processes where it is."
+            )
         return cls(
-            settings.LETTA_BASE_URL or f"http://127.0.0.1:{settings.SIMULATOR_PORT}",
+            settings.LETTA_BASE_URL,
             api_key=settings.LETTA_API_KEY,
             project=settings.LETTA_PROJECT,
             timeout=settings.LETTA_TIMEOUT_SECONDS if timeout is None else timeout,
             max_retries=settings.LETTA_MAX_RETRIES if max_retries is None else max_retries,
+            simulator_nonce=settings.LETTA_SIMULATOR_NONCE,
         )
 
     def close(self) -> None:
@@ -199,6 +220,30 @@ class LettaClient:
 
     # --- transport -------------------------------------------------------------------------
 
+    def simulator_identity(self) -> str:
+        """The nonce the server answers on the simulator's identity endpoint ("" if none)."""
+        try:
+            response = self._http.get("/_simulator/identity")
+            body = response.json() if response.status_code == 200 else {}
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(
+                f"Could not reach the demo's Letta simulator at {self.base_url} ({type(exc).__name__})"
+            ) from exc
+        except ValueError:
+            body = {}
+        nonce = body.get("nonce") if isinstance(body, dict) else None
+        return nonce if isinstance(nonce, str) else ""
+
+    def _check_identity(self) -> None:
+        if self._identity_checked:
+            return
+        if not secrets.compare_digest(self.simulator_identity(), self.simulator_nonce):
+            raise NotOurSimulator(
+                f"{self.base_url} is not the Letta simulator this demo started (it did not answer with "
+                "this start's identity), so nothing is read from or written to it. Restart `make run`."
+            )
+        self._identity_checked = True
+
     def _backoff(self, attempt: int, response: httpx.Response | None) -> float:
         hinted = _retry_after_seconds(response) if response is not None else None
         if hinted is not None and 0 <= hinted <= 60:
@@ -206,6 +251,7 @@ class LettaClient:
         return min(8.0, 0.5 * 2**attempt) * random.uniform(0.75, 1.0)
 
     def _request(self, method: str, path: str, *, params: dict | None = None, json: Any = None) -> Any:
+        self._check_identity()
         params = {k: v for k, v in (params or {}).items() if v is not None}
         last_error: UpstreamError | None = None
         response: httpx.Response | None = None

@@ -114,9 +114,9 @@ def step_list_live(request: HttpRequest) -> HttpResponse:
     return render(request, "steps/step_list.html#live-rows", context)
 
 
-def _step_context(step: Step) -> dict:
+def _step_context(step: Step, *, with_traces: bool = True) -> dict:
     messages = list(step.messages.order_by("position").only("payload", "date", "step_id", "position"))
-    traces = list(step.traces.order_by("created_at", "pk"))
+    traces = list(step.traces.order_by("created_at", "pk")) if with_traces else []
     for trace in traces:
         trace.parts = [("request", trace.request_json), ("response", trace.response_json)]
     metrics = getattr(step, "metrics", None)
@@ -127,6 +127,7 @@ def _step_context(step: Step) -> dict:
         "metrics": metrics,
         "timing": _timing(metrics),
         "error": step.error_data,
+        "traces_withheld": not with_traces,
     }
 
 
@@ -197,7 +198,12 @@ def share_create(request: HttpRequest, step_id: str) -> HttpResponse:
     if not request.user.has_perm("steps.add_sharelink"):
         raise PermissionDenied
     step = get_object_or_404(Step.objects.only("id"), pk=step_id)
-    share.create_link(step, request.user, request.POST.get("expiry", share.DEFAULT_EXPIRY))
+    share.create_link(
+        step,
+        request.user,
+        request.POST.get("expiry", share.DEFAULT_EXPIRY),
+        include_traces=request.POST.get("include_traces") == "on",
+    )
     return _share_response(request, step)
 
 
@@ -230,7 +236,8 @@ def shared_step(request: HttpRequest, token: str) -> HttpResponse:
         )
     else:
         step = Step.objects.select_related("metrics").get(pk=link.step_id)
-        response = render(request, "steps/step_shared.html", {**_step_context(step), "link": link})
+        context = _step_context(step, with_traces=link.include_traces)
+        response = render(request, "steps/step_shared.html", {**context, "link": link})
     # Belt and braces with the meta tag: also covers crawlers that do not parse HTML.
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"

@@ -27,10 +27,19 @@ def browser():
 
 
 def open_logged_in(
-    browser, live_server, username="reviewer", password="correct horse battery", timeout=15_000
+    browser,
+    live_server,
+    username="reviewer",
+    password="correct horse battery",
+    timeout=15_000,
+    bypass_csp=True,
 ):
-    """A fresh browser context, signed in through the real login form."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    """A fresh browser context, signed in through the real login form.
+
+    bypass_csp: Playwright's wait_for_function("...") evaluates its string with eval, which
+    the site's Content-Security-Policy refuses; test_browser_csp.py runs under the real policy.
+    """
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, bypass_csp=bypass_csp)
     page = context.new_page()
     page.set_default_timeout(timeout)
     page.goto(live_server.url + "/")

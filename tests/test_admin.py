@@ -134,3 +134,9 @@ def test_outbox_is_read_only(admin_client):
     push = feedback.cast_vote(StepFactory(), user=None, feedback="positive", enqueue=False)
     response = admin_client.get(reverse("admin:steps_feedbackpush_change", args=[push.pk]))
     assert response.status_code == 200 and b'name="status"' not in response.content
+
+
+def test_the_admin_index_names_models_in_proper_english(admin_client):
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Feedback batches" in html and "Feedback pushes" in html
+    assert "batchs" not in html and "pushs" not in html

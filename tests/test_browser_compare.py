@@ -114,7 +114,7 @@ def test_screenshots_of_every_view_on_simulator_data(page, live_server, simulato
     save(page, "compare-hide-unchanged")
 
     page.goto(f"{live_server.url}/steps/{b.pk}/")
-    assert page.locator("#context-window .ctx-seg").count() >= 4
+    assert page.locator("#context-window .ctx-bar rect").count() >= 4
     save(page, "step-context-bar")
     page.click("#compare-card summary")
     picked = page.locator("#compare-card .pick-list a").first

@@ -180,7 +180,7 @@ def test_step_page_offers_compare_with_previous_and_shows_the_context_bar(user_c
     html = user_client.get(reverse("step_detail", args=[b.pk])).content.decode()
     assert reverse("compare_steps", args=[a.pk, b.pk]) in html
     assert "previous step in this run" in html
-    assert 'class="ctx-seg ctx-memory_block"' in html
+    assert '<rect class="ctx-memory_block"' in html
     assert reverse("compare_recent", args=[b.pk]) in html
 
 

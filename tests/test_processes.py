@@ -2,7 +2,9 @@
 Redis and PostgreSQL, and the embedded default (SQLite, filesystem broker, simulator)."""
 
 import os
+import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,8 +17,17 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from steps.models import FeedbackPush, Step, SyncRun
+from steps.simulator import start_simulator
+from tests.conftest import make_world
 
 ROOT = Path(__file__).resolve().parent.parent
+LETTA_DEFAULT_PORT = 8283
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_for(condition, timeout=90.0, interval=0.3, what="condition"):
@@ -121,19 +132,45 @@ def test_worker_and_beat_on_redis_keep_the_mirror_current(simulator, service_env
     assert worker.returncode == 0, (tmp_path / "worker.log").read_text()[-3000:]
 
 
-def test_make_run_default_needs_no_service_and_stops_cleanly(tmp_path):
-    """`manage.py serve` as `make run` starts it: SQLite, embedded broker, simulator."""
+def serve_env(tmp_path, **extra):
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "LETTA_BASE_URL", "DJANGO_SETTINGS_MODULE")
+        if key
+        not in (
+            "DATABASE_URL",
+            "CELERY_BROKER_URL",
+            "LETTA_BASE_URL",
+            "DJANGO_SETTINGS_MODULE",
+            "SIMULATOR_PORT",
+        )
     }
-    env |= {"DASHBOARD_VAR_DIR": str(tmp_path / "var"), "PORT": "8765", "SIMULATOR_PORT": "8766"}
-    env |= {"SYNC_INTERVAL_SECONDS": "1", "PYTHONUNBUFFERED": "1"}
+    return env | {"DASHBOARD_VAR_DIR": str(tmp_path / "var"), "PYTHONUNBUFFERED": "1", **extra}
+
+
+def imposter_on(port):
+    """Something answering like Letta on `port` (a simulator that does not know serve's nonce),
+    or None when the port is already taken by something else, which serves the test as well."""
+    try:
+        return start_simulator(make_world(initial_runs=2), port=port)
+    except OSError:
+        return None
+
+
+def test_make_run_default_needs_no_service_and_stops_cleanly(tmp_path):
+    """`manage.py serve` as `make run` starts it: SQLite, embedded broker, its own simulator,
+    even with something already answering on Letta's default port."""
+    web_port = free_port()
+    env = serve_env(tmp_path, PORT=str(web_port), SYNC_INTERVAL_SECONDS="1")
+    imposter = imposter_on(LETTA_DEFAULT_PORT)
     serve = spawn([sys.executable, "manage.py", "serve"], env, tmp_path / "serve.log")
     log = tmp_path / "serve.log"
     try:
         wait_for(lambda: "first start: log in as  admin" in log.read_text(), what="the first-login hint")
+        banner = log.read_text()
+        assert "changepassword admin" in banner
+        own = re.search(r"its own Letta simulator on http://127\.0\.0\.1:(\d+) \(identity checked\)", banner)
+        assert own and int(own.group(1)) != LETTA_DEFAULT_PORT, banner[-3000:]
 
         def synced_steps():
             with sqlite3.connect(tmp_path / "var" / "db.sqlite3") as db:
@@ -142,16 +179,54 @@ def test_make_run_default_needs_no_service_and_stops_cleanly(tmp_path):
                 ).fetchone()[0]
 
         wait_for(lambda: synced_steps() > 10, what="steps synced into SQLite")
-        login = httpx.get("http://127.0.0.1:8765/login/", timeout=10)
+        login = httpx.get(f"http://127.0.0.1:{web_port}/login/", timeout=10)
         assert login.status_code == 200 and "csrfmiddlewaretoken" in login.text
-        assert httpx.get("http://127.0.0.1:8765/", timeout=10).status_code == 302  # login first
+        assert httpx.get(f"http://127.0.0.1:{web_port}/", timeout=10).status_code == 302  # login first
+        assert login_throttled_on_sqlite(f"http://127.0.0.1:{web_port}")
     finally:
         stop(serve, signal.SIGINT, timeout=60)
+        if imposter:
+            imposter.stop()
     output = log.read_text()
     assert serve.returncode == 0, output[-3000:]
     for name in ("web", "beat", "worker", "simulator"):
         assert f"{name} stopped" in output
     assert not processes_with_env("DASHBOARD_VAR_DIR", str(tmp_path / "var")), "processes outlived Ctrl-C"
+    if imposter:
+        assert imposter.requests == [], "the demo talked to a server it did not start"
+
+
+def login_throttled_on_sqlite(base_url):
+    """Five wrong passwords for `admin` lock it out, counted in the demo's SQLite database."""
+    with httpx.Client(base_url=base_url, timeout=10) as browser:
+        statuses = []
+        for n in range(5):
+            page = browser.get("/login/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+            answer = browser.post(
+                "/login/",
+                data={"csrfmiddlewaretoken": token, "username": "admin", "password": f"guess {n}"},
+                headers={"Referer": f"{base_url}/login/"},
+            )
+            statuses.append(answer.status_code)
+    assert statuses == [200, 200, 200, 200, 429], statuses
+    return "Too many failed attempts; try again in 15 minutes." in answer.text
+
+
+def test_make_run_fails_loudly_when_the_chosen_simulator_port_is_taken(tmp_path):
+    port = free_port()
+    with start_simulator(make_world(initial_runs=2), port=port) as imposter:
+        env = serve_env(tmp_path, PORT=str(free_port()), SIMULATOR_PORT=str(port))
+        serve = spawn([sys.executable, "manage.py", "serve"], env, tmp_path / "serve.log")
+        try:
+            serve.wait(timeout=90)
+        finally:
+            stop(serve)
+        assert imposter.requests == []
+    output = (tmp_path / "serve.log").read_text()
+    assert serve.returncode != 0
+    assert f"did not start on port {port}" in output and "Address already in use" in output, output[-3000:]
+    assert not processes_with_env("DASHBOARD_VAR_DIR", str(tmp_path / "var"))
 
 
 def processes_with_env(key, value):
@@ -228,3 +303,20 @@ def test_every_vote_reaches_letta_through_an_outage_and_a_killed_worker(simulato
         stop(worker)
     print(f"votes delivered / cast: {delivered()} / {len(intended)}")
     assert not FeedbackPush.objects.filter(status__in=["pending", "in_flight", "failed"]).exists()
+
+
+def test_make_run_fails_loudly_when_its_web_port_is_taken(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "manage.py", "serve"],
+            cwd=ROOT,
+            env=serve_env(tmp_path, PORT=str(port)),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode != 0
+    assert f"Cannot serve on 127.0.0.1:{port} (Address already in use)" in result.stderr

@@ -7,7 +7,13 @@ from django.utils import timezone
 
 from steps import share
 from steps.models import ShareLink
-from tests.factories import MessageFactory, StepFactory, UserFactory
+from tests.factories import (
+    MessageFactory,
+    ProviderTraceFactory,
+    StepFactory,
+    StepMetricsFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +120,40 @@ def test_links_listed_with_creator_on_step_page(client, sharer):
     share.create_link(step, sharer, "1d")
     html = client.get(reverse("step_detail", args=[step.pk])).content.decode()
     assert f"by {sharer.username}" in html
+
+
+SYSTEM_PROMPT = "You are a helpful agent."
+
+
+def test_a_new_link_shows_messages_and_metrics_but_no_trace_by_default(client, sharer):
+    step = StepFactory()
+    MessageFactory(step=step, content="shared conversation text")
+    StepMetricsFactory(step=step)
+    ProviderTraceFactory(step=step)
+    client.post(reverse("share_create", args=[step.pk]), {"expiry": "1d"})
+    link = ShareLink.objects.get()
+    assert link.include_traces is False
+    client.logout()
+    html = client.get(public_url(link)).content.decode()
+    assert "shared conversation text" in html and "Timing" in html
+    assert "This link shows messages and metrics; provider traces are not included." in html
+    assert SYSTEM_PROMPT not in html and "chatcmpl-" not in html and "Provider trace" not in html
+
+
+def test_the_creator_can_choose_to_include_traces(client, sharer):
+    step = StepFactory()
+    ProviderTraceFactory(step=step)
+    page = client.get(reverse("step_detail", args=[step.pk])).content.decode()
+    assert 'name="include_traces"' in page
+    response = client.post(
+        reverse("share_create", args=[step.pk]),
+        {"expiry": "1d", "include_traces": "on"},
+        headers={"HX-Request": "true"},
+    )
+    assert "messages, metrics and provider traces" in response.content.decode()
+    link = ShareLink.objects.get()
+    assert link.include_traces is True
+    client.logout()
+    html = client.get(public_url(link)).content.decode()
+    assert SYSTEM_PROMPT in html and "Provider trace" in html
+    assert "provider traces are not included" not in html

@@ -69,6 +69,9 @@ class FeedbackBatch(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
+    class Meta:
+        verbose_name_plural = "feedback batches"
+
     def __str__(self) -> str:
         return f"{self.action} on {self.total} steps"
 
@@ -109,6 +112,7 @@ class FeedbackPush(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "feedback pushes"
         indexes = [
             # a step's newest push (its write-back state) and last-click-wins delivery
             models.Index(fields=["step", "-id"], name="steps_feedbackpush_step"),

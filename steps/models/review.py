@@ -35,6 +35,9 @@ class ShareLink(models.Model):
     revoked_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Provider traces carry the whole request (system prompt, tool schemas, earlier turns):
+    # a public link shows them only when its creator chose so.
+    include_traces = models.BooleanField(default=False)
 
     class Meta:
         indexes = [

@@ -25,6 +25,7 @@ from .params import (
 )
 from .world import LIST_MODES, TRACE_BACKENDS, BadRequest, NotFound, World
 
+IDENTITY_NAME = "letta-steps-dashboard simulator"
 STEP = r"(?P<step_id>[^/]+)"
 RUN = r"(?P<run_id>[^/]+)"
 AGENT = r"(?P<agent_id>[^/]+)"
@@ -45,6 +46,7 @@ ROUTES: list[tuple[str, re.Pattern, str]] = [
         ("GET", f"/v1/runs/{RUN}/steps", "run_steps"),
         ("POST", "/_simulator/tick", "control_tick"),
         ("GET", "/_simulator/state", "control_state"),
+        ("GET", "/_simulator/identity", "control_identity"),
         ("POST", "/_simulator/faults", "control_faults"),
         ("POST", "/_simulator/world", "control_world"),
     )
@@ -176,6 +178,11 @@ class Api:
     def control_state(self, query, body) -> Reply:
         state = self.world.state() | {"faults": self.sim.faults.as_dict(), "requests": self.sim.request_count}
         return Reply(200, state)
+
+    def control_identity(self, query, body) -> Reply:
+        # Lets a launcher tell its own simulator from a real Letta (or another demo's
+        # simulator) that happens to answer on the same port.
+        return Reply(200, {"simulator": IDENTITY_NAME, "nonce": self.sim.nonce})
 
     def control_faults(self, query, body: bytes) -> Reply:
         values = json.loads(body) if body else {}
@@ -343,10 +350,12 @@ class SimulatorServer:
         port: int = 0,
         api_key: str | None = None,
         request_log_size: int = 10_000,
+        nonce: str = "",
     ):
         self.world = world if world is not None else World()
         self.faults = faults if faults is not None else Faults()
         self.api_key = api_key
+        self.nonce = nonce  # answered on /_simulator/identity, see `manage.py serve`
         self.host = host
         self.api = Api(self)
         self.stopping = threading.Event()
@@ -413,6 +422,7 @@ def start_simulator(
     host: str = "127.0.0.1",
     port: int = 0,
     api_key: str | None = None,
+    nonce: str = "",
 ) -> SimulatorServer:
     """Serve a simulator from a daemon thread; port 0 picks a free port."""
-    return SimulatorServer(world, faults, host, port, api_key).start()
+    return SimulatorServer(world, faults, host, port, api_key, nonce=nonce).start()

@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from steps.diff import DELETE, EQUAL, INSERT
 
-from .steps_ui import ns_duration
+from .steps_ui import ns_duration, svg_bar
 
 register = template.Library()
 
@@ -107,6 +107,17 @@ def part_label(kind: str) -> str:
         "summary": "summary",
         "files": "open files",
     }.get(kind, kind)
+
+
+@register.simple_tag
+def context_bar(bk) -> str:
+    """A Breakdown as one stacked bar, each part's size on hover (SVG: no inline styles under the CSP)."""
+    segments = []
+    for p in bk.parts:
+        if p.chars:
+            name = part_label(p.kind) + (f" {p.label}" if p.kind == "memory_block" else "")
+            segments.append((p.chars, f"ctx-{p.kind}", f"{name}: {p.chars:,} chars · ~{p.tokens:,} tokens"))
+    return svg_bar(bk.chars, segments)
 
 
 @register.filter

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django import template
 from django.utils import dateformat, timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from steps.filters import without_empty
 from steps.models import SyncRun, stale_after
@@ -166,3 +166,27 @@ def sync_status():
         "handover": finished if finished and (finished.skipped_work or finished.steps_reclaimed) else None,
         "abandoned": next((r for r in runs[:3] if r.status == SyncRun.Status.ABANDONED), None),
     }
+
+
+def svg_bar(total, segments) -> str:
+    """A horizontal bar as inline SVG; `segments` are (value, css class, title) with title "" for none.
+
+    Widths are SVG geometry attributes, not style="": the Content-Security-Policy allows no
+    inline styles.
+    """
+    rects, x = [], 0.0
+    for value, css_class, title in segments:
+        width = min(percent_of(value, total), 100.0 - x)
+        tip = format_html("<title>{}</title>", title) if title else ""
+        rects.append((css_class, f"{x:.2f}", f"{width:.2f}", tip))
+        x += width
+    return format_html(
+        '<svg class="bar" width="100%" height="100%" aria-hidden="true" focusable="false">{}</svg>',
+        format_html_join("", '<rect class="{}" x="{}%" width="{}%" height="100%">{}</rect>', rects),
+    )
+
+
+@register.simple_tag
+def bar(total, *parts) -> str:
+    """`svg_bar` with `parts` alternating a value and its CSS class."""
+    return svg_bar(total, [(v, c, "") for v, c in zip(parts[::2], parts[1::2], strict=True)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,6 +20,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8283, help="Letta's default port; 0 picks a free one")
+        parser.add_argument(
+            "--nonce",
+            default=os.environ.get("LETTA_SIMULATOR_NONCE", ""),
+            help="answered on /_simulator/identity so a launcher can tell this process from a real Letta",
+        )
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--agents", type=int, default=4)
         parser.add_argument("--initial-runs", type=int, default=60)
@@ -63,7 +69,9 @@ class Command(BaseCommand):
             seed=options["seed"],
         )
         try:
-            simulator = start_simulator(world, faults, options["host"], options["port"], options["api_key"])
+            simulator = start_simulator(
+                world, faults, options["host"], options["port"], options["api_key"], nonce=options["nonce"]
+            )
         except OSError as exc:
             raise CommandError(f"cannot listen on {options['host']}:{options['port']}: {exc}") from exc
         state = world.state()

@@ -4,13 +4,21 @@ web (gunicorn), a Celery worker, Celery beat and, when LETTA_BASE_URL is not set
 project's Letta simulator. Each child runs in its own session so that Ctrl-C reaches only
 this supervisor, which then stops them in order (web and beat first, the worker warm, the
 simulator last) instead of all at once. A child that dies is restarted.
+
+The demo talks to its own simulator only: the simulator listens on a free port (or on
+SIMULATOR_PORT, failing loudly when that is taken) and answers a nonce made for this start;
+the supervisor checks the nonce before starting anything else, and hands URL and nonce to
+the worker, beat and web, whose Letta client checks it again before its first request.
 """
 
+import collections
 import contextlib
 import ctypes
 import os
+import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -20,9 +28,14 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from steps.upstream import LettaClient, UpstreamError
 
 COLORS = {"web": 34, "worker": 32, "beat": 35, "simulator": 33}
+LISTENING = re.compile(r"Letta simulator listening on (http://\S+)")
+WORKER_READY = re.compile(r"celery@\S+ ready\.")
+STARTUP_SECONDS = 60
 
 
 PR_SET_PDEATHSIG = 1
@@ -35,13 +48,31 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _check_free(host: str, port: int) -> None:
+    # gunicorn on a taken port would die and be restarted forever, and the start-up check
+    # would mistake whatever holds the port for our web server.
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot serve on {host}:{port} ({exc.strerror}): set PORT to a free port."
+            ) from exc
+
+
 @dataclass
 class Child:
     name: str
     argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
     restarts: int = 0
     started_at: float = field(default=0.0)
+    ready_line: re.Pattern | None = None  # the line it prints once it is up
+    ready: threading.Event = field(default_factory=threading.Event)
+    url: str = ""  # the simulator's, from its ready line
+    tail: collections.deque = field(default_factory=lambda: collections.deque(maxlen=20))
 
 
 class Command(BaseCommand):
@@ -55,59 +86,66 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, no_simulator, **options):
         self.stopping = threading.Event()
         self.output_lock = threading.Lock()
+        if not settings.LETTA_BASE_URL and no_simulator:
+            raise CommandError("Nothing to sync from: set LETTA_BASE_URL, or drop --no-simulator.")
+        _check_free(host, port)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         python = sys.executable
-        children = []
-        if not settings.LETTA_BASE_URL and not no_simulator:
-            children.append(
-                Child(
-                    "simulator",
-                    [python, "manage.py", "letta_simulator", "--port", str(settings.SIMULATOR_PORT)],
-                )
-            )
-        children += [
-            Child(
-                "worker",
-                [python, "-m", "celery", "-A", "dashboard", "worker", "-l", "info", "--concurrency", "2"],
-            ),
-            Child(
-                "beat",
-                [
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "dashboard",
-                    "beat",
-                    "-l",
-                    "info",
-                    "-s",
-                    str(settings.VAR_DIR / "celerybeat-schedule"),
-                ],
-            ),
-            Child(
-                "web",
-                [
-                    python,
-                    "-m",
-                    "gunicorn",
-                    "dashboard.wsgi",
-                    "--bind",
-                    f"{host}:{port}",
-                    "--workers",
-                    "2",
-                    "--access-logfile",
-                    "-",
-                ],
-            ),
-        ]
+        children: list[Child] = []
         signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
-        for child in children:
-            self.start(child)
-        self.announce(host, port)
         try:
+            upstream_env: dict[str, str] = {}
+            if not settings.LETTA_BASE_URL:
+                simulator, upstream_env = self.start_simulator(python)
+                children.append(simulator)
+            children += [
+                Child(
+                    "worker",
+                    [python, "-m", "celery", "-A", "dashboard", "worker", "-l", "info", "--concurrency", "2"],
+                    upstream_env,
+                    ready_line=WORKER_READY,
+                ),
+                Child(
+                    "beat",
+                    [
+                        python,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "dashboard",
+                        "beat",
+                        "-l",
+                        "info",
+                        "-s",
+                        str(settings.VAR_DIR / "celerybeat-schedule"),
+                    ],
+                    upstream_env,
+                ),
+                Child(
+                    "web",
+                    [
+                        python,
+                        "-m",
+                        "gunicorn",
+                        "dashboard.wsgi",
+                        "--bind",
+                        f"{host}:{port}",
+                        "--workers",
+                        "2",
+                        "--access-logfile",
+                        "-",
+                    ],
+                    upstream_env,
+                ),
+            ]
+            for child in children:
+                if child.process is None:
+                    self.start(child)
+            login = self.first_login()
+            self.wait_until_up(host, port, [c for c in children if c.name == "worker"])
+            self.announce(host, port, upstream_env.get("LETTA_BASE_URL", ""), login)
             while not self.stopping.wait(1.0):
                 for child in children:
                     if child.process.poll() is not None and not self.stopping.is_set():
@@ -115,34 +153,96 @@ class Command(BaseCommand):
         finally:
             self.stop_all(children)
 
-    def announce(self, host: str, port: int) -> None:
-        upstream = (
-            settings.LETTA_BASE_URL or f"the Letta simulator on http://127.0.0.1:{settings.SIMULATOR_PORT}"
+    def start_simulator(self, python: str) -> tuple[Child, dict[str, str]]:
+        """Start the demo's simulator and make sure it is the one answering; (child, env for the others)."""
+        nonce = secrets.token_urlsafe(16)
+        child = Child(
+            "simulator",
+            [python, "manage.py", "letta_simulator", "--port", str(settings.SIMULATOR_PORT)],
+            {"LETTA_SIMULATOR_NONCE": nonce},  # by environment: argv shows in `ps`
+            ready_line=LISTENING,
         )
+        self.start(child)
+        try:
+            self.check_simulator(child, nonce)
+        except BaseException:
+            self.stop_all([child], quiet=True)
+            raise
+        # A restarted simulator must come back where the worker and web look for it.
+        child.argv[-1] = child.url.rsplit(":", 1)[1]
+        return child, {"LETTA_BASE_URL": child.url, "LETTA_SIMULATOR_NONCE": nonce}
+
+    def check_simulator(self, child: Child, nonce: str) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not child.ready.wait(0.2):
+            if self.stopping.is_set():
+                raise CommandError("Stopped while the simulator was starting.")
+            if child.process.poll() is not None or time.monotonic() > deadline:
+                time.sleep(0.3)  # let the relay thread take its last lines
+                raise CommandError(
+                    f"The demo's Letta simulator did not start on port {settings.SIMULATOR_PORT or 'auto'}:\n  "
+                    + "\n  ".join(line.rstrip() for line in child.tail)
+                    + "\nLeave SIMULATOR_PORT unset to use a free port, or set it to a free one."
+                )
+        try:
+            with LettaClient(child.url, max_retries=0, timeout=5) as client:
+                answered = client.simulator_identity()
+        except UpstreamError as exc:
+            raise CommandError(f"The demo's Letta simulator at {child.url} does not answer: {exc}") from exc
+        if not secrets.compare_digest(answered, nonce):
+            raise CommandError(
+                f"{child.url} answered, but not as the simulator this command started; "
+                "refusing to sync from it. Set SIMULATOR_PORT to a free port or leave it unset."
+            )
+
+    def wait_until_up(self, host: str, port: int, workers: list[Child]) -> None:
+        """Wait (bounded) for gunicorn to accept connections and the worker to be ready, so the
+        banner with the first password comes after the start-up noise instead of scrolling away."""
+        address = ("127.0.0.1" if host in ("0.0.0.0", "") else host, port)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline and not self.stopping.is_set():
+            with contextlib.suppress(OSError), socket.create_connection(address, timeout=1):
+                break
+            self.stopping.wait(0.3)
+        for worker in workers:
+            while not worker.ready.wait(0.3) and not self.stopping.is_set() and time.monotonic() < deadline:
+                pass
+        self.stopping.wait(0.5)  # the last lines of the worker's banner
+
+    def announce(self, host: str, port: int, simulator_url: str, login: list[str]) -> None:
+        if simulator_url:
+            upstream = f"its own Letta simulator on {simulator_url} (identity checked)"
+        else:
+            upstream = settings.LETTA_BASE_URL
         database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         broker = settings.CELERY_BROKER_URL.split("://", 1)[0]
         lines = [
-            "",
-            f"  Letta steps dashboard: http://{host}:{port}/",
-            f"  syncing from {upstream} every {settings.SYNC_INTERVAL_SECONDS:g} s",
-            f"  database: {database}, Celery broker: {broker}",
+            f"Letta steps dashboard: http://{host}:{port}/",
+            f"syncing from {upstream} every {settings.SYNC_INTERVAL_SECONDS:g} s",
+            f"database: {database}, Celery broker: {broker}",
+            *login,
+            "Ctrl-C stops everything.",
         ]
-        lines += self.first_login()
-        lines += ["  Ctrl-C stops everything.", ""]
+        width = max(len(line) for line in lines)
+        box = [
+            f"  ┌{'─' * (width + 2)}┐",
+            *(f"  │ {line:<{width}} │" for line in lines),
+            f"  └{'─' * (width + 2)}┘",
+        ]
         with self.output_lock:
-            self.stdout.write("\n".join(lines))
+            self.stdout.write("\n" + "\n".join(box) + "\n")
             self.stdout.flush()
 
     def first_login(self) -> list[str]:
         """On the very first start there is nobody to log in as: make an admin and say how."""
         User = get_user_model()
         if User.objects.exists():
-            return ["  log in with your user (new users: python manage.py createsuperuser)"]
+            return ["log in with your user (new users: python manage.py createsuperuser)"]
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser("admin", "", password)
         return [
-            "  first start: log in as  admin  with password  " + password,
-            "  (shown only now; change it at /admin/password_change/)",
+            f"first start: log in as  admin  with password  {password}",
+            "shown only now; to set a new one: python manage.py changepassword admin",
         ]
 
     def start(self, child: Child) -> None:
@@ -154,7 +254,7 @@ class Command(BaseCommand):
             bufsize=1,
             start_new_session=True,  # Ctrl-C goes to us only; we stop children in order
             preexec_fn=_die_with_parent,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, **child.env, "PYTHONUNBUFFERED": "1"},
         )
         child.started_at = time.monotonic()
         threading.Thread(target=self.relay, args=(child, child.process), daemon=True).start()
@@ -163,6 +263,10 @@ class Command(BaseCommand):
         color = COLORS.get(child.name, 0)
         prefix = f"\033[{color}m{child.name:>9} |\033[0m " if sys.stdout.isatty() else f"{child.name:>9} | "
         for line in process.stdout:
+            child.tail.append(line)
+            if child.ready_line and not child.ready.is_set() and (match := child.ready_line.search(line)):
+                child.url = match.group(1) if match.groups() else ""
+                child.ready.set()
             with self.output_lock:
                 sys.stdout.write(prefix + line)
                 sys.stdout.flush()
@@ -176,9 +280,10 @@ class Command(BaseCommand):
         if not self.stopping.wait(delay):
             self.start(child)
 
-    def stop_all(self, children: list[Child]) -> None:
-        self.stdout.write("Stopping…")
-        self.stdout.flush()
+    def stop_all(self, children: list[Child], quiet: bool = False) -> None:
+        if not quiet:
+            self.stdout.write("Stopping…")
+            self.stdout.flush()
         order = {"web": 0, "beat": 1, "worker": 2, "simulator": 3}
         for child in sorted(children, key=lambda c: order.get(c.name, 9)):
             process = child.process
@@ -190,5 +295,6 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            self.stdout.write(f"  {child.name} stopped")
-            self.stdout.flush()
+            if not quiet:
+                self.stdout.write(f"  {child.name} stopped")
+                self.stdout.flush()
