@@ -90,18 +90,22 @@ def compare_expand(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
     )
 
 
+def _start(request: HttpRequest, kind: str, route: str) -> HttpResponse:
+    """A "Compare with…" form: two ids (or pasted links) in, the compare page's stable URL out."""
+    a_id, b_id = _clean_id(request.GET.get("a", ""), kind), _clean_id(request.GET.get("b", ""), kind)
+    if a_id and b_id:
+        return redirect(route, a_id=a_id, b_id=b_id)
+    context = {
+        "problem": f"Paste a {kind} id, or a link to a {kind} page.",
+        "a_id": a_id,
+        "runs": kind == "run",
+    }
+    return render(request, "steps/compare_missing.html", context, status=400)
+
+
 @require_GET
 def compare_start(request: HttpRequest) -> HttpResponse:
-    """The "Compare with…" form: two ids (or pasted links) in, the compare page's stable URL out."""
-    a_id, b_id = _clean_id(request.GET.get("a", ""), "step"), _clean_id(request.GET.get("b", ""), "step")
-    if not a_id or not b_id:
-        return render(
-            request,
-            "steps/compare_missing.html",
-            {"problem": "Paste a step id, or a link to a step page.", "a_id": a_id},
-            status=400,
-        )
-    return redirect("compare_steps", a_id=a_id, b_id=b_id)
+    return _start(request, "step", "compare_steps")
 
 
 @require_GET
@@ -135,15 +139,7 @@ def compare_runs(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
 
 @require_GET
 def compare_runs_start(request: HttpRequest) -> HttpResponse:
-    a_id, b_id = _clean_id(request.GET.get("a", ""), "run"), _clean_id(request.GET.get("b", ""), "run")
-    if not a_id or not b_id:
-        return render(
-            request,
-            "steps/compare_missing.html",
-            {"problem": "Paste a run id, or a link to a run page.", "a_id": a_id, "runs": True},
-            status=400,
-        )
-    return redirect("compare_runs", a_id=a_id, b_id=b_id)
+    return _start(request, "run", "compare_runs")
 
 
 @require_GET

@@ -95,15 +95,7 @@ class Refresher:
 
     def note_held(self, step_ids: list[str]) -> None:
         """Of these steps, count those a live sync holds (we leave them to it)."""
-        held = (
-            Step.objects.filter(pk__in=step_ids)
-            .exclude(unclaimed())
-            .exclude(claimed_by=self.holder)
-            .values("claimed_by")
-            .annotate(n=Count("pk"))
-        )
-        for row in held:
-            self.skipped[row["claimed_by"]] += row["n"]
+        self._count_held(Step.objects.filter(pk__in=step_ids))
 
     def refresh_due(self, limit: int | None, batch_size: int, on_batch: Callable[[], None]) -> None:
         # Only what was due when the phase began: a step rescheduled a few seconds ahead
@@ -122,18 +114,13 @@ class Refresher:
             self.refresh(claimed)
             done += len(claimed)
             on_batch()
-        self._count_held(phase_start)
+        # steps due when the phase began that a live sync still holds
+        self._count_held(Step.objects.filter(refresh_due_at__lte=phase_start))
 
-    def _count_held(self, phase_start: datetime) -> None:
-        """Steps due when the phase began that a live sync still holds: work we left to it."""
-        held = (
-            Step.objects.filter(refresh_due_at__lte=phase_start)
-            .exclude(unclaimed())
-            .exclude(claimed_by=self.holder)
-            .values("claimed_by")
-            .annotate(n=Count("pk"))
-        )
-        for row in held:
+    def _count_held(self, steps) -> None:
+        """Of `steps`, count those another live sync holds, per holder: work we left to it."""
+        held = steps.exclude(unclaimed()).exclude(claimed_by=self.holder).values("claimed_by")
+        for row in held.annotate(n=Count("pk")):
             self.skipped[row["claimed_by"]] += row["n"]
 
     # --- one batch -----------------------------------------------------------------------
