@@ -291,3 +291,16 @@ def test_unified_json_folds_expand_to_the_exact_unchanged_lines(user_client):
         assert "<script>" not in body
     url = reverse("compare_expand", args=[a.pk, b.pk])
     assert user_client.get(url, {"part": "json-request", "entry": "99"}).status_code == 404
+
+
+def test_a_pasted_value_that_is_no_id_is_named_and_both_sides_are_kept(user_client):
+    b = StepFactory()
+    # the step page's "Compare with…" box sends the typed value as A and its own step as B
+    html = user_client.get(reverse("compare_start"), {"a": "step 42 <b>", "b": b.pk}).content.decode()
+    assert "“step 42 &lt;b&gt;” is not a step id" in html
+    assert f'name="b" value="{b.pk}"' in html and 'name="a" value="step 42 &lt;b&gt;"' in html
+    runs = user_client.get(reverse("compare_runs_start"), {"a": "run-1", "b": "bogus"}).content.decode()
+    assert "A: “run-1” is not a run id" in runs and "B: “bogus” is not a run id" in runs
+    # nothing typed yet: the plain form, no complaint
+    empty = user_client.get(reverse("compare_start")).content.decode()
+    assert "is not a step id" not in empty and "Paste a step id" in empty
