@@ -1,0 +1,71 @@
+"""Layout faults a reviewer hit on a laptop screen (1440x900), in real Chromium: parts of a page
+that could not be reached or read. Screenshots go to test-artifacts/ for a person to look at."""
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from tests.browser_fixtures import ARTIFACTS, open_logged_in, shot
+from tests.factories import ProviderTraceFactory, StepFactory, UserFactory, conversation
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def data():
+    user = UserFactory(username="reviewer", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="add_sharelink"))
+    steps = [StepFactory(agent_id="agent-00000000-0000-4000-8000-00000000000a") for _ in range(6)]
+    for step in steps:
+        conversation(step, user_text="What is on the roadmap?", answer="The UI ships first. " * 40)
+        ProviderTraceFactory(step=step)
+    approval = StepFactory(stop_reason="requires_approval")
+    return {"steps": steps, "approval": approval}
+
+
+@pytest.fixture
+def page(browser, live_server, data):
+    context, page = open_logged_in(browser, live_server, timeout=10_000)
+    yield page
+    context.close()
+
+
+def test_the_step_pages_side_column_can_be_scrolled_to_its_share_card(page, live_server, data):
+    page.goto(f"{live_server.url}/steps/{data['steps'][0].pk}/")
+    page.evaluate("window.scrollTo(0, 400)")
+    side = page.locator(".step-side")
+    box = side.bounding_box()
+    # the sticky column fits the screen (it scrolls on its own) instead of hanging below it
+    assert box["y"] + box["height"] <= 900
+    page.locator("#share-links").scroll_into_view_if_needed()
+    create = page.get_by_role("button", name="Create link")
+    create_box = create.bounding_box()
+    assert create_box["y"] >= 0 and create_box["y"] + create_box["height"] <= 900
+    shot(page, "layout-step-side-scrolled", full_page=False)
+
+
+def test_recent_steps_picker_rows_fit_the_side_column(page, live_server, data):
+    page.goto(f"{live_server.url}/steps/{data['steps'][0].pk}/")
+    page.locator("#compare-card summary").click()
+    rows = page.locator("#recent-steps li a")
+    rows.first.wait_for()
+    assert rows.count() == 5
+    # each part of a row (status, id, date, tokens) stays on one line inside the list: squeezed
+    # into one flex line, the date and "2,919 tok" broke in two and the tokens hit the edge
+    parts = rows.first.evaluate(
+        """a => [...a.children].filter(c => c.offsetWidth).map(c => {
+            const r = c.getBoundingClientRect();
+            return [r.height, r.right <= a.getBoundingClientRect().right + 1];
+        })"""
+    )
+    assert parts and all(height < 24 and inside for height, inside in parts), parts
+    page.locator("#compare-card").screenshot(path=str(ARTIFACTS / "layout-recent-picker.png"))
+
+
+def test_a_long_stop_reason_ends_in_an_ellipsis_with_the_whole_reason_on_hover(page, live_server, data):
+    page.goto(f"{live_server.url}/")
+    chip = page.locator(f"tr[data-step='{data['approval'].pk}'] .chip-quiet")
+    assert chip.get_attribute("title") == "requires_approval"
+    # at 1440 px Letta's longest stop reason is shown whole; on a narrower screen a block chip
+    # can end it in an ellipsis (a flex chip just cut it mid-word)
+    assert chip.evaluate("c => c.scrollWidth <= c.clientWidth")
+    assert chip.evaluate("c => getComputedStyle(c).display") == "inline-block"
