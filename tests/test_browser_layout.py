@@ -65,7 +65,25 @@ def test_a_long_stop_reason_ends_in_an_ellipsis_with_the_whole_reason_on_hover(p
     page.goto(f"{live_server.url}/")
     chip = page.locator(f"tr[data-step='{data['approval'].pk}'] .chip-quiet")
     assert chip.get_attribute("title") == "requires_approval"
-    # at 1440 px Letta's longest stop reason is shown whole; on a narrower screen a block chip
-    # can end it in an ellipsis (a flex chip just cut it mid-word)
-    assert chip.evaluate("c => c.scrollWidth <= c.clientWidth")
-    assert chip.evaluate("c => getComputedStyle(c).display") == "inline-block"
+    # a flex chip cut "requires_approval" mid-word with no ellipsis: only a block box shows one
+    assert chip.evaluate("c => [getComputedStyle(c).display, getComputedStyle(c).textOverflow]") == [
+        "inline-block",
+        "ellipsis",
+    ]
+
+
+@pytest.mark.parametrize("width", [1024, 1180, 1280])
+def test_the_list_keeps_a_readable_conversation_and_its_vote_buttons_on_laptop_widths(
+    browser, live_server, data, width
+):
+    context, page = open_logged_in(browser, live_server, timeout=10_000)
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"{live_server.url}/")
+    row = page.locator(f"tr[data-step='{data['steps'][0].pk}']")
+    convo = row.locator("td.col-convo").bounding_box()
+    assert convo["width"] >= 180, convo
+    card = page.locator("#step-table").bounding_box()
+    vote = row.locator("td.col-vote button").last.bounding_box()
+    assert vote["x"] + vote["width"] <= card["x"] + card["width"]
+    shot(page, f"layout-list-{width}", full_page=False)
+    context.close()
