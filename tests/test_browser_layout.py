@@ -19,7 +19,8 @@ def data():
         conversation(step, user_text="What is on the roadmap?", answer="The UI ships first. " * 40)
         ProviderTraceFactory(step=step)
     approval = StepFactory(stop_reason="requires_approval")
-    return {"steps": steps, "approval": approval}
+    failed = StepFactory(failed=True)
+    return {"steps": steps, "approval": approval, "failed": failed}
 
 
 @pytest.fixture
@@ -87,3 +88,13 @@ def test_the_list_keeps_a_readable_conversation_and_its_vote_buttons_on_laptop_w
     assert vote["x"] + vote["width"] <= card["x"] + card["width"]
     shot(page, f"layout-list-{width}", full_page=False)
     context.close()
+
+
+def test_a_failed_steps_error_section_spans_the_page_with_its_traceback(page, live_server, data):
+    page.goto(f"{live_server.url}/steps/{data['failed'].pk}/")
+    error = page.locator("section#error")
+    main = page.locator(".step-main").bounding_box()
+    # the error pages' centred 440 px card shared this section's class name
+    assert error.bounding_box()["width"] >= main["width"] - 2
+    assert error.evaluate("e => getComputedStyle(e).textAlign") in ("start", "left")
+    error.screenshot(path=str(ARTIFACTS / "layout-failed-step-error.png"))
