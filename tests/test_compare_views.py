@@ -304,3 +304,19 @@ def test_a_pasted_value_that_is_no_id_is_named_and_both_sides_are_kept(user_clie
     # nothing typed yet: the plain form, no complaint
     empty = user_client.get(reverse("compare_start")).content.decode()
     assert "is not a step id" not in empty and "Paste a step id" in empty
+
+
+def test_a_failed_step_without_prompt_tokens_shows_no_invented_context_changes(user_client):
+    from tests.compare_fixtures import request
+
+    same = request("The human is a tester.", [{"role": "user", "content": "hi"}])
+    failed = StepFactory(failed=True, prompt_tokens=0, completion_tokens=0)
+    answered = StepFactory(prompt_tokens=3314, completion_tokens=76)
+    ProviderTraceFactory(step=failed, request_json=same)
+    ProviderTraceFactory(step=answered, request_json=same)
+    response = user_client.get(reverse("compare_steps", args=[failed.pk, answered.pk]))
+    c = response.context["c"]
+    # one side estimated (chars / 4), the other scaled to 3,314 tokens: every part read as grown
+    assert [row.delta for row in c.breakdown.rows] == [0] * len(c.breakdown.rows)
+    assert c.breakdown.total.delta == 0
+    assert "estimated tokens (chars / 4)" in response.content.decode()
