@@ -320,3 +320,18 @@ def test_a_failed_step_without_prompt_tokens_shows_no_invented_context_changes(u
     assert [row.delta for row in c.breakdown.rows] == [0] * len(c.breakdown.rows)
     assert c.breakdown.total.delta == 0
     assert "estimated tokens (chars / 4)" in response.content.decode()
+
+
+def test_missing_numbers_read_as_a_dash_never_as_none(user_client):
+    from tests.compare_fixtures import request
+
+    untraced = StepFactory(prompt_tokens=None, completion_tokens=None, total_tokens=None)
+    traced = StepFactory()
+    ProviderTraceFactory(step=traced, request_json=request("The human is a tester.", []))
+    for html in (
+        get(user_client, untraced, traced),
+        user_client.get(reverse("step_detail", args=[untraced.pk])).content.decode(),
+        user_client.get(reverse("step_list")).content.decode(),
+    ):
+        # humanize's intcomma turns None into the text "None" before `default` can replace it
+        assert not re.search(r'class="num[^"]*">None<|None tok|<dd>None |None in /', html)
