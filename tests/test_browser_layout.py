@@ -20,7 +20,8 @@ def data():
         ProviderTraceFactory(step=step)
     approval = StepFactory(stop_reason="requires_approval")
     failed = StepFactory(failed=True)
-    return {"steps": steps, "approval": approval, "failed": failed}
+    cancelled = StepFactory(status="cancelled")
+    return {"steps": steps, "approval": approval, "failed": failed, "cancelled": cancelled}
 
 
 @pytest.fixture
@@ -81,6 +82,11 @@ def test_the_list_keeps_a_readable_conversation_and_its_vote_buttons_on_laptop_w
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(f"{live_server.url}/")
     row = page.locator(f"tr[data-step='{data['steps'][0].pk}']")
+    # the widest status badge is whole inside its cell (the cell clips what overflows)
+    badge = page.locator(f"tr[data-step='{data['cancelled'].pk}'] td:nth-child(2) .badge")
+    assert badge.evaluate(
+        "b => b.getBoundingClientRect().right <= b.parentElement.getBoundingClientRect().right"
+    )
     convo = row.locator("td.col-convo").bounding_box()
     assert convo["width"] >= 180, convo
     card = page.locator("#step-table").bounding_box()
