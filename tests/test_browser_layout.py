@@ -19,6 +19,7 @@ def data():
         conversation(step, user_text="What is on the roadmap?", answer="The UI ships first. " * 40)
         ProviderTraceFactory(step=step)
     approval = StepFactory(stop_reason="requires_approval")
+    StepFactory(stop_reason="llm_api_error")
     failed = StepFactory(failed=True)
     cancelled = StepFactory(status="cancelled")
     return {"steps": steps, "approval": approval, "failed": failed, "cancelled": cancelled}
@@ -72,9 +73,13 @@ def test_a_long_stop_reason_ends_in_an_ellipsis_with_the_whole_reason_on_hover(p
         "inline-block",
         "ellipsis",
     ]
+    # the usual reasons are never shortened at this width
+    for reason in ("end_turn", "llm_api_error"):
+        short = page.locator(f"td .chip-quiet[title='{reason}']").first
+        assert short.evaluate("c => c.scrollWidth <= c.clientWidth"), reason
 
 
-@pytest.mark.parametrize("width", [1024, 1180, 1280])
+@pytest.mark.parametrize("width", [1024, 1180, 1280, 1366])
 def test_the_list_keeps_a_readable_conversation_and_its_vote_buttons_on_laptop_widths(
     browser, live_server, data, width
 ):
