@@ -158,7 +158,16 @@ class Command(BaseCommand):
         nonce = secrets.token_urlsafe(16)
         child = Child(
             "simulator",
-            [python, "manage.py", "letta_simulator", "--port", str(settings.SIMULATOR_PORT)],
+            # a fresh world on every start: a restarted one must not reuse the ids already mirrored
+            [
+                python,
+                "manage.py",
+                "letta_simulator",
+                "--seed",
+                "random",
+                "--port",
+                str(settings.SIMULATOR_PORT),
+            ],
             {"LETTA_SIMULATOR_NONCE": nonce},  # by environment: argv shows in `ps`
             ready_line=LISTENING,
         )
