@@ -587,6 +587,17 @@ def test_make_runs_random_seed_gives_each_start_a_world_of_its_own():
         World(seed=seed_arg("random"), initial_runs=3),
     )
     assert not set(first.step_ids()) & set(second.step_ids())
+    # with an agent seed, new worlds keep their agents (no second "demo-ops-agent" in the filter)
+    kept = (
+        World(seed=seed_arg("random"), initial_runs=3, agent_seed=7),
+        World(seed=1, initial_runs=3, agent_seed=7),
+    )
+    assert (
+        [a.id for a in kept[0].agents]
+        == [a.id for a in kept[1].agents]
+        == [a.id for a in World(seed=7).agents]
+    )
+    assert not set(kept[0].step_ids()) & set(kept[1].step_ids())
     # an explicit seed still reproduces its world
     assert World(seed=seed_arg("7"), initial_runs=3).step_ids() == World(seed=7, initial_runs=3).step_ids()
     with pytest.raises(argparse.ArgumentTypeError):

@@ -40,6 +40,7 @@ class Command(BaseCommand):
             help="answered on /_simulator/identity so a launcher can tell this process from a real Letta",
         )
         parser.add_argument("--seed", type=seed_arg, default=7, help="an integer, or 'random'")
+        parser.add_argument("--agent-seed", type=int, default=None, help="agents from their own seed")
         parser.add_argument("--agents", type=int, default=4)
         parser.add_argument("--initial-runs", type=int, default=60)
         parser.add_argument(
@@ -72,6 +73,7 @@ class Command(BaseCommand):
             list_mode=options["list_mode"],
             trace_backend=options["trace_backend"],
             metrics_start_missing_rate=options["metrics_start_missing_rate"],
+            agent_seed=options["agent_seed"],
         )
         faults = Faults(
             error_rate=options["error_rate"],

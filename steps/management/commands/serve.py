@@ -158,13 +158,16 @@ class Command(BaseCommand):
         nonce = secrets.token_urlsafe(16)
         child = Child(
             "simulator",
-            # a fresh world on every start: a restarted one must not reuse the ids already mirrored
+            # fresh runs and steps on every start (a restarted world must not reuse the ids already
+            # mirrored), the same four agents; the port stays last (a restart rewrites it)
             [
                 python,
                 "manage.py",
                 "letta_simulator",
                 "--seed",
                 "random",
+                "--agent-seed",
+                "7",
                 "--port",
                 str(settings.SIMULATOR_PORT),
             ],
