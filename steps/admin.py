@@ -29,6 +29,10 @@ from .models import (
     SyncRun,
 )
 
+# the product's name instead of "Django administration"
+admin.site.site_header = admin.site.site_title = "Letta review admin"
+admin.site.index_title = "Data and users"
+
 
 def _all_fields(model) -> list[str]:
     return [f.name for f in model._meta.concrete_fields]

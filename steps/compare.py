@@ -219,17 +219,26 @@ class StepComparison:
         return sum(1 for row in self.fields if row.op == diff.CHANGED)
 
 
-def _breakdown(side: Side) -> diff.Breakdown | None:
+def _breakdown(side: Side, scale: bool) -> diff.Breakdown | None:
     if side.request is None:
         return None
-    return diff.context_breakdown(side.request, side.step.prompt_tokens)
+    return diff.context_breakdown(side.request, side.step.prompt_tokens if scale else None)
+
+
+def _scale_breakdowns(a: Side, b: Side) -> bool:
+    """Scale both sides to their real prompt tokens, or neither: a failed step counts no prompt
+    tokens, and its chars / 4 estimate beside a scaled one showed every unchanged part as changed."""
+    if a.request is None or b.request is None:
+        return True
+    return bool(a.step.prompt_tokens and b.step.prompt_tokens)
 
 
 def compare_steps(a: Side, b: Side) -> StepComparison:
     request = diff.diff_requests(a.request, b.request)
     response = diff.diff_responses(a.response, b.response)
     written = diff.diff_requests(messages_as_request(a.messages), messages_as_request(b.messages)).messages
-    breakdown_a, breakdown_b = _breakdown(a), _breakdown(b)
+    scale = _scale_breakdowns(a, b)
+    breakdown_a, breakdown_b = _breakdown(a, scale), _breakdown(b, scale)
     comparison = StepComparison(
         a=a,
         b=b,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
 from . import compare, diff
@@ -22,6 +23,29 @@ def _clean_id(raw: str, prefix: str) -> str:
     # a pasted link to a step page works as well as its id (a ?from=... query is dropped)
     raw = raw.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     return raw if is_letta_id(prefix, raw) else ""
+
+
+def _start(request: HttpRequest, kind: str, target: str) -> HttpResponse:
+    """Redirect two pasted ids to `target`; otherwise the form again, keeping what was typed (the
+    step page's hidden side too, so the reader does not lose the step they came from) and saying
+    which value is not an id."""
+    raw = {side: request.GET.get(side, "").strip() for side in ("a", "b")}
+    ids = {side: _clean_id(value, kind) for side, value in raw.items()}
+    if ids["a"] and ids["b"]:
+        return redirect(target, a_id=ids["a"], b_id=ids["b"])
+    problems = [
+        f"{side.upper()}: “{Truncator(value).chars(80)}” is not a {kind} id or a link to a {kind} page."
+        for side, value in raw.items()
+        if value and not ids[side]
+    ]
+    context = {
+        "problem": f"Paste a {kind} id, or a link to a {kind} page.",
+        "problems": problems,
+        "a_value": raw["a"][:300],
+        "b_value": raw["b"][:300],
+        "runs": kind == "run",
+    }
+    return render(request, "steps/compare_missing.html", context, status=400)
 
 
 def _options(request: HttpRequest) -> dict:
@@ -90,21 +114,9 @@ def compare_expand(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
     )
 
 
-def _start(request: HttpRequest, kind: str, route: str) -> HttpResponse:
-    """A "Compare with…" form: two ids (or pasted links) in, the compare page's stable URL out."""
-    a_id, b_id = _clean_id(request.GET.get("a", ""), kind), _clean_id(request.GET.get("b", ""), kind)
-    if a_id and b_id:
-        return redirect(route, a_id=a_id, b_id=b_id)
-    context = {
-        "problem": f"Paste a {kind} id, or a link to a {kind} page.",
-        "a_id": a_id,
-        "runs": kind == "run",
-    }
-    return render(request, "steps/compare_missing.html", context, status=400)
-
-
 @require_GET
 def compare_start(request: HttpRequest) -> HttpResponse:
+    """The "Compare with…" form: two ids (or pasted links) in, the compare page's stable URL out."""
     return _start(request, "step", "compare_steps")
 
 

@@ -140,3 +140,9 @@ def test_the_admin_index_names_models_in_proper_english(admin_client):
     html = admin_client.get(reverse("admin:index")).content.decode()
     assert "Feedback batches" in html and "Feedback pushes" in html
     assert "batchs" not in html and "pushs" not in html
+
+
+def test_the_admin_carries_the_products_name_and_icon(admin_client):
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Letta review admin" in html and "Django administration" not in html
+    assert 'rel="icon"' in html and "favicon.svg" in html

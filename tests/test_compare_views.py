@@ -291,3 +291,47 @@ def test_unified_json_folds_expand_to_the_exact_unchanged_lines(user_client):
         assert "<script>" not in body
     url = reverse("compare_expand", args=[a.pk, b.pk])
     assert user_client.get(url, {"part": "json-request", "entry": "99"}).status_code == 404
+
+
+def test_a_pasted_value_that_is_no_id_is_named_and_both_sides_are_kept(user_client):
+    b = StepFactory()
+    # the step page's "Compare with…" box sends the typed value as A and its own step as B
+    html = user_client.get(reverse("compare_start"), {"a": "step 42 <b>", "b": b.pk}).content.decode()
+    assert "“step 42 &lt;b&gt;” is not a step id" in html
+    assert f'name="b" value="{b.pk}"' in html and 'name="a" value="step 42 &lt;b&gt;"' in html
+    runs = user_client.get(reverse("compare_runs_start"), {"a": "run-1", "b": "bogus"}).content.decode()
+    assert "A: “run-1” is not a run id" in runs and "B: “bogus” is not a run id" in runs
+    # nothing typed yet: the plain form, no complaint
+    empty = user_client.get(reverse("compare_start")).content.decode()
+    assert "is not a step id" not in empty and "Paste a step id" in empty
+
+
+def test_a_failed_step_without_prompt_tokens_shows_no_invented_context_changes(user_client):
+    from tests.compare_fixtures import request
+
+    same = request("The human is a tester.", [{"role": "user", "content": "hi"}])
+    failed = StepFactory(failed=True, prompt_tokens=0, completion_tokens=0)
+    answered = StepFactory(prompt_tokens=3314, completion_tokens=76)
+    ProviderTraceFactory(step=failed, request_json=same)
+    ProviderTraceFactory(step=answered, request_json=same)
+    response = user_client.get(reverse("compare_steps", args=[failed.pk, answered.pk]))
+    c = response.context["c"]
+    # one side estimated (chars / 4), the other scaled to 3,314 tokens: every part read as grown
+    assert [row.delta for row in c.breakdown.rows] == [0] * len(c.breakdown.rows)
+    assert c.breakdown.total.delta == 0
+    assert "estimated tokens (chars / 4)" in response.content.decode()
+
+
+def test_missing_numbers_read_as_a_dash_never_as_none(user_client):
+    from tests.compare_fixtures import request
+
+    untraced = StepFactory(prompt_tokens=None, completion_tokens=None, total_tokens=None)
+    traced = StepFactory()
+    ProviderTraceFactory(step=traced, request_json=request("The human is a tester.", []))
+    for html in (
+        get(user_client, untraced, traced),
+        user_client.get(reverse("step_detail", args=[untraced.pk])).content.decode(),
+        user_client.get(reverse("step_list")).content.decode(),
+    ):
+        # humanize's intcomma turns None into the text "None" before `default` can replace it
+        assert not re.search(r'class="num[^"]*">None<|None tok|<dd>None |None in /', html)

@@ -574,3 +574,31 @@ def test_consecutive_requests_of_an_agent_show_memory_edits_tool_changes_and_sum
     assert any("Likes tea" in s or "Favourite editor" in s for s in systems), "a memory tool edited a block"
     assert tools, "an agent gained or lost a tool between two steps"
     assert summaries, "a summary replaced old history"
+
+
+def test_make_runs_random_seed_gives_each_start_a_world_of_its_own():
+    import argparse
+
+    from steps.management.commands.letta_simulator import seed_arg
+
+    # `make run` keeps its mirror across restarts: a second seed-7 world re-served the same ids
+    first, second = (
+        World(seed=seed_arg("random"), initial_runs=3),
+        World(seed=seed_arg("random"), initial_runs=3),
+    )
+    assert not set(first.step_ids()) & set(second.step_ids())
+    # with an agent seed, new worlds keep their agents (no second "demo-ops-agent" in the filter)
+    kept = (
+        World(seed=seed_arg("random"), initial_runs=3, agent_seed=7),
+        World(seed=1, initial_runs=3, agent_seed=7),
+    )
+    assert (
+        [a.id for a in kept[0].agents]
+        == [a.id for a in kept[1].agents]
+        == [a.id for a in World(seed=7).agents]
+    )
+    assert not set(kept[0].step_ids()) & set(kept[1].step_ids())
+    # an explicit seed still reproduces its world
+    assert World(seed=seed_arg("7"), initial_runs=3).step_ids() == World(seed=7, initial_runs=3).step_ids()
+    with pytest.raises(argparse.ArgumentTypeError):
+        seed_arg("seven")

@@ -193,3 +193,10 @@ def test_unknown_run_is_404(user_client):
         user_client.get(reverse("run_detail", args=["run-00000000-0000-4000-8000-00000000dead"])).status_code
         == 404
     )
+
+
+def test_a_step_without_feedback_reads_none_without_a_stray_mark(user_client):
+    step = StepFactory()
+    html = user_client.get(reverse("step_detail", args=[step.pk])).content.decode()
+    assert '<dt>Feedback</dt><dd><span class="muted">none</span></dd>' in html
+    assert 'class="fb fb-none"' not in html

@@ -75,6 +75,7 @@ class World:
         late_trace_rate: float = 0.25,
         late_trace_ticks: int = 2,
         metrics_start_missing_rate: float = 0.15,
+        agent_seed: int | None = None,
     ):
         if list_mode not in LIST_MODES or trace_backend not in TRACE_BACKENDS:
             raise ValueError(f"list_mode must be one of {LIST_MODES}, trace_backend one of {TRACE_BACKENDS}")
@@ -93,7 +94,10 @@ class World:
         self.base_time = self.clock()
         self.user_updated_at = self.base_time - timedelta(days=30)
         self._last_time = self.base_time - timedelta(days=4)
-        self.agents: list[Agent] = make_agents(self.rng, max(1, agents))
+        # agent_seed keeps the agents (ids, names) of a world whose runs and steps are new: `make run`
+        # starts a fresh world each time against the same mirror, and the agents should stay the same
+        agent_rng = self.rng if agent_seed is None else random.Random(agent_seed)
+        self.agents: list[Agent] = make_agents(agent_rng, max(1, agents))
         # agent id -> (created_at, updated_at); agents predate the history
         self.agent_times = {
             agent.id: (self.base_time - timedelta(days=30 - i), self.base_time - timedelta(days=10 - i))

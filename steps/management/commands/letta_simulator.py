@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import secrets
 import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
 from steps.simulator import Faults, World, start_simulator
 from steps.simulator.world import LIST_MODES, TRACE_BACKENDS
+
+
+def seed_arg(value: str) -> int:
+    """An int, or "random": a fresh world per start. `make run` asks for one: the mirror outlives the
+    simulator, and a restarted seed-7 world served its old step and run ids again with new times and
+    contents, which the sync then wrote over the steps it had mirrored."""
+    if value == "random":
+        return secrets.randbelow(2**31)
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an integer or 'random'") from None
 
 
 class Command(BaseCommand):
@@ -25,7 +39,8 @@ class Command(BaseCommand):
             default=os.environ.get("LETTA_SIMULATOR_NONCE", ""),
             help="answered on /_simulator/identity so a launcher can tell this process from a real Letta",
         )
-        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--seed", type=seed_arg, default=7, help="an integer, or 'random'")
+        parser.add_argument("--agent-seed", type=int, default=None, help="agents from their own seed")
         parser.add_argument("--agents", type=int, default=4)
         parser.add_argument("--initial-runs", type=int, default=60)
         parser.add_argument(
@@ -58,6 +73,7 @@ class Command(BaseCommand):
             list_mode=options["list_mode"],
             trace_backend=options["trace_backend"],
             metrics_start_missing_rate=options["metrics_start_missing_rate"],
+            agent_seed=options["agent_seed"],
         )
         faults = Faults(
             error_rate=options["error_rate"],

@@ -158,7 +158,19 @@ class Command(BaseCommand):
         nonce = secrets.token_urlsafe(16)
         child = Child(
             "simulator",
-            [python, "manage.py", "letta_simulator", "--port", str(settings.SIMULATOR_PORT)],
+            # fresh runs and steps on every start (a restarted world must not reuse the ids already
+            # mirrored), the same four agents; the port stays last (a restart rewrites it)
+            [
+                python,
+                "manage.py",
+                "letta_simulator",
+                "--seed",
+                "random",
+                "--agent-seed",
+                "7",
+                "--port",
+                str(settings.SIMULATOR_PORT),
+            ],
             {"LETTA_SIMULATOR_NONCE": nonce},  # by environment: argv shows in `ps`
             ready_line=LISTENING,
         )
