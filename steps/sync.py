@@ -119,9 +119,8 @@ class Syncer:
         self.page_size = settings.SYNC_PAGE_SIZE
         self.started_at = timezone.now()
         self.agent_ids: set[str] = set()  # seen on this run's pages: new ones get fetched
-        self.rejected: set[tuple[str, str]] = (
-            set()
-        )  # ids not mirrored (mirror._well_formed), noted once a run
+        # (kind, id) not mirrored (mirror._well_formed): noted once a run
+        self.rejected: set[tuple[str, str]] = set()
 
     def _report(self, phase: str | None = None) -> None:
         if phase:
