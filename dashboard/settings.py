@@ -275,11 +275,19 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "filters": {"redact_share_tokens": {"()": "dashboard.log_redaction.RedactShareTokens"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_share_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         # "Not Found: /share/<token>/" and runserver's request lines: a share token is a secret
+        # (on the loggers too: Django's own DEBUG console handler prints them before ours)
         "django.request": {"filters": ["redact_share_tokens"]},
+        "django.security.csrf": {"filters": ["redact_share_tokens"]},
         "django.server": {
             "handlers": ["console"],
             "level": "INFO",

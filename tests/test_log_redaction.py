@@ -55,6 +55,8 @@ def test_gunicorn_and_django_logs_never_carry_a_share_token(tmp_path):
                     time.sleep(0.3)
             shared = httpx.get(f"{base}/share/{TOKEN}/?utm=x", timeout=10)
             assert shared.status_code == 404  # no such link: Django warns "Not Found: <path>"
+            # a POST without a CSRF cookie: django.security.csrf warns "Forbidden (...): <path>"
+            assert httpx.post(f"{base}/share/{TOKEN}/", timeout=10).status_code == 403
             # an asset fetched by the shared page (older browsers ignore its no-referrer policy)
             httpx.get(f"{base}/static/css/app.css", headers={"Referer": f"{base}/share/{TOKEN}/"}, timeout=10)
         finally:
@@ -63,6 +65,7 @@ def test_gunicorn_and_django_logs_never_carry_a_share_token(tmp_path):
     text = log.read_text()
     assert '"GET /share/…/?utm=x HTTP/1.1" 404' in text  # the access line, the token masked
     assert "Not Found: /share/…/" in text  # django.request
+    assert "Forbidden (CSRF cookie not set.): /share/…/" in text  # django.security.csrf
     assert f'"{base}/share/…/"' in text  # the referer
     assert TOKEN not in text and TOKEN.split(":")[0] not in text
 
