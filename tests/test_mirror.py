@@ -173,14 +173,10 @@ def test_ids_that_are_no_letta_ids_are_left_out_and_said():
 @pytest.mark.parametrize(
     "bad", ["run-1", "step-00000000-0000-4000-8000-000000000000", "x" * 500, 7, ["run-"]]
 )
-def test_a_step_with_a_malformed_run_or_agent_id_is_kept_without_it(bad):
+def test_a_step_with_a_malformed_run_id_is_kept_without_it(bad):
     """The step is what people review: it is kept, as when Letta deletes its run (run_id
     null); the id Letta sent stays in the payload."""
-    payload = body("step") | {"run_id": bad, "agent_id": bad}
-    upsert_steps([payload], in_order=True)
+    upsert_steps([body("step") | {"run_id": bad}], in_order=True)
     step = Step.objects.get()
-    assert (step.run_id, step.agent_id, step.run_position) == (None, "", None)
+    assert (step.run_id, step.run_position) == (None, None)
     assert step.payload["run_id"] == bad
-    run = body("list_runs_asc")[0] | {"agent_id": bad}
-    upsert_runs([run])
-    assert Run.objects.get().agent_id == ""

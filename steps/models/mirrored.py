@@ -48,8 +48,8 @@ def _str(payload: dict, key: str, max_length: int = 255) -> str:
 
 def _letta_id(payload: dict, key: str, prefix: str) -> str:
     """A reference to another Letta object, or "" when it does not look like a Letta id: it
-    becomes a link (steps/ids.py converters) or an upstream path, so only that shape is kept.
-    The payload still holds what Letta sent."""
+    becomes a link (steps/ids.py converters), so only that shape is kept. The payload still
+    holds what Letta sent."""
     value = payload.get(key)
     return value if is_letta_id(prefix, value) else ""
 
@@ -120,7 +120,7 @@ class Run(MirroredModel):
     @classmethod
     def columns_from_payload(cls, payload: dict) -> dict[str, Any]:
         return {
-            "agent_id": _letta_id(payload, "agent_id", "agent"),
+            "agent_id": _str(payload, "agent_id", 64),
             "status": _str(payload, "status", 32),
             "stop_reason": _str(payload, "stop_reason", 64),
             "created_at": parse_upstream_datetime(payload.get("created_at")),
@@ -273,7 +273,8 @@ class Step(MirroredModel):
         return {
             # a malformed run id is dropped, the step kept: as when Letta deletes the run
             "run_id": _letta_id(payload, "run_id", "run") or None,
-            "agent_id": _letta_id(payload, "agent_id", "agent"),
+            # an agent id is only ever a filter value here, never a link: kept as sent
+            "agent_id": _str(payload, "agent_id", 64),
             "origin": _str(payload, "origin"),
             "organization_id": _str(payload, "organization_id", 64),
             "provider_id": _str(payload, "provider_id", 64),
