@@ -274,9 +274,26 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_share_tokens": {"()": "dashboard.log_redaction.RedactShareTokens"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_share_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # "Not Found: /share/<token>/" and runserver's request lines: a share token is a secret
+        # (on the loggers too: Django's own DEBUG console handler prints them before ours)
+        "django.request": {"filters": ["redact_share_tokens"]},
+        "django.security.csrf": {"filters": ["redact_share_tokens"]},
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_share_tokens"],
+        },
         # httpx logs every request URL at INFO; URLs carry no secret, but the noise buries sync logs.
         "httpx": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},

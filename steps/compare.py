@@ -15,7 +15,6 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 
 from . import diff
-from .diff.jsondiff import pretty
 from .messages import tool_calls
 from .models import Message, ProviderTrace, Run, Step
 
@@ -310,7 +309,7 @@ def folded_json_lines(c: StepComparison, part: str, index: int) -> list[tuple[in
     if index:
         previous = hunks[index - 1]
         a_from, b_from = previous.a_start - 1 + previous.a_count, previous.b_start - 1 + previous.b_count
-    a_lines = pretty(a_doc).splitlines()
+    a_lines = diff.pretty(a_doc).splitlines()
     a_to = hunks[index].a_start - 1 if index < len(hunks) else len(a_lines)
     if a_to <= a_from:
         return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
@@ -16,6 +16,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from .feedback import note_upstream_changes
+from .ids import is_letta_id
 from .messages import natural_order
 from .models import Agent, Message, ProviderTrace, Run, Step, StepMetrics
 
@@ -36,11 +37,29 @@ MESSAGE_COLUMNS = [
 class UpsertResult:
     created: list[str]
     updated: list[str]
+    # ids that are no Letta id of the kind, left out (shortened for a note)
+    rejected: list[str] = field(default_factory=list)
+
+
+def _well_formed(payloads: list[dict], prefix: str) -> tuple[list[dict], list[str]]:
+    """Payloads deduplicated by id, and the ids that do not look like `<prefix>-<uuid>`.
+
+    Upstream data is input like any other: a row with such an id could never be linked to
+    (the URL converters of steps/ids.py refuse it, so a page listing it would fail to
+    render) nor asked for again by id, so it is not stored; the caller says so on its SyncRun.
+    """
+    kept, rejected = {}, []
+    for payload in payloads:
+        if is_letta_id(prefix, payload.get("id")):
+            kept[payload["id"]] = payload
+        else:
+            rejected.append(repr(payload.get("id"))[:80])
+    return list(kept.values()), rejected
 
 
 def upsert_runs(payloads: list[dict], now: datetime | None = None) -> UpsertResult:
     now = now or timezone.now()
-    payloads = list({p["id"]: p for p in payloads}.values())
+    payloads, rejected = _well_formed(payloads, "run")
     existing = Run.objects.in_bulk([p["id"] for p in payloads])
     created, updated, unchanged = [], [], []
     for payload in payloads:
@@ -60,7 +79,7 @@ def upsert_runs(payloads: list[dict], now: datetime | None = None) -> UpsertResu
             Run.objects.bulk_update(updated, Run.synced_fields())
         Run.objects.filter(id__in=unchanged).update(last_synced_at=now)
         _date_steps_by_runs({r.id: r.created_at for r in created + updated if r.created_at})
-    return UpsertResult([r.id for r in created], [r.id for r in updated])
+    return UpsertResult([r.id for r in created], [r.id for r in updated], rejected)
 
 
 def _date_steps_by_runs(created_at: dict[str, datetime]) -> None:
@@ -93,9 +112,9 @@ def upsert_steps(
     Run positions: `positions` (from a run's own step list) are authoritative; with `in_order`
     (a page of Letta's ascending list) a new step comes after every known step of its run."""
     now = now or timezone.now()
-    payloads = list({p["id"]: p for p in payloads}.values())
+    payloads, rejected = _well_formed(payloads, "step")
     existing = Step.objects.in_bulk([p["id"] for p in payloads])
-    runs = Run.objects.in_bulk([p["run_id"] for p in payloads if p.get("run_id")])
+    runs = Run.objects.in_bulk([p["run_id"] for p in payloads if is_letta_id("run", p.get("run_id"))])
     positions = dict(positions or {})
     if in_order:
         positions.update(_next_positions([p for p in payloads if p["id"] not in existing]))
@@ -133,14 +152,14 @@ def upsert_steps(
             Step.objects.bulk_update(moved, ["run_position", "step_time"])
     if votes_changed:
         note_upstream_changes(votes_changed)  # someone else voted in Letta: flag conflicts
-    return UpsertResult([s.id for s in created], [s.id for s in updated])
+    return UpsertResult([s.id for s in created], [s.id for s in updated], rejected)
 
 
 def _next_positions(new_payloads: list[dict]) -> dict[str, int]:
     """Positions for new steps of an ascending page: after the last known step of their run.
     Within a run steps are strictly sequential (one agent loop), so a step listed later in
     Letta's (created_at, id) order is the later step."""
-    run_ids = {p["run_id"] for p in new_payloads if p.get("run_id")}
+    run_ids = {p["run_id"] for p in new_payloads if is_letta_id("run", p.get("run_id"))}
     if not run_ids:
         return {}
     last = dict(
@@ -151,7 +170,7 @@ def _next_positions(new_payloads: list[dict]) -> dict[str, int]:
     )
     positions = {}
     for payload in new_payloads:
-        if run_id := payload.get("run_id"):
+        if is_letta_id("run", run_id := payload.get("run_id")):
             last[run_id] = 0 if last.get(run_id) is None else last[run_id] + 1
             positions[payload["id"]] = last[run_id]
     return positions
@@ -159,7 +178,7 @@ def _next_positions(new_payloads: list[dict]) -> dict[str, int]:
 
 def upsert_agents(payloads: list[dict], now: datetime | None = None) -> UpsertResult:
     now = now or timezone.now()
-    payloads = list({p["id"]: p for p in payloads}.values())
+    payloads, rejected = _well_formed(payloads, "agent")
     existing = Agent.objects.in_bulk([p["id"] for p in payloads])
     created, updated = [], []
     for payload in payloads:
@@ -177,7 +196,7 @@ def upsert_agents(payloads: list[dict], now: datetime | None = None) -> UpsertRe
         Agent.objects.filter(id__in=[p["id"] for p in payloads]).exclude(
             id__in=[a.id for a in created + updated]
         ).update(last_synced_at=now)
-    return UpsertResult([a.id for a in created], [a.id for a in updated])
+    return UpsertResult([a.id for a in created], [a.id for a in updated], rejected)
 
 
 def note_missing_agents(agent_ids: list[str], now: datetime | None = None) -> None:

@@ -35,6 +35,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .claims import Heartbeat, Lease, LeaseLost, describe
+from .ids import is_letta_id
 from .mirror import note_missing_agents, upsert_agents, upsert_runs, upsert_steps
 from .models import RUN_DELETED, RUN_TERMINAL_STATUSES, Agent, Run, Step, SyncCursor, SyncRun
 from .refresh import Refresher
@@ -44,6 +45,7 @@ from .upstream import (
     UpstreamAuthError,
     UpstreamError,
     UpstreamNotFound,
+    UpstreamProtocolError,
     UpstreamUnavailable,
 )
 
@@ -86,6 +88,17 @@ def _cursor(name: str) -> SyncCursor:
     return SyncCursor.objects.get_or_create(name=name)[0]
 
 
+def _page_cursor(page: list[dict]) -> str:
+    """Where the next page starts: the id of the page's last row, as Letta sent it. Letta takes
+    its own ids back as cursors, even one we did not mirror (see mirror._well_formed); an id too
+    long for the cursor column gives way to the row before it."""
+    limit = SyncCursor._meta.get_field("value").max_length
+    for payload in reversed(page):
+        if len(payload["id"]) <= limit:
+            return payload["id"]
+    raise UpstreamProtocolError(f"No row on a page of {len(page)} has an id of at most {limit} characters")
+
+
 def _save_cursor(cursor: SyncCursor, value: str) -> None:
     cursor.value = value
     SyncCursor.objects.filter(name=cursor.name).update(value=value, updated_at=timezone.now())
@@ -106,6 +119,8 @@ class Syncer:
         self.page_size = settings.SYNC_PAGE_SIZE
         self.started_at = timezone.now()
         self.agent_ids: set[str] = set()  # seen on this run's pages: new ones get fetched
+        # (kind, id) not mirrored (mirror._well_formed): noted once a run
+        self.rejected: set[tuple[str, str]] = set()
 
     def _report(self, phase: str | None = None) -> None:
         if phase:
@@ -115,6 +130,20 @@ class Syncer:
     def _count(self, result) -> None:
         self.progress.steps_created += len(result.created)
         self.progress.steps_updated += len(result.updated)
+        self._note_rejected("step", result)
+
+    def _note_rejected(self, kind: str, result) -> None:
+        """Rows whose id is no Letta id are skipped, never fatal: an error and a note each, once
+        per run (the overlap re-scan reads the newest page twice)."""
+        for shown in result.rejected:
+            if (kind, shown) not in self.rejected:
+                self.rejected.add((kind, shown))
+                self.progress.errors += 1
+                self.progress.notes.append(f"Skipped a {kind} whose id is not a Letta {kind} id: {shown}")
+
+    def _note_agents(self, page: list[dict]) -> None:
+        # only well-formed ids: each becomes an upstream path (GET /v1/agents/{id})
+        self.agent_ids.update(p["agent_id"] for p in page if is_letta_id("agent", p.get("agent_id")))
 
     # --- phase 1: discovery ------------------------------------------------------------
 
@@ -162,20 +191,20 @@ class Syncer:
             store(page)
             self.progress.pages += 1
             if page:
-                _save_cursor(cursor, page[-1]["id"])
+                _save_cursor(cursor, _page_cursor(page))
             lease.renew()
             self._report()
             if len(page) < self.page_size:
                 return
 
     def _store_runs(self, page: list[dict]) -> None:
-        upsert_runs(page)
+        self._note_rejected("run", upsert_runs(page))
         self.progress.runs_seen += len(page)
-        self.agent_ids.update(p["agent_id"] for p in page if isinstance(p.get("agent_id"), str))
+        self._note_agents(page)
 
     def _store_steps(self, page: list[dict], **positioning) -> None:
         self._count(upsert_steps(page, **positioning))
-        self.agent_ids.update(p["agent_id"] for p in page if isinstance(p.get("agent_id"), str))
+        self._note_agents(page)
 
     def _store_steps_in_order(self, page: list[dict]) -> None:
         self._store_steps(page, in_order=True)
@@ -217,7 +246,7 @@ class Syncer:
             after=cursor.value or None, limit=self.page_size, order="asc", has_feedback="true"
         )
         self._store_steps(page)
-        _save_cursor(cursor, page[-1]["id"] if len(page) == self.page_size else "")
+        _save_cursor(cursor, _page_cursor(page) if len(page) == self.page_size else "")
 
     def discover_from_runs(self, lease: Lease) -> None:
         """Runs-mode: list the steps of every run not yet listed complete, each run once."""
@@ -281,7 +310,7 @@ class Syncer:
             started, after = timezone.now(), None
             while True:
                 page = self.client.list_agents(after=after, limit=self.page_size)
-                upsert_agents(page)
+                self._note_rejected("agent", upsert_agents(page))
                 self.progress.pages += 1
                 if len(page) < self.page_size or page[-1]["id"] == after:
                     break
@@ -291,7 +320,7 @@ class Syncer:
         missing = []
         for agent_id in sorted(self.agent_ids - known)[:NEW_AGENTS_PER_RUN]:
             try:
-                upsert_agents([self.client.get_agent(agent_id)])
+                self._note_rejected("agent", upsert_agents([self.client.get_agent(agent_id)]))
             except UpstreamNotFound:
                 missing.append(agent_id)
         if missing:

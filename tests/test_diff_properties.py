@@ -240,7 +240,7 @@ def test_deep_nesting_huge_strings_and_nul_never_raise():
 @given(json_values, json_values)
 @RELAXED
 def test_unified_json_diff_lines_are_the_documents_lines(a, b):
-    from steps.diff.jsondiff import pretty
+    from steps.diff import pretty
 
     a_lines, b_lines = pretty(a).splitlines(), pretty(b).splitlines()
     diff = unified_json_diff(a, b)

@@ -162,3 +162,24 @@ def test_open_files_get_their_own_part():
     }
     assert parts["files"].chars == len(files)
     assert parts["system"].chars < parts["files"].chars
+
+
+def test_the_app_uses_only_the_engines_public_api():
+    """Pages import steps.diff, never its modules: what the package exports is what they may rely on."""
+    import ast
+    from pathlib import Path
+
+    import steps.diff
+
+    app = Path(steps.diff.__file__).parent.parent
+    reaching_in = []
+    for path in app.rglob("*.py"):
+        if "diff" in path.relative_to(app).parts[:1]:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                dotted = "." * node.level + node.module
+                if dotted.startswith(("steps.diff.", ".diff.", "..diff.")):
+                    reaching_in.append(f"{path.relative_to(app)}: from {dotted} import …")
+    assert reaching_in == []
+    assert all(hasattr(steps.diff, name) for name in steps.diff.__all__)

@@ -11,6 +11,7 @@ from steps.models import StepReview
 from tests.factories import MessageFactory, ProviderTraceFactory, StepFactory
 
 pytestmark = pytest.mark.django_db
+RUN_A, RUN_B = "run-00000000-0000-4000-8000-00000000000a", "run-00000000-0000-4000-8000-00000000000b"
 
 
 def listed(client, query: str) -> set[str]:
@@ -29,7 +30,7 @@ def check(client, query, hit, miss):
     ("param", "hit_kwargs", "miss_kwargs", "value"),
     [
         ("agent", {"agent_id": "agent-a"}, {"agent_id": "agent-b"}, "agent-a"),
-        ("run", {"run_id": "run-a"}, {"run_id": "run-b"}, "run-a"),
+        ("run", {"run_id": RUN_A}, {"run_id": RUN_B}, RUN_A),
         ("model", {"model": "gpt-4.1"}, {"model": "gpt-4o-mini"}, "gpt-4.1"),
         ("provider", {"provider_name": "anthropic"}, {"provider_name": "openai"}, "anthropic"),
         ("status", {"status": "failed"}, {"status": "success"}, "failed"),

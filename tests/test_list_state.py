@@ -80,3 +80,27 @@ def test_a_filter_value_missing_from_the_facets_stays_selected(user_client):
 def test_more_filters_opens_when_one_of_its_filters_is_set(user_client, query, is_open):
     html = user_client.get("/?" + query).content.decode()
     assert ('<details class="more-filters" open>' in html) is is_open
+
+
+def test_an_agent_missing_from_the_facets_stays_selected(user_client):
+    from steps.models import Agent
+
+    step = StepFactory()
+    Agent.objects.create(id=step.agent_id, name="triage-bot")
+    user_client.get("/")  # the facet cache now knows this one agent, for a minute
+    new_id = "agent-00000000-0000-4000-8000-00000000beef"
+    for value in (new_id, "a-bot-named-a-second-ago", "<b>x</b>"):
+        html = user_client.get("/", {"agent": value}).content.decode()
+        select = html[
+            html.index('<select name="agent">') : html.index("</select>", html.index('name="agent"'))
+        ]
+        assert re.findall(r'<option value="([^"]*)" selected>', select) == [
+            value.replace("<", "&lt;").replace(">", "&gt;")
+        ]
+    # an agent the facets list, by name or by id, is selected once, by its own option
+    for value in ("triage-bot", step.agent_id):
+        html = user_client.get("/", {"agent": value}).content.decode()
+        select = html[
+            html.index('<select name="agent">') : html.index("</select>", html.index('name="agent"'))
+        ]
+        assert re.findall(r'<option value="([^"]*)" selected', select) == ["triage-bot"]

@@ -147,3 +147,36 @@ def test_runs_keep_naive_completed_at_as_utc():
     run = Run.objects.get(pk="run-6d344a79-0a89-4e26-872c-04b5441f4458")
     assert run.completed_at == datetime(2026, 11, 25, 9, 30, 19, 650583, tzinfo=UTC)
     assert run.status == "completed" and run.payload["total_duration_ns"] == 243540224
+
+
+def test_ids_that_are_no_letta_ids_are_left_out_and_said():
+    good = body("step")
+    page = [
+        good | {"id": "step-not-a-uuid"},
+        good | {"id": "../../admin"},
+        good | {"id": 12345},
+        good | {"id": "step-" + "0" * 5000},
+        good,
+    ]
+    result = upsert_steps(page)
+    assert list(Step.objects.values_list("id", flat=True)) == [good["id"]]
+    assert result.created == [good["id"]]
+    assert result.rejected[:3] == ["'step-not-a-uuid'", "'../../admin'", "12345"]
+    assert len(result.rejected) == 4 and all(len(r) <= 80 for r in result.rejected)
+
+    run = body("list_runs_asc")[0]
+    result = upsert_runs([run | {"id": "run-<script>"}, run])
+    assert list(Run.objects.values_list("id", flat=True)) == [run["id"]]
+    assert result.rejected == ["'run-<script>'"]
+
+
+@pytest.mark.parametrize(
+    "bad", ["run-1", "step-00000000-0000-4000-8000-000000000000", "x" * 500, 7, ["run-"]]
+)
+def test_a_step_with_a_malformed_run_id_is_kept_without_it(bad):
+    """The step is what people review: it is kept, as when Letta deletes its run (run_id
+    null); the id Letta sent stays in the payload."""
+    upsert_steps([body("step") | {"run_id": bad}], in_order=True)
+    step = Step.objects.get()
+    assert (step.run_id, step.run_position) == (None, None)
+    assert step.payload["run_id"] == bad

@@ -157,3 +157,19 @@ def test_the_creator_can_choose_to_include_traces(client, sharer):
     html = client.get(public_url(link)).content.decode()
     assert SYSTEM_PROMPT in html and "Provider trace" in html
     assert "provider traces are not included" not in html
+
+
+def test_link_times_carry_their_iso_time(client, sharer):
+    step = StepFactory()
+    active = share.create_link(step, sharer, "1d")
+    revoked = share.create_link(step, sharer, "7d")
+    ShareLink.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now(), revoked_by=sharer)
+    revoked.refresh_from_db()
+    html = client.get(reverse("step_detail", args=[step.pk])).content.decode()
+    section = html[html.index('id="share-links"') :]
+    for moment in (active.created_at, active.expires_at, revoked.created_at, revoked.revoked_at):
+        iso = timezone.localtime(moment).isoformat()
+        assert f'<time datetime="{iso}" title="{iso}">' in section
+    shared = client.get(public_url(active)).content.decode()
+    iso = timezone.localtime(active.expires_at).isoformat()
+    assert f'expires <time datetime="{iso}" title="{iso}">' in shared

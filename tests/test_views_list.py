@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from steps.models import Step
 from tests.factories import BASE_TIME, MessageFactory, StepFactory, SyncRunFactory, conversation
@@ -23,7 +24,7 @@ def test_list_page_renders_rows(user_client):
     assert "the final answer" in html
     assert "conversation_search" in html
     assert "vote-up is-active" in html  # the vote Letta holds, shown until someone votes here
-    assert re.search(r"synced 1\d s ago", html)
+    assert re.search(r"synced <time [^>]*>1\d s ago</time>", html)
     # heartbeats are not what the user typed
     assert "automated system message" not in html
 
@@ -180,3 +181,14 @@ def test_preview_uses_last_assistant_text(user_client):
     MessageFactory(step=step, position=1, message_type="assistant_message", content="last answer")
     assert b"last answer" in user_client.get(reverse("step_list")).content
     assert Step.objects.count() == 1
+
+
+def test_sync_times_in_the_chrome_carry_their_iso_time(user_client):
+    good = SyncRunFactory()
+    failed = SyncRunFactory(status="failed", error_message="Letta answered 503")
+    html = user_client.get(reverse("step_list")).content.decode()
+    chrome = html[html.index('id="sync-status"') :]
+    chrome = chrome[: chrome.index("</div>")]
+    for run in (good, failed):
+        iso = timezone.localtime(run.finished_at).isoformat()
+        assert f'<time datetime="{iso}" title="{iso}">' in chrome

@@ -15,7 +15,8 @@ What to call:
   resp_b.usage, USAGE_NAMES)``, ``diff_numbers(metrics_a, metrics_b, TIMING_NAMES)`` (nanoseconds).
 * ``diff_fields(step_a, step_b)`` -> ValueChange rows for status, stop reason, error type (``STEP_FIELDS``).
 * ``context_breakdown(request_json, prompt_tokens)`` -> ``Breakdown``; ``diff_breakdowns(a, b)``.
-* ``diff_json(a, b)`` (tree diff by path) and ``unified_json_diff(a, b)`` (the plain unified view, hunked).
+* ``diff_json(a, b)`` (tree diff by path) and ``unified_json_diff(a, b)`` (the plain unified view, hunked);
+  ``pretty(value)`` is the text that view diffs, for showing a whole document the same way.
 * ``align_runs(a_steps, b_steps)`` -> ``RunAlignment`` with the first divergence in words.
 * ``word_diff(a, b)`` -> ``TextDiff`` (segments at word level; line level for huge texts).
 * ``normalize_request`` / ``normalize_response`` / ``parse_letta_system``: the building blocks.
@@ -33,7 +34,7 @@ of the same documents.
 """
 
 from .breakdown import context_breakdown, diff_breakdowns
-from .jsondiff import diff_json, unified_json_diff
+from .jsondiff import diff_json, pretty, unified_json_diff
 from .letta import parse_letta_system
 from .model import *  # noqa: F403 - the result types are part of the public API
 from .model import to_dict
@@ -57,6 +58,7 @@ __all__ = [
     "normalize_request",
     "normalize_response",
     "parse_letta_system",
+    "pretty",
     "to_dict",
     "unified_json_diff",
     "word_diff",

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from ..ids import is_letta_id
 from ..querysets import StepQuerySet
 
 # Upstream enums (letta-api.md §2.2); stored as plain strings so a new value never breaks a sync.
@@ -43,6 +44,14 @@ def datetime_from_ns(value: Any) -> datetime | None:
 def _str(payload: dict, key: str, max_length: int = 255) -> str:
     value = payload.get(key)
     return str(value)[:max_length] if value is not None else ""
+
+
+def _letta_id(payload: dict, key: str, prefix: str) -> str:
+    """A reference to another Letta object, or "" when it does not look like a Letta id: it
+    becomes a link (steps/ids.py converters), so only that shape is kept. The payload still
+    holds what Letta sent."""
+    value = payload.get(key)
+    return value if is_letta_id(prefix, value) else ""
 
 
 def _int(payload: dict, key: str) -> int | None:
@@ -262,7 +271,9 @@ class Step(MirroredModel):
     def columns_from_payload(cls, payload: dict) -> dict[str, Any]:
         tags = payload.get("tags")
         return {
-            "run_id": payload.get("run_id") or None,
+            # a malformed run id is dropped, the step kept: as when Letta deletes the run
+            "run_id": _letta_id(payload, "run_id", "run") or None,
+            # an agent id is only ever a filter value here, never a link: kept as sent
             "agent_id": _str(payload, "agent_id", 64),
             "origin": _str(payload, "origin"),
             "organization_id": _str(payload, "organization_id", 64),

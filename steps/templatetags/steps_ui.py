@@ -129,6 +129,15 @@ def missing_option(value, rows) -> str:
     return format_html('<option value="{}" selected>{}</option>', value, value)
 
 
+@register.simple_tag
+def missing_agent_option(value, agents) -> str:
+    """missing_option for the agent select, whose facet rows are (id, steps, name) and whose
+    filter value is either: an agent the cache has not seen yet stays selected all the same."""
+    if value and any(value in (agent_id, name) for agent_id, _, name in agents or ()):
+        return ""
+    return missing_option(value, ())
+
+
 @register.inclusion_tag("steps/_sync_status.html")
 def sync_status():
     # One query for the chrome: the latest runs contain both the newest and the last success.

@@ -136,6 +136,8 @@ class Command(BaseCommand):
                         "2",
                         "--access-logfile",
                         "-",
+                        "--logger-class",  # share-link tokens never reach the log
+                        "dashboard.access_log.RedactingLogger",
                     ],
                     upstream_env,
                 ),
