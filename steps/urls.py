@@ -1,41 +1,40 @@
 from django.urls import path, register_converter
 
-from . import compare_views, review_views, views
 from .ids import RunIdConverter, StepIdConverter
+from .views import compare, review
+from .views import steps as pages
 
 # Path ids must look like Letta ids: anything else is a 404 before a view or a query runs.
 register_converter(StepIdConverter, "step_id")
 register_converter(RunIdConverter, "run_id")
 
 urlpatterns = [
-    path("", views.step_list, name="step_list"),
-    path("steps/live/", views.step_list_live, name="step_list_live"),
-    path("steps/<step_id:step_id>/", views.step_detail, name="step_detail"),
-    path("steps/<step_id:step_id>/share/", views.share_create, name="share_create"),
-    path("steps/<step_id:step_id>/vote/", review_views.vote, name="step_vote"),
-    path("steps/<step_id:step_id>/vote/retry/", review_views.vote_retry, name="step_vote_retry"),
-    path("steps/<step_id:step_id>/vote/resolve/", review_views.vote_resolve, name="step_vote_resolve"),
-    path("steps/<step_id:step_id>/tags/", review_views.tags_update, name="step_tags"),
-    path("steps/<step_id:step_id>/note/", review_views.note_update, name="step_note"),
-    path("steps/<step_id:step_id>/next-unreviewed/", review_views.next_unreviewed, name="next_unreviewed"),
-    path("bulk/", review_views.bulk_start, name="bulk_start"),
-    path("bulk/count/", review_views.bulk_count, name="bulk_count"),
-    path("bulk/<int:batch_id>/", review_views.bulk_progress, name="bulk_progress"),
-    path("share-links/<int:link_id>/revoke/", views.share_revoke, name="share_revoke"),
-    path("runs/<run_id:run_id>/", views.run_detail, name="run_detail"),
-    path("steps/<step_id:step_id>/compare-candidates/", compare_views.compare_recent, name="compare_recent"),
+    path("", pages.step_list, name="step_list"),
+    path("steps/live/", pages.step_list_live, name="step_list_live"),
+    path("steps/<step_id:step_id>/", pages.step_detail, name="step_detail"),
+    path("steps/<step_id:step_id>/share/", pages.share_create, name="share_create"),
+    path("steps/<step_id:step_id>/vote/", review.vote, name="step_vote"),
+    path("steps/<step_id:step_id>/vote/retry/", review.vote_retry, name="step_vote_retry"),
+    path("steps/<step_id:step_id>/vote/resolve/", review.vote_resolve, name="step_vote_resolve"),
+    path("steps/<step_id:step_id>/tags/", review.tags_update, name="step_tags"),
+    path("steps/<step_id:step_id>/note/", review.note_update, name="step_note"),
+    path("steps/<step_id:step_id>/next-unreviewed/", review.next_unreviewed, name="next_unreviewed"),
+    path("bulk/", review.bulk_start, name="bulk_start"),
+    path("bulk/count/", review.bulk_count, name="bulk_count"),
+    path("bulk/<int:batch_id>/", review.bulk_progress, name="bulk_progress"),
+    path("share-links/<int:link_id>/revoke/", pages.share_revoke, name="share_revoke"),
+    path("runs/<run_id:run_id>/", pages.run_detail, name="run_detail"),
+    path("steps/<step_id:step_id>/compare-candidates/", compare.compare_recent, name="compare_recent"),
     path(
         "runs/<run_id:run_id>/compare-candidates/",
-        compare_views.compare_recent_runs,
+        compare.compare_recent_runs,
         name="compare_recent_runs",
     ),
-    path("compare/", compare_views.compare_start, name="compare_start"),
-    path("compare/runs/", compare_views.compare_runs_start, name="compare_runs_start"),
-    path("compare/runs/<run_id:a_id>/<run_id:b_id>/", compare_views.compare_runs, name="compare_runs"),
-    path("compare/<step_id:a_id>/<step_id:b_id>/", compare_views.compare_steps, name="compare_steps"),
-    path(
-        "compare/<step_id:a_id>/<step_id:b_id>/expand/", compare_views.compare_expand, name="compare_expand"
-    ),
+    path("compare/", compare.compare_start, name="compare_start"),
+    path("compare/runs/", compare.compare_runs_start, name="compare_runs_start"),
+    path("compare/runs/<run_id:a_id>/<run_id:b_id>/", compare.compare_runs, name="compare_runs"),
+    path("compare/<step_id:a_id>/<step_id:b_id>/", compare.compare_steps, name="compare_steps"),
+    path("compare/<step_id:a_id>/<step_id:b_id>/expand/", compare.compare_expand, name="compare_expand"),
     # the one public route: LoginRequiredMiddleware is lifted by @login_not_required
-    path("share/<str:token>/", views.shared_step, name="shared_step"),
+    path("share/<str:token>/", pages.shared_step, name="shared_step"),
 ]

@@ -45,7 +45,7 @@ def row_ids(page):
 
 
 def test_n_and_p_page_through_the_list_from_the_keyboard(page, letta, monkeypatch):
-    monkeypatch.setattr("steps.views.PAGE_SIZE", 15)
+    monkeypatch.setattr("steps.views.steps.PAGE_SIZE", 15)
     assert Step.objects.count() > 15  # more than one page
     page.reload()
     first = row_ids(page)

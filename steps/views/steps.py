@@ -11,11 +11,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from . import compare, share
-from .filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
-from .models import Agent, Run, ShareLink, Step
-from .querysets import SORTS, reviewer_counts, vote_state, vote_states
-from .timeline import previews, timeline
+from .. import compare, share
+from ..filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
+from ..models import Agent, Run, ShareLink, Step
+from ..querysets import SORTS, reviewer_counts, vote_state, vote_states
+from ..timeline import previews, timeline
 
 PAGE_SIZE = 50
 LIVE_MAX_ROWS = 100

@@ -7,9 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
-from . import compare, diff
-from .ids import is_letta_id
-from .models import Run, Step
+from .. import compare, diff
+from ..ids import is_letta_id
+from ..models import Run, Step
 
 VIEW_CHOICES = (("structural", "Structural"), ("side", "Side by side"), ("json", "Unified JSON"))
 RECENT_STEPS = 15
