@@ -188,7 +188,9 @@ class Refresher:
                 self._schedule_after_details(
                     step, trace_found=fetched.trace is not None, had_details=had_details, now=now
                 )
-            Step.objects.filter(pk=step.pk).update(
+            # Only while the claim is still ours: had our heartbeat lagged and another sync taken
+            # the step over, its write (and its claim) wins; ours was the same upstream data.
+            Step.objects.filter(pk=step.pk, claimed_by=self.holder).update(
                 claimed_by=None, **{f: getattr(step, f) for f in REFRESH_FIELDS}
             )
         self.on_refreshed(fetched.error is None)

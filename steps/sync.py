@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -393,11 +394,22 @@ def run_sync(
         )
     sync_run = SyncRun.objects.create(trigger=trigger, upstream_url=client.base_url)
     syncer = Syncer(client, progress, sync_run, on_progress)
-    lease = Lease("discovery", sync_run)
+    try:
+        with _recorded(sync_run, progress, client):
+            _run_phases(syncer, Lease("discovery", sync_run), refresh_limit, reverify_batch)
+    finally:
+        syncer._report("done")
+    return sync_run
+
+
+@contextmanager
+def _recorded(sync_run: SyncRun, progress: SyncProgress, client: LettaClient) -> Iterator[None]:
+    """Run the body under the run's heartbeat and record how it ended: success, an upstream
+    failure (recorded, not raised: the next run retries), or a bug (recorded, then raised)."""
     requests_before = client.requests_made
     try:
         with Heartbeat(sync_run):
-            _run_phases(syncer, lease, refresh_limit, reverify_batch)
+            yield
         sync_run.status = SyncRun.Status.SUCCESS
     except (UpstreamError, LeaseLost) as exc:
         sync_run.status = SyncRun.Status.FAILED
@@ -411,8 +423,6 @@ def run_sync(
         raise
     finally:
         _finish(sync_run, progress, client.requests_made - requests_before)
-        syncer._report("done")
-    return sync_run
 
 
 def _run_phases(syncer: Syncer, lease: Lease, refresh_limit: int | None, reverify_batch: int | None) -> None:
@@ -433,6 +443,12 @@ def _run_phases(syncer: Syncer, lease: Lease, refresh_limit: int | None, reverif
 
 
 def _finish(sync_run: SyncRun, progress: SyncProgress, requests: int) -> None:
+    if SyncRun.objects.filter(pk=sync_run.pk, status=SyncRun.Status.ABANDONED).exists():
+        # another sync saw our heartbeat lag and took our claims: say so rather than "success"
+        progress.notes.append(
+            f"Marked abandoned while still working (its heartbeat lagged); it would have ended {sync_run.status}."
+        )
+        sync_run.status = SyncRun.Status.ABANDONED
     sync_run.finished_at = timezone.now()
     sync_run.heartbeat_at = sync_run.finished_at
     sync_run.mode = progress.mode
@@ -460,20 +476,15 @@ def refresh_steps(client: LettaClient, step_ids: list[str]) -> SyncRun:
     sync_run = SyncRun.objects.create(trigger="admin", upstream_url=client.base_url)
     syncer = Syncer(client, progress, sync_run)
     refresher = syncer.refresher()
-    requests_before = client.requests_made
-    try:
-        with Heartbeat(sync_run):
+    with _recorded(sync_run, progress, client):
+        try:
             for start in range(0, len(step_ids), settings.SYNC_PAGE_SIZE):
                 batch = step_ids[start : start + settings.SYNC_PAGE_SIZE]
                 claimed = refresher.claim(batch, only_if_due=False)
                 refresher.note_held([i for i in batch if i not in claimed])
                 refresher.refresh(claimed, refetch=True)
-        sync_run.status = SyncRun.Status.SUCCESS
-    except UpstreamError as exc:
-        sync_run.status, sync_run.error_message = SyncRun.Status.FAILED, str(exc)[:4000]
-    finally:
-        syncer.note_claims(refresher)
-        _finish(sync_run, progress, client.requests_made - requests_before)
+        finally:
+            syncer.note_claims(refresher)
     return sync_run
 
 

@@ -211,3 +211,54 @@ def test_an_admin_resync_is_a_sync_run_of_its_own_and_leaves_a_live_syncs_steps_
     fetched = {r.path.split("/")[3] for r in simulator.requests if r.path.startswith("/v1/steps/")}
     assert fetched == set(ids[1:])
     assert not Step.objects.filter(claimed_by=result).exists()  # every claim released
+
+
+def test_a_sync_marked_abandoned_while_working_does_not_report_success(simulator, letta, settings):
+    """Its heartbeat lagged (a database blip) and another sync marked it abandoned: its claims
+    may have been taken, so it must not end as a plain success."""
+    settings.SYNC_HEARTBEAT_SECONDS = 30
+    run_sync(letta, refresh_limit=0)  # discovery only: every step is due for details
+
+    def marked_abandoned(progress):
+        if progress.phase == "details":
+            SyncRun.objects.filter(status=SyncRun.Status.RUNNING).update(status=SyncRun.Status.ABANDONED)
+
+    result = run_sync(letta, on_progress=marked_abandoned)
+
+    result.refresh_from_db()
+    assert result.status == SyncRun.Status.ABANDONED
+    assert "Marked abandoned while still working" in result.notes
+
+
+def test_a_refresh_whose_claim_was_taken_over_leaves_the_new_claim_alone(simulator, letta):
+    from steps.refresh import Refresher
+
+    run_sync(letta, refresh_limit=0)
+    ids = list(Step.objects.values_list("id", flat=True)[:4])
+    lagging, other = SyncRun.objects.create(), SyncRun.objects.create()
+    refresher = Refresher(letta, lagging, fresh_since=timezone.now(), on_refreshed=lambda ok: None)
+    claimed = refresher.claim(ids, only_if_due=False)
+    assert claimed
+    Step.objects.filter(pk__in=claimed).update(claimed_by=other)  # taken over while we fetched
+
+    refresher.refresh(claimed)
+
+    assert Step.objects.filter(pk__in=claimed, claimed_by=other).count() == len(claimed)
+
+
+def test_an_admin_resync_that_hits_a_bug_is_recorded_as_failed(simulator, letta, monkeypatch):
+    from steps.refresh import Refresher
+    from steps.sync import refresh_steps
+
+    run_sync(letta, refresh_limit=0)
+    ids = list(Step.objects.values_list("id", flat=True)[:3])
+
+    def broken(self, step_ids, **kwargs):
+        raise RuntimeError("a bug in the refresh")
+
+    monkeypatch.setattr(Refresher, "refresh", broken)
+    with pytest.raises(RuntimeError):
+        refresh_steps(letta, ids)
+    recorded = SyncRun.objects.filter(trigger="admin").get()
+    assert recorded.status == SyncRun.Status.FAILED
+    assert "Internal error: RuntimeError: a bug in the refresh" in recorded.error_message
