@@ -194,8 +194,16 @@ def _numbers(obj: Any, fields: tuple) -> dict[str, int | None]:
     return {label: getattr(obj, name, None) if obj is not None else None for name, label in fields}
 
 
-def _signed(value: int) -> str:
-    return f"+{intcomma(value)}" if value > 0 else f"−{intcomma(-value)}"
+def signed(value) -> str:
+    """+1,204 / −56 / 0 for a delta; "—" when unknown (the headline and the compare tables)."""
+    if value is None or value == "":
+        return "—"
+    number = round(value) if isinstance(value, float) else value
+    if number > 0:
+        return f"+{intcomma(number)}"
+    if number < 0:
+        return f"−{intcomma(-number)}"
+    return "0"
 
 
 @dataclass
@@ -278,7 +286,7 @@ def headline(c: StepComparison) -> list[str]:
             items.append(f"{row.name} {row.a or '—'} → {row.b or '—'}")
     for row in c.tokens:
         if row.name == "prompt" and row.delta:
-            items.append(f"{_signed(int(row.delta))} prompt tokens")
+            items.append(f"{signed(int(row.delta))} prompt tokens")
     if not items:
         items.append("identical requests" if c.request.summary.identical else "no differences found")
     return items
@@ -327,9 +335,10 @@ class RunSide:
 
 
 def load_run(run_id: str) -> RunSide | None:
-    """A run and its steps in time order (two queries); None when neither the run nor a step is known."""
+    """A run and its steps in the run's own order, as its page shows them (two queries); None when
+    neither the run nor a step is known."""
     run = Run.objects.filter(pk=run_id).first()
-    steps = list(Step.objects.filter(run_id=run_id).for_list().order_by("step_time", "id"))
+    steps = list(Step.objects.filter(run_id=run_id).for_list().in_run_order())
     if run is None and not steps:
         return None
     return RunSide(run_id, run, steps)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 
 from django.db import connection, models
@@ -11,7 +10,7 @@ from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, Value
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
-AGENT_ID = re.compile(r"^agent-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+from .ids import is_letta_id
 
 
 class StepQuerySet(models.QuerySet):
@@ -26,12 +25,17 @@ class StepQuerySet(models.QuerySet):
         """Steps of an agent given by id, or by name (names are not unique in Letta: all of them)."""
         from .models import Agent
 
-        if AGENT_ID.match(value):
+        if is_letta_id("agent", value):
             return self.filter(agent_id=value)
         # Names resolved first (steps_agent_name), so the step query is a plain IN list the
         # (agent_id, -step_time) index serves; an OR with a subquery would scan the table.
         ids = list(Agent.objects.filter(name=value).values_list("id", flat=True)[:100])
         return self.filter(agent_id__in=[value, *ids])
+
+    def in_run_order(self) -> StepQuerySet:
+        """A run's steps in its own sequence (steps of a run often share the run's time); steps
+        without a known position last, by time."""
+        return self.order_by("run_position", "step_time", "id")
 
     def least_recently_synced(self) -> StepQuerySet:
         return self.order_by("last_synced_at", "id")

@@ -335,3 +335,24 @@ def test_missing_numbers_read_as_a_dash_never_as_none(user_client):
     ):
         # humanize's intcomma turns None into the text "None" before `default` can replace it
         assert not re.search(r'class="num[^"]*">None<|None tok|<dd>None |None in /', html)
+
+
+def test_the_list_compare_puts_the_earlier_step_first_even_within_a_millisecond(user_client):
+    from datetime import timedelta
+
+    first = StepFactory()
+    # steps of one run share the run's time, a run position apart in microseconds
+    later = StepFactory(run_id=first.run_id, step_time=first.step_time + timedelta(microseconds=2))
+    response = user_client.get(reverse("compare_start"), {"a": later.pk, "b": first.pk, "order": "time"})
+    assert response["Location"] == reverse("compare_steps", args=[first.pk, later.pk])
+    # without order=time the sides stay as chosen (the step page's "Compare with…")
+    response = user_client.get(reverse("compare_start"), {"a": later.pk, "b": first.pk})
+    assert response["Location"] == reverse("compare_steps", args=[later.pk, first.pk])
+
+
+def test_an_empty_compare_form_is_a_page_and_an_unknown_part_is_404(user_client):
+    assert user_client.get(reverse("compare_start")).status_code == 200
+    a, b = consecutive_steps()
+    url = reverse("compare_expand", args=[a.pk, b.pk])
+    assert user_client.get(url, {"part": "request", "entry": "0"}).status_code == 200
+    assert user_client.get(url, {"part": "bogus", "entry": "0"}).status_code == 404

@@ -20,11 +20,6 @@
     btn.title = n === 2 ? "Compare the two selected steps (c)" : "Select exactly two steps to compare (c)";
   }
 
-  function rowTime(row) {
-    var t = row.querySelector("time[datetime]");
-    return t ? Date.parse(t.getAttribute("datetime")) || 0 : 0;
-  }
-
   function compareSelected() {
     var rows = selectedRows();
     var btn = button();
@@ -32,9 +27,9 @@
       if (window.dashboardToast) window.dashboardToast("Select exactly two steps to compare.", 2600);
       return;
     }
-    // A is the earlier step, B the later one, whatever order the list is sorted in
-    rows.sort(function (x, y) { return rowTime(x) - rowTime(y); });
-    var query = "?a=" + encodeURIComponent(rows[0].dataset.step) + "&b=" + encodeURIComponent(rows[1].dataset.step);
+    // A is the earlier step, B the later one, whatever order the list is sorted in: the server
+    // orders them (steps of one run share a time to the millisecond the page shows)
+    var query = "?a=" + encodeURIComponent(rows[0].dataset.step) + "&b=" + encodeURIComponent(rows[1].dataset.step) + "&order=time";
     window.location.href = btn.dataset.compareUrl + query;
   }
 

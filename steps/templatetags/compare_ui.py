@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from steps.compare import signed
 from steps.diff import DELETE, EQUAL, INSERT
 
 from .steps_ui import ns_duration, svg_bar
@@ -44,17 +44,7 @@ def segments(text_diff, side: str = "both") -> SafeString:
     return mark_safe("".join(out))
 
 
-@register.filter
-def signed(value) -> str:
-    """+1,204 / −56 / 0 for a delta; "—" when unknown."""
-    if value is None or value == "":
-        return "—"
-    number = round(value) if isinstance(value, float) else value
-    if number > 0:
-        return f"+{intcomma(number)}"
-    if number < 0:
-        return f"−{intcomma(-number)}"
-    return "0"
+register.filter("signed", signed)
 
 
 @register.filter

@@ -12,6 +12,8 @@ from ..ids import is_letta_id
 from ..models import Run, Step
 
 VIEW_CHOICES = (("structural", "Structural"), ("side", "Side by side"), ("json", "Unified JSON"))
+# the collapsible runs of unchanged messages: the request's, and the messages each step wrote
+MESSAGE_PARTS = ("request", "written")
 RECENT_STEPS = 15
 RECENT_RUNS = 15
 
@@ -32,6 +34,8 @@ def _start(request: HttpRequest, kind: str, target: str) -> HttpResponse:
     raw = {side: request.GET.get(side, "").strip() for side in ("a", "b")}
     ids = {side: _clean_id(value, kind) for side, value in raw.items()}
     if ids["a"] and ids["b"]:
+        if kind == "step" and request.GET.get("order") == "time":
+            ids["a"], ids["b"] = _earlier_first(ids["a"], ids["b"])
         return redirect(target, a_id=ids["a"], b_id=ids["b"])
     problems = [
         f"{side.upper()}: “{Truncator(value).chars(80)}” is not a {kind} id or a link to a {kind} page."
@@ -45,7 +49,18 @@ def _start(request: HttpRequest, kind: str, target: str) -> HttpResponse:
         "b_value": raw["b"][:300],
         "runs": kind == "run",
     }
-    return render(request, "steps/compare_missing.html", context, status=400)
+    # an empty form (a bookmarked /compare/) is a page to fill in, not a bad request
+    status = 400 if raw["a"] or raw["b"] else 200
+    return render(request, "steps/compare_missing.html", context, status=status)
+
+
+def _earlier_first(a_id: str, b_id: str) -> tuple[str, str]:
+    """The two steps as (earlier, later) by the list's own order key: (step_time, id). Steps of
+    one run share the run's time to the millisecond, so only the server can tell them apart."""
+    keys = dict(Step.objects.filter(pk__in=[a_id, b_id]).values_list("id", "step_time"))
+    if len(keys) < 2:
+        return a_id, b_id  # an unknown side: the compare page says which
+    return tuple(sorted((a_id, b_id), key=lambda pk: (keys[pk], pk)))
 
 
 def _options(request: HttpRequest) -> dict:
@@ -104,6 +119,8 @@ def compare_expand(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
         if lines is None:
             raise Http404("No such collapsed part")
         return render(request, "steps/_compare_json.html#fold-lines", {"lines": lines})
+    if part not in MESSAGE_PARTS:
+        raise Http404("No such collapsed part")
     entries = (c.written if part == "written" else c.request.messages).entries
     if int(raw) >= len(entries) or not isinstance(entries[int(raw)], diff.UnchangedRun):
         raise Http404("No such collapsed part")

@@ -247,8 +247,7 @@ def shared_step(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
     run = Run.objects.filter(pk=run_id).first()
-    # the run's own sequence (steps of a run often share the run's time); unknown positions last
-    steps = list(Step.objects.filter(run_id=run_id).for_list().order_by("run_position", "step_time", "id"))
+    steps = list(Step.objects.filter(run_id=run_id).for_list().in_run_order())
     if run is None and not steps:
         return render(request, "steps/run_detail.html", {"run_id": run_id, "missing": True}, status=404)
     totals = Step.objects.filter(run_id=run_id).aggregate(
