@@ -57,8 +57,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     a, b, response_a, response_b = documents()
-    side_a = side("step-a", a, response_a, 250_000)
-    side_b = side("step-b", b, response_b, 250_180)
+    side_a = side("step-00000000-0000-4000-8000-00000000000a", a, response_a, 250_000)
+    side_b = side("step-00000000-0000-4000-8000-00000000000b", b, response_b, 250_180)
 
     def page() -> str:
         return render(compare.compare_steps(side_a, side_b))
