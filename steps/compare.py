@@ -243,7 +243,7 @@ def _scale_breakdowns(a: Side, b: Side) -> bool:
 def compare_steps(a: Side, b: Side) -> StepComparison:
     request = diff.diff_requests(a.request, b.request)
     response = diff.diff_responses(a.response, b.response)
-    written = diff.diff_requests(messages_as_request(a.messages), messages_as_request(b.messages)).messages
+    written = written_messages(a, b)
     scale = _scale_breakdowns(a, b)
     breakdown_a, breakdown_b = _breakdown(a, scale), _breakdown(b, scale)
     comparison = StepComparison(
@@ -261,6 +261,12 @@ def compare_steps(a: Side, b: Side) -> StepComparison:
     )
     comparison.headline = headline(comparison)
     return comparison
+
+
+def written_messages(a: Side, b: Side):
+    """The messages each step wrote in Letta, aligned like a request's (the "messages each step
+    wrote" part, and the whole comparison when neither step has a trace)."""
+    return diff.diff_requests(messages_as_request(a.messages), messages_as_request(b.messages)).messages
 
 
 def headline(c: StepComparison) -> list[str]:
@@ -305,11 +311,11 @@ def json_views(c: StepComparison) -> list[tuple[str, str, diff.UnifiedDiff]]:
     ]
 
 
-def folded_json_lines(c: StepComparison, part: str, index: int) -> list[tuple[int, int, str]] | None:
+def folded_json_lines(a: Side, b: Side, part: str, index: int) -> list[tuple[int, int, str]] | None:
     """The unchanged lines folded before hunk ``index`` (after the last hunk when it equals the number of
     hunks), as (A line number, B line number, text); None when there is no such fold."""
     attr = JSON_PARTS[part][0]
-    a_doc, b_doc = getattr(c.a, attr), getattr(c.b, attr)
+    a_doc, b_doc = getattr(a, attr), getattr(b, attr)
     hunks = diff.unified_json_diff(a_doc, b_doc).hunks
     if not hunks or not 0 <= index <= len(hunks):
         return None

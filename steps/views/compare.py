@@ -71,14 +71,19 @@ def _options(request: HttpRequest) -> dict:
     }
 
 
-def _load(request: HttpRequest, a_id: str, b_id: str) -> compare.StepComparison:
+def _sides(request: HttpRequest, a_id: str, b_id: str) -> tuple[compare.Side, compare.Side]:
+    """Both steps with the traces the request picks (3 queries); 404 when either is unknown."""
     pair = compare.load_pair(a_id, b_id)
     if pair is None:
         raise Http404("No such step")
     a, b = pair
     compare.pick_trace(a, request.GET.get("trace_a"))
     compare.pick_trace(b, request.GET.get("trace_b"))
-    return compare.compare_steps(a, b)
+    return a, b
+
+
+def _load(request: HttpRequest, a_id: str, b_id: str) -> compare.StepComparison:
+    return compare.compare_steps(*_sides(request, a_id, b_id))
 
 
 def _trace_query(c: compare.StepComparison) -> str:
@@ -109,19 +114,21 @@ def compare_steps(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
 @require_GET
 def compare_expand(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
     """One collapsed part expanded in place (htmx): a run of unchanged messages, or unchanged JSON lines."""
-    c = _load(request, a_id, b_id)
     part = request.GET.get("part")
     raw = request.GET.get("entry", "")
-    if not (raw.isascii() and raw.isdigit()):
+    if not (raw.isascii() and raw.isdigit()) or part not in (*compare.JSON_PARTS, *MESSAGE_PARTS):
         raise Http404("No such collapsed part")
+    # only the part asked for is diffed, not the whole comparison
+    a, b = _sides(request, a_id, b_id)
     if part in compare.JSON_PARTS:
-        lines = compare.folded_json_lines(c, part, int(raw))
+        lines = compare.folded_json_lines(a, b, part, int(raw))
         if lines is None:
             raise Http404("No such collapsed part")
         return render(request, "steps/_compare_json.html#fold-lines", {"lines": lines})
-    if part not in MESSAGE_PARTS:
-        raise Http404("No such collapsed part")
-    entries = (c.written if part == "written" else c.request.messages).entries
+    if part == "written":
+        entries = compare.written_messages(a, b).entries
+    else:
+        entries = diff.diff_requests(a.request, b.request).messages.entries
     if int(raw) >= len(entries) or not isinstance(entries[int(raw)], diff.UnchangedRun):
         raise Http404("No such collapsed part")
     return render(
