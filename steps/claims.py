@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import SyncCursor, SyncRun, stale_after, unclaimed
+from .models import SyncCursor, SyncRun, unclaimed
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def describe(holder: SyncRun | None) -> str:
     seconds = max(0, int(silent.total_seconds()))
     state = holder.status
     if holder.status == SyncRun.Status.RUNNING:
-        state = "alive" if silent <= stale_after() else "stopped"
+        state = "stopped" if holder.looks_dead() else "alive"
     return f"sync #{holder.pk} ({state}, heartbeat {seconds} s ago)"
 
 

@@ -24,17 +24,20 @@ def stale_after() -> timedelta:
 class SyncRunQuerySet(models.QuerySet):
     def alive(self, now=None) -> SyncRunQuerySet:
         """Runs still working: running, with a heartbeat within the last three intervals."""
-        now = now or timezone.now()
-        return self.filter(status=SyncRun.Status.RUNNING, heartbeat_at__gte=now - stale_after())
+        return self.filter(status=SyncRun.Status.RUNNING, heartbeat_at__gte=silent_since(now))
 
     def mark_abandoned(self, now=None) -> int:
         """Running runs whose heartbeat stopped: their process is gone, say so."""
-        now = now or timezone.now()
-        return self.filter(status=SyncRun.Status.RUNNING, heartbeat_at__lt=now - stale_after()).update(
+        return self.filter(status=SyncRun.Status.RUNNING, heartbeat_at__lt=silent_since(now)).update(
             status=SyncRun.Status.ABANDONED,
             finished_at=F("heartbeat_at"),
             error_message="Abandoned: its heartbeat stopped (the process was killed or lost).",
         )
+
+
+def silent_since(now=None):
+    """A running run whose last heartbeat is older than this is dead (it missed three beats)."""
+    return (now or timezone.now()) - stale_after()
 
 
 def unclaimed(field: str = "claimed_by") -> Q:
@@ -97,6 +100,10 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"sync #{self.pk} {self.started_at:%Y-%m-%d %H:%M:%S} ({self.status})"
+
+    def looks_dead(self, now=None) -> bool:
+        """Running, but its heartbeat stopped: killed or lost, and not yet marked abandoned."""
+        return self.status == SyncRun.Status.RUNNING and self.heartbeat_at < silent_since(now)
 
     @property
     def duration(self):

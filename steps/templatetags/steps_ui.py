@@ -10,7 +10,7 @@ from django.utils import dateformat, timezone
 from django.utils.html import format_html, format_html_join
 
 from steps.filters import without_empty
-from steps.models import SyncRun, stale_after
+from steps.models import SyncRun
 
 register = template.Library()
 
@@ -158,7 +158,7 @@ def sync_status():
     )
     latest = runs[0] if runs else None
     for run in runs:  # between syncs nobody has marked it yet: show it as it is
-        if run.status == SyncRun.Status.RUNNING and timezone.now() - run.heartbeat_at > stale_after():
+        if run.looks_dead():
             run.status = SyncRun.Status.ABANDONED
     last_success = next((r for r in runs if r.status == SyncRun.Status.SUCCESS), None)
     # what the newest finished run left to another sync or took over from a dead one
