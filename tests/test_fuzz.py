@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from steps.filters import LiveForm
-from steps.models import FeedbackBatch, ShareLink
+from steps.models import FeedbackBatch, ShareLink, Step
 from steps.querysets import SORTS
 from tests.factories import RunFactory, StepFactory, UserFactory, conversation
 from tests.test_urls_require_login import routes
@@ -178,6 +178,28 @@ def test_admin_changelists_with_hostile_parameters(fuzz_client):
 def list_urls(query: str) -> list[str]:
     """The three endpoints that read a list query: the list, its live poll, the bulk count."""
     return [f"/?{query}", f"/steps/live/?{query}&live=1", "/bulk/count/?" + urlencode({"query": query})]
+
+
+COMPARE_PARAMS = ["view", "hide_unchanged", "trace_a", "trace_b", "part", "entry", "a", "b", "order"]
+
+
+def test_every_compare_parameter(fuzz_client, world):
+    """The compare pages, their in-place expansion and their forms, with each hostile value in
+    every parameter at once and in each alone (two real steps and runs, so the views run through)."""
+    other = Step.objects.exclude(pk=GOOD_STEP).get()
+    step_pair = f"/compare/{GOOD_STEP}/{other.pk}/"
+    urls = [
+        step_pair,
+        step_pair + "expand/",
+        "/compare/",
+        "/compare/runs/",
+        f"/compare/runs/{GOOD_RUN}/{GOOD_RUN}/",
+    ]
+    for value in HOSTILE:
+        for params in [dict.fromkeys(COMPARE_PARAMS, value), *({k: value} for k in COMPARE_PARAMS)]:
+            for base in urls:
+                url = base + "?" + urlencode(params)
+                check(fuzz_client.get(url, headers={"HX-Request": "true"}), f"GET {url[:300]!r}")
 
 
 def test_every_list_parameter(fuzz_client):
