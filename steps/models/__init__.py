@@ -16,6 +16,7 @@ from .mirrored import (
     message_item_key,
     parse_upstream_datetime,
 )
+from .pricing import ModelPrice
 from .review import ShareLink, StepReview
 from .syncing import SyncCursor, SyncRun, stale_after, unclaimed
 
@@ -27,6 +28,7 @@ __all__ = [
     "FeedbackBatch",
     "FeedbackPush",
     "Message",
+    "ModelPrice",
     "MirroredModel",
     "ProviderTrace",
     "Run",
