@@ -40,6 +40,7 @@ def admin_client(client):
         "stepvote",
         "feedbackpush",
         "feedbackbatch",
+        "modelprice",
     ],
 )
 def test_changelists_render(admin_client, model):
