@@ -65,6 +65,8 @@ def test_missing_token_counts_cost_nothing_and_cached_never_exceeds_prompt():
         ("gemini-2.5-flash-preview-05-20", "", "gemini-2.5-flash"),
         ("", "openai/gpt-4.1", "gpt-4.1"),  # no model: the handle's last part
         ("my-alias", "openai/gpt-4.1-2025-04-14", "gpt-4.1"),  # the handle's last part, by prefix
+        ("anthropic.claude-3-5-sonnet-20241022-v2:0", "", "claude-3-5-sonnet"),  # Bedrock
+        ("us.anthropic.claude-sonnet-4-20250514-v1:0", "", "claude-sonnet-4"),
     ],
 )
 def test_matching(model, handle, priced_as):
@@ -83,6 +85,7 @@ def test_matching(model, handle, priced_as):
         ("llama3.1:8b", "ollama/llama3.1:8b"),
         ("", ""),
         ("gpt", ""),  # a price name is never matched by a shorter step model
+        ("openai.gpt-4o-mini", ""),  # a vendor prefix is dropped, the rest must still match
     ],
 )
 def test_no_match(model, handle):

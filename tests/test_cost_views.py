@@ -210,3 +210,30 @@ def test_database_refuses_a_negative_price():
 def test_admin_price_list_is_searchable(admin_client):
     html = admin_client.get(reverse("admin:steps_modelprice_changelist") + "?q=claude").content.decode()
     assert "claude-sonnet-4" in html and "gpt-4o-mini" not in html
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("model", "gpt\x00x"),
+        ("model", "m" * 300),
+        ("model", "   "),
+        ("input_per_mtok", "NaN"),
+        ("input_per_mtok", "Infinity"),
+        ("output_per_mtok", "1e30"),
+        ("output_per_mtok", "0.0000001"),  # finer than the 6 decimals stored
+        ("effective_date", "99999-01-01"),
+    ],
+)
+def test_admin_form_refuses_hostile_values_without_a_500(admin_client, field, value):
+    data = {
+        "model": "new-model",
+        "input_per_mtok": "1",
+        "output_per_mtok": "2",
+        "effective_date": "2026-12-01",
+    }
+    response = admin_client.post(reverse("admin:steps_modelprice_add"), {**data, field: value})
+    # the form again with the field's error, or the site's 400 for a NUL in any input
+    assert response.status_code in (200, 400)
+    assert response.status_code == 400 or "errorlist" in response.content.decode()
+    assert not ModelPrice.objects.filter(model__startswith="new-model").exists()

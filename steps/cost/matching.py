@@ -13,7 +13,10 @@ lower case, and the first rule that finds a price wins:
    "gpt-4o-mini" is never priced as "gpt-4o", nor "gemini-2.5-flash-lite" as "gemini-2.5-flash":
    a different word after the prefix is a different model, which gets "no price" until
    someone adds it;
-5. the same prefix rule on the handle's last part.
+5. the same prefix rule on the handle's last part;
+6. rules 2 and 4 again without a Bedrock-style vendor prefix: "anthropic.claude-3-5-sonnet-20241022-v2:0"
+   and "us.anthropic.claude-3-7-sonnet-20250219-v1:0" are priced as "claude-3-5-sonnet" and
+   "claude-3-7-sonnet" (only a leading all-letter "vendor." or "region.vendor.": "gpt-4.1" keeps its dot).
 
 Nothing found: no price (None), never 0.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+VENDOR_PREFIX = re.compile(r"^(?:[a-z]{2}\.)?[a-z]+\.(?=[a-z])")
 VERSION_SUFFIX = re.compile(r"(?:[-@:](?:\d+|latest|preview|exp|v\d+))+")
 _BOUNDARY = "-@:"
 
@@ -53,4 +57,7 @@ def match[T](prices: Mapping[str, T], model: str, handle: str = "") -> T | None:
     for name in (model, tail):
         if name and (found := _versioned_prefix(prices, name)) is not None:
             return found
+    bare = VENDOR_PREFIX.sub("", model, count=1)
+    if bare != model:
+        return prices[bare] if bare in prices else _versioned_prefix(prices, bare)
     return None
