@@ -237,3 +237,32 @@ def test_admin_form_refuses_hostile_values_without_a_500(admin_client, field, va
     assert response.status_code in (200, 400)
     assert response.status_code == 400 or "errorlist" in response.content.decode()
     assert not ModelPrice.objects.filter(model__startswith="new-model").exists()
+
+
+def test_admin_list_edit_refuses_a_negative_price_and_saves_a_good_one(admin_client):
+    price = ModelPrice.objects.get(model="gpt-4o-mini")
+    url = reverse("admin:steps_modelprice_changelist") + "?q=gpt-4o-mini"
+    assert admin_client.get(url).context["cl"].result_count == 1
+
+    def post(inp):
+        return admin_client.post(
+            url,
+            {
+                "form-TOTAL_FORMS": "1",
+                "form-INITIAL_FORMS": "1",
+                "form-0-id": str(price.pk),
+                "form-0-input_per_mtok": inp,
+                "form-0-cached_input_per_mtok": "0.075",
+                "form-0-output_per_mtok": "0.60",
+                "form-0-effective_date": "2024-07-18",
+                "_save": "Save",
+            },
+        )
+
+    refused = post("-0.15")
+    assert refused.status_code == 200 and "A price cannot be negative." in refused.content.decode()
+    price.refresh_from_db()
+    assert price.input_per_mtok == Decimal("0.15")
+    assert post("0.20").status_code == 302
+    price.refresh_from_db()
+    assert price.input_per_mtok == Decimal("0.20")
