@@ -1,9 +1,11 @@
 """Costs on simulator data in real Chromium: every model the demo emits is priced, so the list,
 the step page and the run page show figures. Screenshots go to test-artifacts/."""
 
+import importlib
 import re
 
 import pytest
+from django.apps import apps
 
 from steps.models import ModelPrice, Step
 from steps.sync import run_sync
@@ -12,15 +14,16 @@ from tests.browser_fixtures import ARTIFACTS, open_logged_in, shot
 from tests.conftest import quick_sleep
 from tests.factories import UserFactory
 
-# serialized_rollback: a transactional test flushes every table, the prefilled prices too;
-# this puts the migrated rows back
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MONEY = re.compile(r"^(\$\d[\d,]*(\.\d+)?|<\$0\.000001|—)$")
 
 
 @pytest.fixture
 def page(browser, live_server, simulator):
+    # a transactional test before this one flushed every table, the migration's prices too
+    # (serialized_rollback cannot help: Playwright's event loop gives the ORM another connection)
+    importlib.import_module("steps.migrations.0012_model_prices").prefill(apps, None)
     assert ModelPrice.objects.filter(model="gpt-4.1").exists()
     with LettaClient(simulator.base_url, sleep=quick_sleep, max_retries=2) as client:
         run_sync(client)
@@ -31,9 +34,14 @@ def page(browser, live_server, simulator):
 
 
 def test_simulator_steps_show_costs_on_list_step_and_run_pages(page, live_server):
-    cells = page.locator("td.col-cost").all_inner_texts()
+    cells = page.locator(".row-cost").all_inner_texts()
     assert cells and all(MONEY.match(c.strip()) for c in cells), cells
     assert any(c.startswith("$0.0") for c in cells)
+    # the longest figures ("$0.000601") are whole, not cut to "$0.0006…"
+    clipped = page.locator(".row-cost").evaluate_all(
+        "els => els.filter(e => e.scrollWidth > e.clientWidth).length"
+    )
+    assert clipped == 0
     shot(page, "cost-list", full_page=False)
 
     # a Claude step: its cached input is priced at the cache-read rate

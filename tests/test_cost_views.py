@@ -27,7 +27,7 @@ def admin_client():
 
 def cost_cells(html: str) -> list[str]:
     return [
-        re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r'<td class="num col-cost">(.*?)</td>', html)
+        re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r'<div class="sub row-cost">(.*?)</div>', html)
     ]
 
 
@@ -41,7 +41,7 @@ def test_list_shows_each_steps_cost_and_no_price_for_an_unknown_model(user_clien
     StepFactory(model="gpt-4o-mini", step_time=BASE_TIME)
     StepFactory(model="llama3.1:8b", provider_name="ollama", step_time=BASE_TIME + timedelta(seconds=1))
     html = user_client.get(reverse("step_list")).content.decode()
-    assert '<th class="num col-cost"' in html
+    assert '<div class="th-sub"' in html
     assert cost_cells(html) == ["no price", "$0.000397"]
     assert "$0<" not in html  # the unknown model is never shown as free
 
