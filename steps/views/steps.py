@@ -261,12 +261,13 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
         duration=Sum("duration_ns"),
     )
     agent_id = run.agent_id if run and run.agent_id else (steps[0].agent_id if steps else "")
+    rows = _list_rows(steps)  # sets step.cost, which run_cost adds up
     context = {
         "run": run,
         "run_id": run_id,
         "agent_id": agent_id,
         "agent": Agent.objects.names([agent_id]).get(agent_id),
-        "rows": _list_rows(steps),
+        "rows": rows,
         "cost": run_cost(steps),
         "totals": totals,
         "failed": sum(1 for s in steps if s.status == "failed"),
