@@ -266,11 +266,6 @@ class TraceSerializer(serializers.Serializer):
         return data
 
 
-class NeighboursSerializer(serializers.Serializer):
-    previous_in_run = serializers.CharField(allow_null=True)
-    next_in_run = serializers.CharField(allow_null=True)
-
-
 class StepDetailSerializer(StepSummarySerializer):
     """One step with everything the step page shows."""
 
@@ -294,12 +289,11 @@ class StepDetailSerializer(StepSummarySerializer):
     traces = TraceSerializer(
         source="trace_list", many=True, required=False, help_text="Left out with traces=none."
     )
-    neighbours = NeighboursSerializer()
     payload = serializers.DictField(help_text="The step exactly as Letta last returned it.")
 
     def to_representation(self, step):
         data = super().to_representation(step)
-        if step.trace_list is None:
+        if self.context.get("traces") == "none":
             data.pop("traces")
         return data
 

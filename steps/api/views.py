@@ -121,7 +121,7 @@ class StepDetail(APIView):
             )
         )
         step.timeline_pairs = list(zip(messages, timeline(messages), strict=True))
-        step.trace_list = None
+        step.trace_list = []
         if mode != "none":
             traces = step.traces.order_by("created_at", "pk")
             if mode == "summary":
@@ -130,7 +130,7 @@ class StepDetail(APIView):
         _rows([step])
         step.review_state = (step.vs, getattr(step, "review", None))
         step.metrics_or_none = getattr(step, "metrics", None)
-        context = {"request": request, "trace_bodies": mode == "full"}
+        context = {"request": request, "traces": mode, "trace_bodies": mode == "full"}
         return Response(StepDetailSerializer(step, context=context).data)
 
 
