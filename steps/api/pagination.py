@@ -8,10 +8,12 @@ Runs, agents and sync runs, short tables with one natural order, use DRF's own c
 from __future__ import annotations
 
 from django import forms
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 from ..filters import StepFilterForm, encode_cursor
 from ..models import Step
+from .errors import InvalidParameters
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -33,9 +35,34 @@ def step_page(form: StepFilterForm, size: int) -> tuple[list[Step], str]:
 
 
 class NewestFirst(CursorPagination):
+    """DRF's cursor pagination, strict like the step list: a bad page_size or a damaged cursor is a
+    400 naming it (DRF would quietly use the default size, and answer a bad cursor with a 404)."""
+
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        form = PageSizeForm(request.query_params)
+        if not form.is_valid():
+            raise InvalidParameters(form.errors)
+        return form.cleaned_data["page_size"] or self.page_size
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({"cursor": ["This page link is damaged."]}) from None
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == "page_size":
+                parameter["schema"].update(minimum=1, maximum=MAX_PAGE_SIZE)
+                parameter["description"] = (
+                    f"Items per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE})."
+                )
+        return parameters
 
 
 class RunsNewestFirst(NewestFirst):
