@@ -159,3 +159,16 @@ def test_a_script_holding_only_a_token_lists_filters_pages_reads_and_votes(api):
     assert [s["id"] for s in api.get("/api/v1/steps/?status=failed&unreviewed=1").json()["results"]] == [
         s["id"] for s in failed[1:]
     ]
+
+
+def test_staff_see_tokens_in_the_admin_without_their_hash_and_can_revoke_them(admin_client, api, token_user):
+    token = ApiToken.objects.get(user=token_user)
+    listing = admin_client.get("/admin/steps/apitoken/?q=scripter").content.decode()
+    assert token.key_prefix in listing and token.key_hash not in listing
+    change = admin_client.get(f"/admin/steps/apitoken/{token.pk}/change/").content.decode()
+    assert token.key_hash not in change
+    admin_client.post(
+        "/admin/steps/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}, follow=True
+    )
+    assert api.get("/api/v1/steps/").status_code == 401
+    assert admin_client.get("/admin/steps/apitoken/add/").status_code == 403

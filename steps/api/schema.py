@@ -41,7 +41,12 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 def add_error_responses(result, generator, request, public):
     """Postprocessing hook: the Error component, and every error status on every operation."""
-    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    components = result.setdefault("components", {})
+    components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    if cookie := components.get("securitySchemes", {}).get("cookieAuth"):
+        cookie["description"] = (
+            "The signed-in browser's session; writes must also send the CSRF token as X-CSRFToken."
+        )
     ref = {"$ref": "#/components/schemas/Error"}
     for path in result.get("paths", {}).values():
         for operation in path.values():
