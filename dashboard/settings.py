@@ -237,6 +237,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # like everything else
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # path ids as the URL converters accept them (steps/ids.py)
+    "PATH_CONVERTER_OVERRIDES": {
+        kind: {
+            "type": "string",
+            "pattern": rf"^{kind[:-3]}-[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}$",
+        }
+        for kind in ("step_id", "run_id", "agent_id")
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "steps.api.schema.add_error_responses",
