@@ -1,4 +1,5 @@
-"""The API docs page: a signed-in page under the site's CSP, relaxed only for Swagger UI's data: icons."""
+"""The API docs page (a signed-in page under the site's CSP, relaxed only for Swagger UI's data: icons);
+and the one error a script should never see, a 500, still as JSON."""
 
 import pytest
 from django.test import Client
@@ -27,3 +28,11 @@ def test_the_docs_page_needs_a_sign_in_and_answers_other_methods_with_json(user_
     assert Client().get("/api/v1/docs/")["Location"].startswith("/login/")
     response = user_client.post("/api/v1/docs/")
     assert response.status_code == 405 and response.json()["detail"]
+
+
+@pytest.mark.urls("tests.api_error_urls")
+def test_a_bug_in_an_api_view_is_a_json_500_without_the_traceback(api):
+    api.raise_request_exception = False
+    response = api.get("/api/v1/boom/")
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Server error; it has been logged. Nothing was saved."}
