@@ -233,6 +233,15 @@ SPECTACULAR_SETTINGS = {
         "token (`Authorization: Bearer <token>`, from /account/tokens/) or, in a browser, the session."
     ),
     "VERSION": "1",
+    # the order Swagger UI shows them in
+    "TAGS": [
+        {"name": "steps", "description": "Steps: the list page's filters, one step, votes, tags, notes."},
+        {"name": "bulk", "description": "Progress of a bulk vote."},
+        {"name": "compare", "description": "The trace diff of two steps."},
+        {"name": "runs", "description": "Runs, with their steps in the run's order."},
+        {"name": "agents", "description": "Agents mirrored from Letta."},
+        {"name": "sync-runs", "description": "The sync's own history."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # like everything else
     "SCHEMA_PATH_PREFIX": "/api/v1",
