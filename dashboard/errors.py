@@ -1,4 +1,5 @@
-"""Error pages: styled pages with a way back for people, one line of text for htmx requests.
+"""Error pages: styled pages with a way back for people, one line of text for htmx requests,
+JSON for the API (anything under /api/, where a script reads the answer).
 
 htmx swaps nothing on an error status; static/js/review.js shows the line as a toast, so a
 fragment of a whole page never lands inside the list.
@@ -10,6 +11,8 @@ from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
+
+from steps.api.errors import is_api_request, json_error
 
 # status -> (title, the page's sentence, the toast's sentence)
 PAGES = {
@@ -26,6 +29,10 @@ PAGES = {
         "Something went wrong on the server; nothing was saved.",
     ),
 }
+API_SENTENCES = {
+    404: "Not found: no API endpoint at this address, or no such object.",
+    500: "Server error; it has been logged. Nothing was saved.",
+}
 CSRF_MESSAGE = (
     "This form has expired (the page was open a long time, or you signed in again elsewhere). "
     "Reload the page and try again."
@@ -39,6 +46,8 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def _respond(request: HttpRequest, status: int, message: str = "", *, with_request: bool = True):
     title, sentence, line = PAGES[status]
+    if is_api_request(request):
+        return json_error(status, message or API_SENTENCES.get(status, sentence))
     if _is_htmx(request):
         return _line(message or line, status)
     message = message or sentence
@@ -72,6 +81,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    if is_api_request(request):
+        return json_error(403, "CSRF check failed: a signed-in browser must send the X-CSRFToken header.")
     if _is_htmx(request):
         return _line(CSRF_MESSAGE, 403)
     context = {"status": 403, "title": "Form expired", "message": CSRF_MESSAGE, "reload": True}

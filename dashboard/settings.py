@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served as our own static files
     "axes",
     "steps",
 ]
@@ -206,9 +208,73 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# --- REST API (steps/api/) -----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Bearer first: an anonymous request then gets a 401 with its challenge. Session auth (the
+    # browser, the docs page) enforces CSRF on writes; a bearer token needs none (no cookie).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "steps.api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["steps.api.throttling.PerTokenThrottle"],
+    # JSON only: no browsable API (its HTML needs inline scripts; errors must be JSON)
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "steps.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+# Requests per token (or per signed-in user); empty turns throttling off.
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "1200/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Letta review dashboard API",
+    "DESCRIPTION": (
+        "Steps, runs, agents and sync runs mirrored from Letta, their review state, and votes, tags "
+        "and notes written back to Letta through the dashboard's outbox. Authenticate with a personal "
+        "token (`Authorization: Bearer <token>`, from /account/tokens/) or, in a browser, the session."
+    ),
+    "VERSION": "1",
+    # the order Swagger UI shows them in
+    "TAGS": [
+        {"name": "steps", "description": "Steps: the list page's filters, one step, votes, tags, notes."},
+        {"name": "bulk", "description": "Progress of a bulk vote."},
+        {"name": "compare", "description": "The trace diff of two steps."},
+        {"name": "runs", "description": "Runs, with their steps in the run's order."},
+        {"name": "agents", "description": "Agents mirrored from Letta."},
+        {"name": "sync-runs", "description": "The sync's own history."},
+    ],
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # like everything else
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # path ids as the URL converters accept them (steps/ids.py)
+    "PATH_CONVERTER_OVERRIDES": {
+        kind: {
+            "type": "string",
+            "pattern": rf"^{kind[:-3]}-[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}$",
+        }
+        for kind in ("step_id", "run_id", "agent_id")
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "steps.api.schema.add_error_responses",
+    ],
+}
+
+# The API throttle's counters must be shared by every web worker: Redis when the broker is
+# Redis, else a file cache under var/ (the processes of `make run` share one machine).
+_broker = os.environ.get("CELERY_BROKER_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api-throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("API_THROTTLE_CACHE_URL") or _broker,
+        "KEY_PREFIX": "api",
+    }
+    if (os.environ.get("API_THROTTLE_CACHE_URL") or _broker).startswith("redis")
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "api-throttle"),
+    },
 }
 
 # --- Letta upstream ---------------------------------------------------------------------

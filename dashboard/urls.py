@@ -6,6 +6,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("steps.api.urls")),
+    path("account/", include("steps.api.account_urls")),
     path("", include("steps.urls")),
 ]
 

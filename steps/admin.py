@@ -15,6 +15,7 @@ from . import feedback, tasks
 from .fields import JSONField
 from .models import (
     Agent,
+    ApiToken,
     FeedbackBatch,
     FeedbackPush,
     Message,
@@ -380,3 +381,24 @@ class ModelPriceAdmin(SafeAdmin):
         "updated_at",
     )
     readonly_fields = ("updated_at",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(SafeAdmin):
+    """Staff can see every personal API token and revoke a leaked one; keys are made on /account/tokens/."""
+
+    list_display = ("name", "user", "key_prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "key_prefix", "user__username")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "name", "key_prefix", "created_at", "last_used_at", "revoked_at")
+    exclude = ("key_hash",)
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {revoked} tokens.", messages.SUCCESS)

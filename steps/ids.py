@@ -45,6 +45,10 @@ class RunIdConverter(_LettaIdConverter):
     prefix = "run"
 
 
+class AgentIdConverter(_LettaIdConverter):
+    prefix = "agent"
+
+
 class LettaIdField(forms.CharField):
     """A form field that only accepts ids of one kind (`prefix`)."""
 

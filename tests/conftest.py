@@ -5,7 +5,7 @@ import os
 import pytest
 from django.conf import settings
 
-pytest_plugins = ["tests.ui_fixtures", "tests.browser_fixtures"]
+pytest_plugins = ["tests.ui_fixtures", "tests.browser_fixtures", "tests.api_fixtures"]
 
 
 def pytest_configure(config):

@@ -1,5 +1,7 @@
-"""Walk the whole URLconf: every route but the public share link sends an anonymous user to a login page."""
+"""Walk the whole URLconf: every route but the public share link sends an anonymous user to a login page,
+and every API route answers an anonymous request with a JSON 401 (a script cannot follow a login form)."""
 
+import json
 import re
 
 import pytest
@@ -16,6 +18,7 @@ SAMPLE_ARGS = {
     "int": "1",
     "step_id": "step-00000000-0000-4000-8000-000000000000",
     "run_id": "run-00000000-0000-4000-8000-000000000000",
+    "agent_id": "agent-00000000-0000-4000-8000-000000000000",
 }
 ARG = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 
@@ -42,8 +45,17 @@ def routes():
     return sorted(set(walk(get_resolver().url_patterns)))
 
 
+def is_api(name: str) -> bool:
+    # the docs page is a page (HTML, for a browser): it sends to the login form like any other
+    return name.startswith("api:") and name != "api:docs"
+
+
 def private_routes():
-    return [(route, name) for route, name in routes() if name not in PUBLIC]
+    return [(route, name) for route, name in routes() if name not in PUBLIC and not is_api(name)]
+
+
+def api_routes():
+    return [(route, name) for route, name in routes() if is_api(name)]
 
 
 def test_urlconf_has_routes():
@@ -58,6 +70,21 @@ def test_anonymous_is_sent_to_login(client, route, name):
     login = resolve_url(settings.LOGIN_URL)
     assert response.status_code == 302, f"{url} answered {response.status_code}"
     assert response["Location"].startswith((login, "/admin/login/")), response["Location"]
+
+
+def test_the_api_has_routes():
+    names = {name for _, name in api_routes()}
+    assert {"api:step-list", "api:step-detail", "api:step-feedback", "api:schema"} <= names
+
+
+@pytest.mark.parametrize(("route", "name"), api_routes())
+def test_anonymous_api_request_is_a_json_401(client, route, name):
+    url = concrete(route)
+    for response in (client.get(url), client.post(url, {"value": "positive"})):
+        assert response.status_code == 401, f"{url} answered {response.status_code}"
+        assert re.fullmatch(r"application/(vnd\.oai\.openapi\+)?json", response["Content-Type"])
+        assert json.loads(response.content)["detail"]
+        assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_anonymous_post_is_sent_to_login(client):

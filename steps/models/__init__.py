@@ -1,6 +1,7 @@
 """Models of the steps app, one module per concern; import them from here."""
 
 from .agents import Agent
+from .api_tokens import ApiToken
 from .feedback import FeedbackBatch, FeedbackPush, StepVote
 from .mirrored import (
     RUN_DELETED,
@@ -25,6 +26,7 @@ __all__ = [
     "RUN_TERMINAL_STATUSES",
     "STEP_TERMINAL_STATUSES",
     "Agent",
+    "ApiToken",
     "FeedbackBatch",
     "FeedbackPush",
     "Message",

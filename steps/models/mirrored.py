@@ -102,6 +102,8 @@ class Run(MirroredModel):
         indexes = [
             # run view and "runs of agent X" lists, newest first
             models.Index(fields=["agent_id", "-created_at"], name="steps_run_agent_created"),
+            # the API's run list, newest first, cursor-paginated on (created_at, id)
+            models.Index(fields=["-created_at", "-id"], name="steps_run_created"),
             # runs-mode discovery: runs whose steps may still change
             models.Index(
                 fields=["status"],

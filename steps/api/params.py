@@ -1,0 +1,102 @@
+"""The step list's query parameters, described for OpenAPI from the page's own filter form.
+
+Generated from StepFilterForm's fields, so the documented parameters are always exactly the ones
+the form (and therefore the list page) accepts: types, bounds and enums included.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from drf_spectacular.utils import OpenApiParameter
+
+from ..filters import CHIP_LABELS, FIELD_LABELS, StepFilterForm
+from .pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+API_IGNORED = {"live"}  # the page's live-update switch means nothing to the API
+DESCRIPTIONS = {
+    "q": "Text search over message texts, tool arguments and returns, and provider responses.",
+    "agent": "An agent id, or an agent name (every agent with that name).",
+    "tag": "Steps carrying this tag in Letta.",
+    "tool": "Steps that called this tool.",
+    "hidden": "Include archived steps.",
+    "unreviewed": "Only steps without a vote (ours, else Letta's).",
+    "cursor": "The page position: copy it from a `next` link, never build it.",
+    "since": "ISO 8601 date-time, e.g. 2026-11-20T12:00:00Z.",
+    "until": "ISO 8601 date-time, e.g. 2026-11-20T18:00:00Z.",
+    "duration_min_ms": "Step duration at least this many milliseconds.",
+    "duration_max_ms": "Step duration at most this many milliseconds.",
+}
+
+
+def _schema(field: forms.Field) -> dict:
+    if isinstance(field, forms.ChoiceField):
+        return {"type": "string", "enum": [str(value) for value, _ in field.choices if value]}
+    if isinstance(field, forms.IntegerField):
+        schema = {"type": "integer"}
+        if field.min_value is not None:
+            schema["minimum"] = field.min_value
+        if field.max_value is not None:
+            schema["maximum"] = field.max_value
+        return schema
+    if isinstance(field, forms.BooleanField):
+        return {"type": "boolean"}
+    if isinstance(field, forms.DateTimeField):
+        return {"type": "string", "format": "date-time"}
+    schema = {"type": "string"}
+    if getattr(field, "max_length", None):
+        schema["maxLength"] = field.max_length
+    return schema
+
+
+def _description(name: str, field: forms.Field) -> str:
+    if name in DESCRIPTIONS:
+        return DESCRIPTIONS[name]
+    if isinstance(field, forms.ChoiceField):
+        return ", ".join(f"`{value}`: {label}" for value, label in field.choices if value)
+    label = CHIP_LABELS.get(name) or FIELD_LABELS.get(name) or name.replace("_", " ")
+    if name.endswith("_min"):
+        return f"{CHIP_LABELS.get(name[:-4], label)} at least this."
+    if name.endswith("_max"):
+        return f"{CHIP_LABELS.get(name[:-4], label)} at most this."
+    return f"{label}: exact match."
+
+
+def step_filter_parameters() -> list[OpenApiParameter]:
+    params = []
+    for name, field in StepFilterForm.base_fields.items():
+        if name in API_IGNORED:
+            continue
+        params.append(
+            OpenApiParameter(
+                name,
+                _schema(field),
+                OpenApiParameter.QUERY,
+                required=False,
+                description=_description(name, field),
+            )
+        )
+    return params
+
+
+PAGE_SIZE_PARAMETER = OpenApiParameter(
+    "page_size",
+    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+    OpenApiParameter.QUERY,
+    description=f"Steps per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}).",
+)
+TRACES_PARAMETER = OpenApiParameter(
+    "traces",
+    {"type": "string", "enum": ["full", "summary", "none"]},
+    OpenApiParameter.QUERY,
+    description="Provider traces: `full` (default; request and response bodies, often a megabyte), "
+    "`summary` (each trace without its bodies) or `none`.",
+)
+TRACE_NUMBER_PARAMETERS = [
+    OpenApiParameter(
+        name,
+        {"type": "integer", "minimum": 1},
+        OpenApiParameter.QUERY,
+        description=f"Which trace of step {side} to diff, from 1 (default: the step's own agent_step call).",
+    )
+    for name, side in (("trace_a", "A"), ("trace_b", "B"))
+]

@@ -1,0 +1,33 @@
+"""/api/v1/: reads and writes over steps, runs, agents and sync runs; the schema and its docs page."""
+
+from django.urls import path, register_converter
+from drf_spectacular.views import SpectacularJSONAPIView
+
+from .. import urls as page_urls  # noqa: F401  (registers the step_id and run_id converters)
+from ..ids import AgentIdConverter
+from . import docs, schema, views  # noqa: F401  (schema registers the bearer scheme with drf-spectacular)
+
+register_converter(AgentIdConverter, "agent_id")
+
+app_name = "api"
+urlpatterns = [
+    path("steps/", views.StepList.as_view(), name="step-list"),
+    # Export (issue 11, the export branch): `path("steps/export/", <export view>, name="step-export")`
+    # goes here, before the step routes; it takes the same list query string and calls
+    # steps.export's streaming function.
+    path("steps/bulk-feedback", views.BulkFeedback.as_view(), name="bulk-feedback"),
+    path("steps/<step_id:step_id>/", views.StepDetail.as_view(), name="step-detail"),
+    path("steps/<step_id:step_id>/feedback", views.StepFeedback.as_view(), name="step-feedback"),
+    path("steps/<step_id:step_id>/tags", views.StepTags.as_view(), name="step-tags"),
+    path("steps/<step_id:step_id>/notes", views.StepNotes.as_view(), name="step-notes"),
+    path("bulk/<int:batch_id>/", views.BulkDetail.as_view(), name="bulk-detail"),
+    path("runs/", views.RunList.as_view(), name="run-list"),
+    path("runs/<run_id:run_id>/", views.RunDetail.as_view(), name="run-detail"),
+    path("agents/", views.AgentList.as_view(), name="agent-list"),
+    path("agents/<agent_id:agent_id>/", views.AgentDetail.as_view(), name="agent-detail"),
+    path("sync-runs/", views.SyncRunList.as_view(), name="sync-run-list"),
+    path("sync-runs/<int:sync_run_id>/", views.SyncRunDetail.as_view(), name="sync-run-detail"),
+    path("compare/<step_id:a_id>/<step_id:b_id>/", views.CompareSteps.as_view(), name="compare"),
+    path("schema/", SpectacularJSONAPIView.as_view(), name="schema"),
+    path("docs/", docs.api_docs, name="docs"),
+]

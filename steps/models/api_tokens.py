@@ -1,0 +1,79 @@
+"""Personal API tokens: a user's bearer keys for scripts, stored as a hash and shown once."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+# "lsd_" (Letta steps dashboard) marks our keys so a leaked one is recognisable in a secret
+# scanner; 32 random bytes make it unguessable, so one SHA-256 (no salt, no stretching) is
+# enough to keep the database from holding a usable key (unlike a password, nothing to brute-force).
+KEY_PREFIX = "lsd_"
+SHOWN_PREFIX_CHARS = 12  # "lsd_" + 8 characters: enough to tell a user's keys apart, useless to an attacker
+# last_used_at is written at most this often per token: a busy script costs no write per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True, user__is_active=True)
+
+
+class ApiToken(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_prefix = models.CharField(max_length=SHOWN_PREFIX_CHARS, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)  # the lookup: unique index
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # the tokens page: a user's tokens, newest first
+            models.Index(fields=["user", "-created_at"], name="steps_apitoken_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @classmethod
+    def create_for(cls, user, name: str) -> tuple[ApiToken, str]:
+        """A new token and its key; the key exists only in this return value."""
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, name=name, key_prefix=key[:SHOWN_PREFIX_CHARS], key_hash=hash_key(key)
+        )
+        return token, key
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def touch(self, now=None) -> None:
+        """Record a use, unless one was recorded less than a minute ago (no write per request)."""
+        now = now or timezone.now()
+        if self.last_used_at and now - self.last_used_at < LAST_USED_RESOLUTION:
+            return
+        # conditional: concurrent requests of one token write once
+        ApiToken.objects.filter(pk=self.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+        ).update(last_used_at=now)
+        self.last_used_at = now
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
