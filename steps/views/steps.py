@@ -14,27 +14,12 @@ from django_htmx.http import HttpResponseStopPolling
 from .. import compare, share
 from ..filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
 from ..models import Agent, Run, ShareLink, Step
-from ..querysets import SORTS, reviewer_counts, vote_state, vote_states
-from ..timeline import previews, timeline
+from ..querysets import SORTS, reviewer_counts, vote_state
+from ..rows import list_rows, run_rows
+from ..timeline import timeline
 
 PAGE_SIZE = 50
 LIVE_MAX_ROWS = 100
-
-
-def _list_rows(steps: list[Step]) -> list[tuple[Step, object]]:
-    found = previews([s.pk for s in steps])
-    agents = Agent.objects.names(s.agent_id for s in steps)  # one query for the page's agent names
-    for step in steps:
-        step.agent_record = agents.get(step.agent_id)
-    return [(s, found[s.pk]) for s in steps]
-
-
-def _review_rows(steps: list[Step]) -> list[tuple[Step, object]]:
-    """List rows with each step's vote and write-back state (`step.vs`): two more queries."""
-    states = vote_states(steps)
-    for step in steps:
-        step.vs = states[step.pk]
-    return _list_rows(steps)
 
 
 @require_GET
@@ -53,13 +38,14 @@ def step_list(request: HttpRequest) -> HttpResponse:
     steps = list(qs[: PAGE_SIZE + 1])
     next_cursor = encode_cursor(sort, steps[PAGE_SIZE - 1]) if len(steps) > PAGE_SIZE else ""
     steps = steps[:PAGE_SIZE]
+    query = list_query(request.GET)
     context = {
         "form": form,
         "sort": sort,
-        "rows": _review_rows(steps),
+        "rows": list_rows(steps, from_query=query),
         "next_cursor": next_cursor,
         "newer_cursor": _newer_cursor(matching, sort, key) if key else None,
-        "list_query": list_query(request.GET),
+        "list_query": query,
         "is_first_page": key is None,
         # live updates only make sense at the top of the newest-first list
         "live": form.data.get("live") == "1" and sort == "-time" and key is None,
@@ -102,9 +88,10 @@ def step_list_live(request: HttpRequest) -> HttpResponse:
     steps = list(qs[:LIVE_MAX_ROWS])[::-1]
     if not steps:
         return HttpResponse(status=204)
+    query = list_query(request.GET)
     context = {
-        "rows": _review_rows(steps),
-        "list_query": list_query(request.GET),
+        "rows": list_rows(steps, from_query=query),
+        "list_query": query,
         "top": steps[0],
         "form": form,
         "live": True,
@@ -262,9 +249,8 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
         "run_id": run_id,
         "agent_id": agent_id,
         "agent": Agent.objects.names([agent_id]).get(agent_id),
-        "rows": _list_rows(steps),
+        "rows": run_rows(steps),
         "totals": totals,
         "failed": sum(1 for s in steps if s.status == "failed"),
-        "max_duration": max((s.duration_ns or 0 for s in steps), default=0),
     }
     return render(request, "steps/run_detail.html", context)
