@@ -63,6 +63,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compressed (a 50-row list: ~150 KB of HTML, ~14 KB gzipped). Static files are not
+    # seen here: WhiteNoise answers them above, from the .gz copies its storage writes at
+    # collectstatic. BREACH (secrets in a compressed body next to text an attacker chooses) was
+    # weighed: the CSRF token is masked afresh in every response, so no two bodies repeat it;
+    # Django adds "Heal the BREACH" random padding (0-99 bytes) to every gzipped body; and the
+    # session cookie is SameSite=Lax, so a third-party page cannot fetch pages as the user in
+    # the background to measure them. Share-link URLs shown to their creator on the step page
+    # are the one other secret in a page; they stay revocable and expire.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

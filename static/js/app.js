@@ -40,6 +40,15 @@
   // review.js (loaded after this file) reports errors through the same toast.
   window.dashboardToast = toast;
 
+  // Where a clicked row leads: its data-href, or (a step list row, which carries the URL once)
+  // the href of its row link. review.js opens the focused row the same way.
+  function rowHref(row) {
+    if (row.dataset.href) return row.dataset.href;
+    var link = row.querySelector("a.row-link");
+    return link ? link.href : "";
+  }
+  window.dashboardRowHref = rowHref;
+
   function copy(text) {
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(function () { toast("Copied"); }, function () { fallbackCopy(text); });
@@ -73,7 +82,7 @@
   }
 
   document.addEventListener("click", function (event) {
-    var el = event.target.closest("[data-copy-text],[data-copy-from],[data-download-from],.tab,tr[data-href]");
+    var el = event.target.closest("[data-copy-text],[data-copy-from],[data-download-from],.tab,tr[data-href],tr.step-row");
     if (!el) return;
     if (el.matches("[data-copy-text]")) {
       event.preventDefault();
@@ -102,11 +111,12 @@
         var panel = document.getElementById(tab.dataset.tab);
         if (panel) panel.hidden = !selected;
       });
-    } else if (el.matches("tr[data-href]")) {
+    } else {
       // whole-row click, but let real links, selections and modifier clicks behave normally
-      if (event.target.closest("a,button,input,select,label,.no-nav") || window.getSelection().toString()) return;
-      if (event.metaKey || event.ctrlKey) { window.open(el.dataset.href, "_blank"); return; }
-      window.location.href = el.dataset.href;
+      var href = rowHref(el);
+      if (!href || event.target.closest("a,button,input,select,label,.no-nav") || window.getSelection().toString()) return;
+      if (event.metaKey || event.ctrlKey) { window.open(href, "_blank"); return; }
+      window.location.href = href;
     }
   });
 

@@ -216,7 +216,7 @@
       if (row) voteIn(row, VOTES[key]); else handled = false;
     } else if (onList && (key === "o" || key === "Enter")) {
       var open = focusedRow();
-      if (open) window.location.href = open.dataset.href; else handled = false;
+      if (open) window.location.href = window.dashboardRowHref(open); else handled = false;
     } else if (onList && (key === "n" || key === "p")) {
       var pager = document.querySelector(key === "n" ? "[data-key-older]" : "[data-key-newer]");
       if (pager) { pagedByKey = true; pager.click(); } else handled = false;

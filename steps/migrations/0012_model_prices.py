@@ -79,7 +79,7 @@ def prefill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('steps', '0009_share_traces_admin_names'),
+        ('steps', '0011_api_tokens'),
     ]
 
     operations = [

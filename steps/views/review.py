@@ -39,8 +39,11 @@ def _vote_response(request: HttpRequest, step: Step) -> HttpResponse:
     """The vote widget for htmx; without JavaScript, back to where the form was."""
     if not request.htmx:
         return _back(request, step)
-    compact = request.POST.get("compact", request.GET.get("compact")) == "1"
-    return render(request, "steps/_vote.html", {"vs": vote_state(step), "compact": compact})
+    if request.POST.get("compact", request.GET.get("compact")) == "1":
+        # a list row's widget, the same partial the list renders
+        context = {"vs": vote_state(step), "vote_url": reverse("step_vote", args=[step.pk])}
+        return render(request, "steps/step_list.html#vote-compact", context)
+    return render(request, "steps/_vote.html", {"vs": vote_state(step)})
 
 
 def _back(request: HttpRequest, step: Step) -> HttpResponse:

@@ -12,31 +12,15 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from .. import compare, share
-from ..cost.pages import run_cost, step_breakdown, with_costs
+from ..cost.pages import run_cost, step_breakdown
 from ..filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
 from ..models import Agent, Run, ShareLink, Step
-from ..querysets import SORTS, reviewer_counts, vote_state, vote_states
-from ..timeline import previews, timeline
+from ..querysets import SORTS, reviewer_counts, vote_state
+from ..rows import list_rows, run_rows
+from ..timeline import timeline
 
 PAGE_SIZE = 50
 LIVE_MAX_ROWS = 100
-
-
-def _list_rows(steps: list[Step]) -> list[tuple[Step, object]]:
-    found = previews([s.pk for s in steps])
-    agents = Agent.objects.names(s.agent_id for s in steps)  # one query for the page's agent names
-    with_costs(steps)  # step.cost; one query for the prices
-    for step in steps:
-        step.agent_record = agents.get(step.agent_id)
-    return [(s, found[s.pk]) for s in steps]
-
-
-def _review_rows(steps: list[Step]) -> list[tuple[Step, object]]:
-    """List rows with each step's vote and write-back state (`step.vs`): two more queries."""
-    states = vote_states(steps)
-    for step in steps:
-        step.vs = states[step.pk]
-    return _list_rows(steps)
 
 
 @require_GET
@@ -55,13 +39,14 @@ def step_list(request: HttpRequest) -> HttpResponse:
     steps = list(qs[: PAGE_SIZE + 1])
     next_cursor = encode_cursor(sort, steps[PAGE_SIZE - 1]) if len(steps) > PAGE_SIZE else ""
     steps = steps[:PAGE_SIZE]
+    query = list_query(request.GET)
     context = {
         "form": form,
         "sort": sort,
-        "rows": _review_rows(steps),
+        "rows": list_rows(steps, from_query=query),
         "next_cursor": next_cursor,
         "newer_cursor": _newer_cursor(matching, sort, key) if key else None,
-        "list_query": list_query(request.GET),
+        "list_query": query,
         "is_first_page": key is None,
         # live updates only make sense at the top of the newest-first list
         "live": form.data.get("live") == "1" and sort == "-time" and key is None,
@@ -104,9 +89,10 @@ def step_list_live(request: HttpRequest) -> HttpResponse:
     steps = list(qs[:LIVE_MAX_ROWS])[::-1]
     if not steps:
         return HttpResponse(status=204)
+    query = list_query(request.GET)
     context = {
-        "rows": _review_rows(steps),
-        "list_query": list_query(request.GET),
+        "rows": list_rows(steps, from_query=query),
+        "list_query": query,
         "top": steps[0],
         "form": form,
         "live": True,
@@ -261,7 +247,7 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
         duration=Sum("duration_ns"),
     )
     agent_id = run.agent_id if run and run.agent_id else (steps[0].agent_id if steps else "")
-    rows = _list_rows(steps)  # sets step.cost, which run_cost adds up
+    rows = run_rows(steps)  # sets step.cost, which run_cost adds up
     context = {
         "run": run,
         "run_id": run_id,
@@ -271,6 +257,5 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
         "cost": run_cost(steps),
         "totals": totals,
         "failed": sum(1 for s in steps if s.status == "failed"),
-        "max_duration": max((s.duration_ns or 0 for s in steps), default=0),
     }
     return render(request, "steps/run_detail.html", context)
