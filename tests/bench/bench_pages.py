@@ -197,7 +197,8 @@ def print_line(r: dict) -> None:
     size = kb(r["wire_bytes"]) + (f" ({r['encoding']}, {kb(r['body_bytes'])} raw)" if r["encoding"] else "")
     sql = f"sql {r['sql_ms']:8.2f} ms  x{r.get('ratio', 0):6.1f}" if "sql_ms" in r else " " * 27
     flag = f"  SEQ SCAN: {','.join(r['seq_scans'])}" if r.get("seq_scans") else ""
-    print(f"{r['name']:<36} cold {cold:8.1f}  warm {r['warm_ms']:8.1f} ms  {sql}  {size}{flag}")
+    label = "cold" if "cold_ms" in r else "first"
+    print(f"{r['name']:<36} {label} {cold:8.1f}  warm {r['warm_ms']:8.1f} ms  {sql}  {size}{flag}")
 
 
 def summary(results: list[dict]) -> None:
@@ -297,7 +298,7 @@ def main() -> None:
     finally:
         browser.close()
         server.stop()
-    summary(results)
+    summary(results, cold=not args.no_cold)
     print(f"bench_pages: {len(results)} cases in {time.monotonic() - started:.0f} s (gunicorn log: {log})")
     if args.json:
         Path(args.json).write_text(

@@ -73,7 +73,8 @@ CASES = (
     # --- search --------------------------------------------------------------------------------
     Case("search common (Latin)", "/?q={common_word}"),
     Case("search rare (Latin)", "/?q={rare_word}"),
-    Case("search common (Chinese)", "/?q={common_word_cjk}"),
+    Case("search common (Chinese, 2 chars)", "/?q={common_word_cjk}"),  # shorter than a trigram
+    Case("search common (Chinese, 4 chars)", "/?q=会议议程"),
     Case("search rare (Cyrillic)", "/?q={rare_word_cyrillic}"),
     Case("search absent word", "/?q=zzyzx-nowhere"),
     # --- other pages -------------------------------------------------------------------------
