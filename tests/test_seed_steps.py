@@ -118,3 +118,9 @@ def test_portable_bulk_create_path():
     assert Message.objects.count() > 240
     assert StepVote.objects.count() == Step.objects.exclude(feedback="").count()
     assert StepReview.objects.count() >= 0
+
+
+@pytest.mark.django_db(transaction=False)
+def test_copy_text_escapes_what_copy_would_misread():
+    assert load.copy_text("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
+    assert load.copy_text(None) == "\\N" and load.copy_text(False) == "f" and load.copy_text(12) == "12"

@@ -12,11 +12,14 @@ fails or the command is stopped, the transaction rolls back with the indexes unt
 from __future__ import annotations
 
 import json
+import multiprocessing
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 
@@ -161,38 +164,75 @@ def _default(f: models.Field):
     return f.get_db_prep_save(value, connection)
 
 
-class CopyWriter:
-    """COPY ... FROM STDIN through psycopg 3, one statement per model and batch."""
+def _escape(text: str) -> str:
+    # str.replace is a memchr-speed scan; str.translate with a table is several times slower
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    return text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def copy_text(value) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return _escape(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return _escape(str(value))
+
+
+class CopyEncoder:
+    """Rows of a model as COPY text. Needs no database, so it runs in the producer process."""
 
     def __init__(self):
         self.plans = {}
-        self.seconds: dict[str, float] = {}  # time spent in COPY, per table
+        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 
-    def _plan(self, model):
+    def plan(self, model) -> tuple[str, list]:
         if model not in self.plans:
             fields = _columns(model)
             sql = "COPY {} ({}) FROM STDIN".format(
                 connection.ops.quote_name(model._meta.db_table),
                 ", ".join(connection.ops.quote_name(f.column) for f in fields),
             )
-            columns = [(f.attname, isinstance(f, models.JSONField), _default(f)) for f in fields]
+            columns = [(f.attname, isinstance(f, models.JSONField), copy_text(_default(f))) for f in fields]
             self.plans[model] = (sql, columns)
         return self.plans[model]
 
+    def encode(self, model, rows: list[dict]) -> bytes:
+        _, columns = self.plan(model)
+        dumps = self.dumps
+        lines = []
+        for row in rows:
+            lines.append(
+                "\t".join(
+                    (copy_text(dumps(row[name]) if is_json else row[name]) if name in row else default)
+                    for name, is_json, default in columns
+                )
+            )
+        lines.append("")
+        return "\n".join(lines).encode()
+
+
+class CopyWriter:
+    """COPY ... FROM STDIN through psycopg 3, one statement per model and batch."""
+
+    def __init__(self):
+        self.encoder = CopyEncoder()
+        self.seconds: dict[str, float] = {}  # time spent in COPY, per table
+
     def write(self, model, rows: list[dict]) -> None:
-        if not rows:
-            return
-        sql, columns = self._plan(model)
-        dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+        if rows:
+            self.write_encoded(model, self.encoder.encode(model, rows))
+
+    def write_encoded(self, model, data: bytes) -> None:
+        sql, _ = self.encoder.plan(model)
         started = time.monotonic()
         with connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        (dumps(row[name]) if is_json else row[name]) if name in row else default
-                        for name, is_json, default in columns
-                    ]
-                )
+            copy.write(data)
         table = model._meta.db_table
         self.seconds[table] = self.seconds.get(table, 0.0) + time.monotonic() - started
 
@@ -248,6 +288,52 @@ def drop_secondary_structures() -> list[tuple[str, str]]:
     return rebuild
 
 
+# --- the producer process ----------------------------------------------------------------------
+
+
+def _produce(seeder: Seeder, batch_steps: int, users: list[int], queue) -> None:
+    """In the forked child: batches as COPY text. It never touches the database (its inherited
+    connection is the parent's; multiprocessing ends the child with os._exit, closing nothing)."""
+    encoder = CopyEncoder()
+    try:
+        for batch in seeder.batches(batch_steps):
+            encoded = [
+                (model._meta.label, encoder.encode(model, rows), len(rows))
+                for model, rows in batch_rows(batch, users)
+            ]
+            queue.put(("batch", seeder.made, encoded))
+        queue.put(("done", seeder.made, None))
+    except BaseException:
+        queue.put(("error", traceback.format_exc(), None))
+
+
+def produce(seeder: Seeder, batch_steps: int, users: list[int]) -> Iterator[tuple[int, list]]:
+    """(steps made so far, [(model label, COPY data, rows)]) per batch, from a forked process,
+    started now (before the load's transaction, with no connection for the child to inherit)."""
+    if not connection.in_atomic_block:
+        connection.close()  # reopened by the next query, in this process only
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=4)
+    child = context.Process(target=_produce, args=(seeder, batch_steps, users, queue), daemon=True)
+    child.start()
+    return _receive(child, queue)
+
+
+def _receive(child, queue) -> Iterator[tuple[int, list]]:
+    try:
+        while True:
+            kind, value, encoded = queue.get()
+            if kind == "error":
+                raise RuntimeError(f"The seed's producer process failed:\n{value}")
+            if kind == "done":
+                return
+            yield value, encoded
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
 # --- the whole load --------------------------------------------------------------------------
 
 
@@ -271,16 +357,25 @@ def seed(
         agents = [agent_row(a.payload) for a in seeder.agents if a.id not in known]
         writer.write(Agent, agents)
         totals.add(Agent, len(agents))
-        for batch in seeder.batches(batch_steps):
-            write_batch(batch)
+        if isinstance(writer, CopyWriter):
+            for made, encoded in produced:
+                with transaction.atomic():  # a savepoint inside a fresh load's transaction
+                    for label, data, n in encoded:
+                        model = apps.get_model(label)
+                        if n:
+                            writer.write_encoded(model, data)
+                        totals.add(model, n)
+                progress(made)
+        else:
+            for batch in seeder.batches(batch_steps):
+                with transaction.atomic():
+                    for model, rows in batch_rows(batch, users):
+                        writer.write(model, rows)
+                        totals.add(model, len(rows))
+                progress(seeder.made)
 
-    def write_batch(batch: Batch):
-        with transaction.atomic():  # a savepoint inside a fresh load's transaction
-            for model, rows in batch_rows(batch, users):
-                writer.write(model, rows)
-                totals.add(model, len(rows))
+    def progress(done: int):
         elapsed = time.monotonic() - started
-        done = seeder.made
         rate = done / elapsed if elapsed else 0
         eta = (seeder.count - done) / rate if rate else 0
         say(
@@ -289,6 +384,9 @@ def seed(
             f"ETA {eta:6.0f} s"
         )
 
+    # Generating and encoding rows runs in its own process while this one copies: on two cores
+    # the Python work and PostgreSQL's overlap instead of taking turns.
+    produced = produce(seeder, batch_steps, users) if isinstance(writer, CopyWriter) else None
     if isinstance(writer, CopyWriter) and fresh:
         with transaction.atomic():
             with connection.cursor() as cursor:
