@@ -51,12 +51,19 @@ lint: $(TEST_STAMP)
 clean:
 	rm -rf $(VENV) var
 
-# Diff engine speed on two ~1 MB requests against json.dumps + difflib in the same run (no database).
-# bench-sync (PostgreSQL + simulator) stays a separate target.
-bench: $(STAMP)
+# Timings live here, never in tests (docs/benchmarks.md has today's figures):
+# - diff engine and compare page on two ~1 MB requests, against json.dumps + difflib (no database);
+# - every page over real HTTP (gunicorn) against its own bare SQL, cold and warm, bytes sent, EXPLAIN
+#   with a flag for a Seq Scan, on a database seeded with `manage.py seed_steps --count 1000000`:
+#     make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/letta_bench_1m
+#     make bench BENCH_DATABASE_URL=... BENCH_ARGS="--only list,search --repeat 3 --json bench.json"
+#   Without BENCH_DATABASE_URL the page bench says how to run it and is skipped.
+bench: $(TEST_STAMP)
 	$(BIN)/python -m tests.bench.bench_diff $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_compare_page $(BENCH_ARGS)
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m tests.bench.bench_pages $(BENCH_ARGS)
 
 # Sync throughput and memory against baselines measured in the same run (PostgreSQL, simulator).
+# It empties its database: BENCH_SYNC_DATABASE_URL (default letta_dashboard_bench), never the seeded one.
 bench-sync: $(TEST_STAMP)
 	$(BIN)/python -m tests.bench.bench_sync $(BENCH_ARGS)

@@ -55,7 +55,12 @@ def render(c: compare.StepComparison) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--only", default="", help="run only when one of these comma-separated words is 'compare'"
+    )
+    args, _ = parser.parse_known_args()  # `make bench` passes the same BENCH_ARGS to every bench
+    if args.only and "compare" not in args.only.lower():
+        return
     a, b, response_a, response_b = documents()
     side_a = side("step-00000000-0000-4000-8000-00000000000a", a, response_a, 250_000)
     side_b = side("step-00000000-0000-4000-8000-00000000000b", b, response_b, 250_180)

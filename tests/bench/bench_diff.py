@@ -127,7 +127,12 @@ def median_ms(fn, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--only", default="", help="run only when one of these comma-separated words is 'diff'"
+    )
+    args, _ = parser.parse_known_args()  # `make bench` passes the same BENCH_ARGS to every bench
+    if args.only and "diff" not in args.only.lower():
+        return
     a, b, response_a, response_b = documents()
 
     def engine():

@@ -19,7 +19,10 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/letta_dashboard_bench")
+# Its own variable: this bench empties its database, never the seeded one of BENCH_DATABASE_URL.
+BENCH_DB = os.environ.get(
+    "BENCH_SYNC_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/letta_dashboard_bench"
+)
 os.environ["DATABASE_URL"] = BENCH_DB
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 sys.path.insert(0, str(ROOT))
@@ -111,7 +114,7 @@ def full_sync(url: str) -> tuple[float, int, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=250, help="simulated runs (about 2.5 steps each)")
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()
 
     import django
     from django.core.management import call_command

@@ -1,0 +1,100 @@
+"""What `make bench` measures: one line per case.
+
+A path may name values taken from the seeded data ({agent}, {run}, {step}, {deep_cursor}, ...;
+see `tests.bench.data`). Kinds:
+- "list": the step list (or anything parsed by StepFilterForm): its main query is rebuilt here
+  exactly as the view builds it, timed bare and EXPLAINed;
+- "page": any other page; `sql` names the query that stands for it (see `tests.bench.sql`);
+- "export": a streamed download, measured in rows/s and the server's peak memory.
+`optional` cases belong to features other branches add: a 404 prints "not built" and the run goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: str
+    kind: str = "list"
+    sql: str = ""  # for pages: a key of tests.bench.sql.PAGE_QUERIES; lists use the list query
+    htmx: bool = False
+    optional: bool = False
+
+
+CASES = (
+    # --- the list, first page and deep ---------------------------------------------------
+    Case("list newest", "/"),
+    Case("list deep (keyset, {deep_label})", "/?cursor={deep_cursor}"),
+    Case("list htmx partial", "/", htmx=True),
+    Case("list htmx deep", "/?cursor={deep_cursor}", htmx=True),
+    # --- every filter alone ----------------------------------------------------------------
+    Case("filter agent (name)", "/?agent={agent_name}"),
+    Case("filter agent (id)", "/?agent={agent}"),
+    Case("filter run", "/?run={run}"),
+    Case("filter model", "/?model={model}"),
+    Case("filter provider", "/?provider=anthropic"),
+    Case("filter status failed", "/?status=failed"),
+    Case("filter stop_reason", "/?stop_reason=requires_approval"),
+    Case("filter error_type", "/?error_type=LLMRateLimitError"),
+    Case("filter has_error yes", "/?has_error=yes"),
+    Case("filter has_error no", "/?has_error=no"),
+    Case("filter feedback negative", "/?feedback=negative"),
+    Case("filter feedback none", "/?feedback=none"),
+    Case("filter tag common", "/?tag=helpful"),
+    Case("filter tag rare", "/?tag={rare_tag}"),
+    Case("filter tool", "/?tool=web_search"),
+    Case("filter tool rare", "/?tool=book_calendar"),
+    Case("filter prompt tokens", "/?prompt_min=3000&prompt_max=3500"),
+    Case("filter completion tokens", "/?completion_min=300"),
+    Case("filter total tokens", "/?tokens_min=5000"),
+    Case("filter duration", "/?duration_min_ms=8000&duration_max_ms=8500"),
+    Case("filter period 24h", "/?period=24h"),
+    Case("filter period 30d", "/?period=30d"),
+    Case("filter since/until (1 day)", "/?since={since}&until={until}"),
+    Case("filter hidden (archived too)", "/?hidden=on"),
+    Case("filter unreviewed", "/?unreviewed=on"),
+    # --- every sort --------------------------------------------------------------------------
+    Case("sort oldest", "/?sort=time"),
+    Case("sort most tokens", "/?sort=-tokens"),
+    Case("sort fewest tokens", "/?sort=tokens"),
+    Case("sort slowest", "/?sort=-duration"),
+    Case("sort fastest", "/?sort=duration"),
+    Case("sort most tokens, deep", "/?sort=-tokens&cursor={deep_tokens_cursor}"),
+    # --- combined ------------------------------------------------------------------------------
+    Case("combo agent + failed", "/?agent={agent_name}&status=failed"),
+    Case("combo model + tool + 30d", "/?model={model}&tool=web_search&period=30d"),
+    Case("combo provider + slowest", "/?provider=google_ai&sort=-duration"),
+    Case("combo feedback + tag", "/?feedback=positive&tag=helpful"),
+    Case("combo unreviewed + error", "/?unreviewed=on&has_error=yes"),
+    Case("combo search + model", "/?q={common_word}&model={model}"),
+    # --- search --------------------------------------------------------------------------------
+    Case("search common (Latin)", "/?q={common_word}"),
+    Case("search rare (Latin)", "/?q={rare_word}"),
+    Case("search common (Chinese, 2 chars)", "/?q={common_word_cjk}"),  # shorter than a trigram
+    Case("search common (Chinese, 4 chars)", "/?q=会议议程"),
+    Case("search rare (Cyrillic)", "/?q={rare_word_cyrillic}"),
+    Case("search absent word", "/?q=zzyzx-nowhere"),
+    # --- other pages -------------------------------------------------------------------------
+    Case("step page", "/steps/{step}/", kind="page", sql="step"),
+    Case("step page (failed)", "/steps/{failed_step}/", kind="page", sql="step"),
+    Case("run page", "/runs/{run}/", kind="page", sql="run"),
+    Case("compare steps", "/compare/{step}/{other_step}/", kind="page", sql="compare"),
+    Case("compare runs", "/compare/runs/{run}/{other_run}/", kind="page", sql="compare_runs"),
+    # --- pages other branches add (404 here until they are merged) ------------------------------
+    Case("overview", "/overview/", kind="page", optional=True),
+    Case("overview 30d by model", "/overview/?period=30d&breakdown=model", kind="page", optional=True),
+    Case("api steps", "/api/v1/steps/", optional=True),
+    Case("api steps failed", "/api/v1/steps/?status=failed", optional=True),
+    Case("export csv (one agent)", "/export/?format=csv&agent={agent}", kind="export", optional=True),
+)
+
+
+def select(only: str | None) -> list[Case]:
+    """Cases whose name contains any of the comma-separated words of `only` (all when empty)."""
+    if not only:
+        return list(CASES)
+    words = [w.strip().lower() for w in only.split(",") if w.strip()]
+    return [c for c in CASES if any(w in c.name.lower() for w in words)]
