@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from steps.export import stream
 from steps.export.rows import CSV_COLUMNS
-from steps.models import Agent, Step, StepReview, StepVote
+from steps.models import Agent, StepReview, StepVote
 from tests.factories import (
     BASE_TIME,
     MessageFactory,
