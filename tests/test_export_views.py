@@ -234,3 +234,25 @@ def test_filename_says_what_was_exported(user_client, steps):
         response["Content-Disposition"],
     ), response["Content-Disposition"]
     assert response["Cache-Control"] == "no-store"
+
+
+def test_list_page_offers_the_export_of_its_filter(user_client, steps):
+    html = user_client.get(reverse("step_list") + "?status=failed&sort=tokens").content.decode()
+    assert html.count('id="export-menu"') == 1
+    for fmt in ("csv", "jsonl", "finetune"):
+        assert f'href="/export/?status=failed&amp;sort=tokens&amp;format={fmt}"' in html
+    assert 'href="/export/?status=failed&amp;sort=tokens&amp;format=jsonl&amp;traces=1"' in html
+
+
+def test_an_htmx_swap_of_the_table_brings_the_menu_for_the_new_filter(user_client, steps):
+    html = user_client.get(reverse("step_list") + "?agent=support", headers={"HX-Request": "true"}).content
+    html = html.decode()
+    assert html.lstrip().startswith('<div id="step-table"')
+    assert 'id="export-menu" hx-swap-oob="true"' in html
+    assert 'href="/export/?agent=support&amp;format=csv"' in html
+
+
+def test_an_invalid_filter_offers_no_export(user_client, steps):
+    html = user_client.get(reverse("step_list") + "?status=faild").content.decode()
+    assert "Fix the filter first" in html
+    assert "format=csv" not in html
