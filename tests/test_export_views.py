@@ -274,3 +274,12 @@ def test_hostile_but_valid_filters_stream_to_the_end(user_client, steps, fmt):
             response, body = export(user_client, urlencode({name: value[:60], "format": fmt}))
             assert response.status_code == 200, (name, value)
             assert response.export_stats.finished
+
+
+def test_filename_keeps_letters_of_any_script_and_drops_controls(user_client, steps):
+    response, _ = export(user_client, urlencode({"agent": "日本語 🙂\u202eevil.exe", "format": "csv"}))
+    disposition = response["Content-Disposition"]
+    # non-ASCII names go in RFC 5987 form; the right-to-left override never reaches it
+    assert disposition.startswith("attachment; filename*=utf-8''letta-steps_agent-")
+    assert "%E6%97%A5%E6%9C%AC%E8%AA%9E-evil.exe_" in disposition
+    assert "%E2%80%AE" not in disposition
