@@ -155,7 +155,7 @@ def _chunk(rows: list[dict], fmt: str, include_traces: bool, stats: ExportStats)
         stats.written += len(found)
         return "".join(jsonl_line(jsonl_object(r, include_traces=include_traces)) for r in found)
     lines = []
-    for record in records(rows, traces=True):
+    for record in records(rows, traces=True, people=False):
         try:
             lines.append(jsonl_line(finetune_example(record.traces)))
         except Skipped as skipped:

@@ -66,19 +66,23 @@ def keyset_chunks(qs: StepQuerySet, sort: str, size: int) -> Iterator[list[dict]
 
 
 def records(
-    rows: list[dict], *, texts: bool = False, messages: bool = False, traces: bool = False
+    rows: list[dict],
+    *,
+    texts: bool = False,
+    messages: bool = False,
+    traces: bool = False,
+    people: bool = True,
 ) -> list[StepRecord]:
-    """StepRecords of one chunk; what each format needs, fetched in one query a kind."""
+    """StepRecords of one chunk; what each format needs, fetched in one query a kind (`people`:
+    agent names and the team's votes, which a fine-tuning example does not carry)."""
     ids = [r["id"] for r in rows]
-    agents = dict(
-        Agent.objects.filter(id__in={r["agent_id"] for r in rows if r["agent_id"]}).values_list("id", "name")
-    )
-    votes = {
-        step_id: (feedback, tags)
-        for step_id, feedback, tags in StepVote.objects.filter(step_id__in=ids).values_list(
-            "step_id", "feedback", "tags"
-        )
-    }
+    agents: dict[str, str] = {}
+    votes: dict[str, tuple] = {}
+    if people:
+        named = {r["agent_id"] for r in rows if r["agent_id"]}
+        agents = dict(Agent.objects.filter(id__in=named).values_list("id", "name"))
+        voted = StepVote.objects.filter(step_id__in=ids).values_list("step_id", "feedback", "tags")
+        votes = {step_id: (feedback, tags) for step_id, feedback, tags in voted}
     found = {r["id"]: _record(r, agents, votes) for r in rows}
     if texts:
         items = (
