@@ -3,8 +3,8 @@
     python -m tests.bench.bench_export --steps 100000
     BENCH_DATABASE_URL=postgres://.../letta_export_1m python -m tests.bench.bench_export --steps 1000000
 
-Reads a database that is already seeded (``manage.py seed_steps --count N``); exports its newest
-N steps. Each case runs in a process of its own, so its peak RSS is its own:
+Exports the newest N steps of BENCH_DATABASE_URL (created, migrated and seeded with
+``manage.py seed_steps`` first when it holds fewer). Each case runs in a process of its own, so its peak RSS is its own:
 
 - baseline: the bare keyset walk the export makes (the step query, chunk after chunk), producing
   nothing. The ratio "x baseline" is what reading messages, traces and writing the file cost on top.
@@ -96,6 +96,29 @@ def run_case(case: str, steps: int, traced: bool) -> dict:
     return result
 
 
+def ensure_seeded(steps: int) -> None:
+    """Create and migrate the bench database if needed, and seed it up to `steps` steps
+    (``seed_steps``, the scale bench's command; seeding is timed by that command, not here)."""
+    import django
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    name = BENCH_DB.rsplit("/", 1)[1]
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], capture_output=True)
+    django.setup()
+    call_command("migrate", verbosity=0)
+    from steps.models import Step
+
+    have = Step.objects.count()
+    if have >= steps:
+        return
+    print(f"{name} holds {have:,} steps; seeding {steps - have:,} more (once)...", flush=True)
+    try:
+        call_command("seed_steps", count=steps - have, append=bool(have))
+    except CommandError as error:
+        raise SystemExit(f"Seed {name} first (manage.py seed_steps --count {steps}): {error}") from error
+
+
 def mb(n: int | float) -> str:
     return f"{n / 2**20:,.1f}"
 
@@ -114,6 +137,7 @@ def main() -> None:
     if args.case:
         print(json.dumps(run_case(args.case, args.steps, not args.no_tracemalloc)))
         return
+    ensure_seeded(args.steps)
 
     print(
         f"Exporting the newest {args.steps:,} steps of {BENCH_DB.rsplit('/', 1)[1]}, each case in its own process"
