@@ -66,7 +66,9 @@ class ExportStats:
     finished: bool = False
 
 
-def export_from_query(params: QueryDict, fmt: str, *, include_traces: bool = False) -> StreamingHttpResponse:
+def export_from_query(
+    params: QueryDict, fmt: str, *, include_traces: bool = False, bom: bool = True
+) -> StreamingHttpResponse:
     """The export of the list page's query string (filters and sort; paging ignored).
 
     An invalid filter raises instead of being left out as the list does: exporting "everything"
@@ -84,6 +86,7 @@ def export_from_query(params: QueryDict, fmt: str, *, include_traces: bool = Fal
         sort=form.sort_order(),
         include_traces=include_traces,
         filename=export_filename(form, fmt),
+        bom=bom,
     )
 
 
