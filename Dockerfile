@@ -8,4 +8,4 @@ RUN pip install --no-cache-dir .
 COPY . .
 RUN mkdir -p /var/lib/dashboard && SECRET_KEY=build-only python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["gunicorn", "dashboard.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--logger-class", "dashboard.access_log.RedactingLogger"]
+CMD ["gunicorn", "dashboard.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-", "--logger-class", "dashboard.access_log.RedactingLogger"]

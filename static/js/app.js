@@ -149,6 +149,22 @@
     empty.forEach(function (name) { params.delete(name); });
   });
 
+  // The Export menu is a <details>: it opens without JavaScript; here it also closes on a click
+  // elsewhere, on Escape, and once a format is chosen (the download starts, the page stays).
+  function closeExportMenus(except) {
+    document.querySelectorAll("details.export-menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.open = false;
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var menu = event.target.closest("details.export-menu");
+    closeExportMenus(menu);
+    if (menu && event.target.closest(".export-item")) menu.open = false;
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeExportMenus(null);
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) { init(event.target); });
 })();

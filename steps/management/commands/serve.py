@@ -134,6 +134,10 @@ class Command(BaseCommand):
                         f"{host}:{port}",
                         "--workers",
                         "2",
+                        # gthread: a sync worker is killed after --timeout (30 s) in the middle of
+                        # a long streamed export; a threaded one keeps beating while it streams
+                        "--threads",
+                        "4",
                         "--access-logfile",
                         "-",
                         "--logger-class",  # share-link tokens never reach the log
