@@ -229,6 +229,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["steps.api.throttling.PerTokenThrottle"],
     # JSON only: no browsable API (its HTML needs inline scripts; errors must be JSON)
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # `format` is the export's own parameter (csv, jsonl, finetune), as on the list page's Export;
+    # DRF would read it as a renderer override and answer ?format=csv with a 404.
+    "URL_FORMAT_OVERRIDE": None,
     "EXCEPTION_HANDLER": "steps.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -34,7 +34,7 @@ def steps():
 
 def page_ids(client, query: str) -> list[str]:
     html = client.get(f"/?{query}").content.decode()
-    return re.findall(r'<tr class="step-row[^"]*" data-href="[^"]*" data-step="([^"]+)"', html)
+    return re.findall(r'<tr class="step-row[^"]*" data-step="([^"]+)"', html)
 
 
 def api_ids(api, query: str, page_size: int = 50) -> list[str]:

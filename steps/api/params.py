@@ -10,6 +10,7 @@ from django import forms
 from drf_spectacular.utils import OpenApiParameter
 
 from ..filters import CHIP_LABELS, FIELD_LABELS, StepFilterForm
+from .errors import InvalidParameters
 from .pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 API_IGNORED = {"live"}  # the page's live-update switch means nothing to the API
@@ -100,3 +101,12 @@ TRACE_NUMBER_PARAMETERS = [
     )
     for name, side in (("trace_a", "A"), ("trace_b", "B"))
 ]
+
+
+def list_form(query_params) -> StepFilterForm:
+    """The list page's form over the request's query string; any invalid parameter is a 400 naming it
+    (the page leaves such a filter out and shows the error, a script must hear about it)."""
+    form = StepFilterForm(query_params)
+    if form.errors:
+        raise InvalidParameters(form.errors)
+    return form

@@ -5,16 +5,15 @@ from drf_spectacular.views import SpectacularJSONAPIView
 
 from .. import urls as page_urls  # noqa: F401  (registers the step_id and run_id converters)
 from ..ids import AgentIdConverter
-from . import docs, schema, views  # noqa: F401  (schema registers the bearer scheme with drf-spectacular)
+from . import docs, export, schema, views  # noqa: F401  (schema registers the bearer scheme with drf-spectacular)
 
 register_converter(AgentIdConverter, "agent_id")
 
 app_name = "api"
 urlpatterns = [
     path("steps/", views.StepList.as_view(), name="step-list"),
-    # Export (issue 11, the export branch): `path("steps/export/", <export view>, name="step-export")`
-    # goes here, before the step routes; it takes the same list query string and calls
-    # steps.export's streaming function.
+    # before the step routes: "export" is no step id, but keep the literal routes first
+    path("steps/export/", export.StepExport.as_view(), name="step-export"),
     path("steps/bulk-feedback", views.BulkFeedback.as_view(), name="bulk-feedback"),
     path("steps/<step_id:step_id>/", views.StepDetail.as_view(), name="step-detail"),
     path("steps/<step_id:step_id>/feedback", views.StepFeedback.as_view(), name="step-feedback"),

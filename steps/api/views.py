@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import compare, diff, feedback
-from ..filters import StepFilterForm, list_query
+from ..filters import list_query
 from ..models import Agent, FeedbackBatch, Run, Step, StepReview, SyncRun
 from ..querysets import vote_state, vote_states
 from ..timeline import previews, timeline
@@ -57,15 +57,6 @@ def _rows(steps: list[Step]) -> list[Step]:
     return steps
 
 
-def _list_form(query_params) -> StepFilterForm:
-    """The list page's form over the request's query string; any invalid parameter is a 400 naming it
-    (the page leaves such a filter out and shows the error, a script must hear about it)."""
-    form = StepFilterForm(query_params)
-    if form.errors:
-        raise InvalidParameters(form.errors)
-    return form
-
-
 def _page_size(query_params) -> int:
     form = PageSizeForm(query_params)
     if not form.is_valid():
@@ -84,7 +75,7 @@ class StepList(APIView):
         responses={200: StepPageSerializer},
     )
     def get(self, request):
-        form = _list_form(request.query_params)
+        form = params.list_form(request.query_params)
         size = _page_size(request.query_params)
         steps, cursor = step_page(form, size)
         next_url = None
@@ -214,7 +205,7 @@ def _bulk_query(request) -> tuple[str, int]:
         raise ValidationError(
             {"query": [f"This filter is too long to apply in bulk ({MAX_QUERY_CHARS} at most)."]}
         )
-    form = _list_form(request.query_params)
+    form = params.list_form(request.query_params)
     query = list_query(request.query_params)
     return query, form.filter(Step.objects.all()).count()
 
