@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from django.db import connection, models
-from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, Value
+from django.db.models import Exists, F, Func, Lookup, OuterRef, Q
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
@@ -63,18 +63,12 @@ class StepQuerySet(models.QuerySet):
         return self.filter(tags__icontains=json.dumps(tag))
 
     def search(self, term: str) -> StepQuerySet:
-        """Steps whose messages (text, tool arguments and returns) or trace responses contain `term`.
+        """Steps whose messages (text, tool arguments and returns) or trace responses contain
+        `term`, case-insensitively, in any language: ILIKE served by trigram indexes on
+        PostgreSQL (steps/search.py picks the plan)."""
+        from .search import matching
 
-        ILIKE on a trigram index on PostgreSQL: language-agnostic, unlike full-text stemming.
-        """
-        from .models import Message, ProviderTrace
-
-        pattern = "%" + like_escape(term) + "%"
-        in_messages = Message.objects.filter(step=OuterRef("pk")).filter(ILike(F("text"), Value(pattern)))
-        in_traces = ProviderTrace.objects.filter(step=OuterRef("pk")).filter(
-            ILike(TraceText(), Value(pattern))
-        )
-        return self.filter(Exists(in_messages) | Exists(in_traces))
+        return matching(self, term)
 
     def ordered(self, sort: str) -> StepQuerySet:
         """Sort by one of SORTS; sorts by a nullable column leave out the rows without a value,

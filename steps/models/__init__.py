@@ -1,6 +1,7 @@
 """Models of the steps app, one module per concern; import them from here."""
 
 from .agents import Agent
+from .facets import FacetCount
 from .feedback import FeedbackBatch, FeedbackPush, StepVote
 from .mirrored import (
     RUN_DELETED,
@@ -24,6 +25,7 @@ __all__ = [
     "RUN_TERMINAL_STATUSES",
     "STEP_TERMINAL_STATUSES",
     "Agent",
+    "FacetCount",
     "FeedbackBatch",
     "FeedbackPush",
     "Message",
