@@ -26,7 +26,7 @@ def snapshot(step_ids: list[str], *, tools: bool) -> list[tuple[str, str]]:
     for (tags,) in StepVote.objects.filter(step_id__in=step_ids).values_list("tags"):
         pairs += tag_values("vote_tag", tags)
     if tools:
-        used = Message.objects.filter(step_id__in=step_ids).exclude(tool_name="")
+        used = Message.objects.filter(step_id__in=step_ids).exclude(tool_name="").order_by()
         # one (step, tool) pair per step that calls the tool, however often
         pairs += [("tool", key(name)) for _, name in used.values_list("step_id", "tool_name").distinct()]
     return pairs
