@@ -57,7 +57,7 @@ def matching(qs, term: str):
     return _walk(qs, pattern) if ids is None else qs.filter(pk__in=ids)
 
 
-def _sources(pattern: str):
+def match_sources(pattern: str):
     from .models import Message, ProviderTrace
 
     return (
@@ -70,7 +70,7 @@ def _sources(pattern: str):
 def estimated_matches(pattern: str) -> int:
     """Matching messages plus traces as PostgreSQL estimates them: EXPLAIN, no execution."""
     total = 0
-    for rows in _sources(pattern):
+    for rows in match_sources(pattern):
         plan = json.loads(rows.values("step_id").explain(format="json"))
         total += int(plan[0]["Plan"]["Plan Rows"])
     return total
@@ -80,7 +80,7 @@ def candidate_ids(pattern: str, cap: int) -> set[str] | None:
     """Ids of every step matching `pattern`, from the trigram indexes; None when there are
     more than `cap` matching messages or traces (the estimate was low: walk instead)."""
     found: set[str] = set()
-    for rows in _sources(pattern):
+    for rows in match_sources(pattern):
         ids = list(rows.values_list("step_id", flat=True)[:cap])
         if len(ids) >= cap:
             return None
