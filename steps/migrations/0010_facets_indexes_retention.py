@@ -8,6 +8,8 @@ Each index kept or dropped is justified in docs/scaling.md ("Indexes"). On Postg
 - Django's `*_like` (varchar_pattern_ops) twins of the string primary keys and step foreign
   keys serve `LIKE 'prefix%'`, which nothing here runs (ids are matched exactly everywhere,
   the admin included): dropped. Django creates them again only if such a column is altered.
+- steps_step_feedback_time held every step; steps_step_feedback_given holds the rated ones
+  only, which is all the positive / negative filters read ("no feedback" walks steps_step_time).
 - steps_message_step_position and steps_providertrace_step repeat the leading column of the
   unique constraints (step_id, ...), which find a step's few messages and traces as well.
 
@@ -99,6 +101,15 @@ class Migration(migrations.Migration):
                 ),
                 fields=["created_at", "created_by", "step"],
                 name="steps_feedbackpush_reviews",
+            ),
+        ),
+        migrations.RemoveIndex(model_name="step", name="steps_step_feedback_time"),
+        migrations.AddIndex(
+            model_name="step",
+            index=models.Index(
+                condition=models.Q(("feedback", ""), _negated=True),
+                fields=["feedback", "-step_time", "-id"],
+                name="steps_step_feedback_given",
             ),
         ),
         migrations.RemoveIndex(model_name="message", name="steps_message_step_position"),

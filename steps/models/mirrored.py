@@ -226,7 +226,13 @@ class Step(MirroredModel):
             models.Index(fields=["status", "-step_time", "-id"], name="steps_step_status_time"),
             models.Index(fields=["provider_name", "-step_time", "-id"], name="steps_step_provider_time"),
             models.Index(fields=["stop_reason", "-step_time", "-id"], name="steps_step_stop_time"),
-            models.Index(fields=["feedback", "-step_time", "-id"], name="steps_step_feedback_time"),
+            # feedback=positive / negative, newest first: only rated steps are in it (1 % of a
+            # full one's size); "no feedback" is most steps, found as fast along steps_step_time
+            models.Index(
+                fields=["feedback", "-step_time", "-id"],
+                name="steps_step_feedback_given",
+                condition=~Q(feedback=""),
+            ),
             # "has error" and error_type filters, newest first: errors are rare, so a partial
             # index stays small, and an error_type filter reads it in order and keeps matches
             models.Index(
