@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from django.db import connection, models
-from django.db.models import Exists, F, Func, Lookup, OuterRef, Q
+from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
@@ -97,8 +97,12 @@ class StepQuerySet(models.QuerySet):
         from .models import StepVote
 
         voted_here = StepVote.objects.filter(step=OuterRef("pk"))
-        return self.exclude(Exists(voted_here.exclude(feedback=""))).filter(
-            Q(feedback="") | Exists(voted_here)
+        # The vote inside the OR as a scalar subquery (primary key lookup per row): an EXISTS
+        # there becomes a hashed scan of every vote on each page.
+        return (
+            self.exclude(Exists(voted_here.exclude(feedback="")))
+            .alias(_local_vote=Subquery(voted_here.values("pk")[:1]))
+            .filter(Q(feedback="") | Q(_local_vote__isnull=False))
         )
 
 

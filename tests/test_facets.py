@@ -122,7 +122,7 @@ def test_rebuild_repairs_drift_and_says_what_it_does(capsys):
     assert dict(facets.facets()["models"]) == {"real-model": 1}
     assert facets.known_tags() == ["t1"]
     out = capsys.readouterr().out
-    assert "model: 1 values, 1 steps" in out and "tag: 1 values" in out and "Done" in out
+    assert "model: 1 values, counts summing to 1" in out and "tag: 1 values" in out and "Done" in out
 
 
 def test_the_page_shows_the_counts_with_names(user_client):

@@ -37,7 +37,8 @@ def rebuild(progress: Callable[[str], None] = lambda line: None, *, apps=None) -
             )
         total += len(counts)
         progress(
-            f"{dimension}: {len(counts)} values, {sum(counts.values())} steps ({time.monotonic() - started:.1f} s)"
+            f"{dimension}: {len(counts)} values, counts summing to {sum(counts.values())} "
+            f"({time.monotonic() - started:.1f} s)"
         )
     return total
 
