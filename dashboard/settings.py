@@ -247,7 +247,7 @@ SYNC_AGENTS_REFRESH_SECONDS = env_int("SYNC_AGENTS_REFRESH_SECONDS", 300)
 FACETS_REBUILD_SECONDS = env_int("FACETS_REBUILD_SECONDS", 3600)
 # Text search (steps/search.py): matching ids taken from the trigram indexes up to this many
 # rows per index; beyond it a word is common and the newest-first walk finds a page sooner.
-SEARCH_CANDIDATES = env_int("SEARCH_CANDIDATES", 2000)
+SEARCH_CANDIDATES = env_int("SEARCH_CANDIDATES", 10000)
 # Terms under 3 characters have no trigram: they are matched in this many newest steps only.
 SEARCH_SHORT_TERM_WINDOW = env_int("SEARCH_SHORT_TERM_WINDOW", 20000)
 # Retention: steps older than this many days (by step time) are pruned daily with their
