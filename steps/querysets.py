@@ -47,8 +47,15 @@ class StepQuerySet(models.QuerySet):
         return self.only(*LIST_FIELDS)
 
     def visible(self) -> StepQuerySet:
-        # Steps a reviewer archived stay out of lists unless asked for.
-        return self.exclude(review__hidden=True)
+        """Steps a reviewer archived stay out of lists unless asked for.
+
+        NOT EXISTS, not exclude(review__hidden=True): that LEFT JOIN's `hidden IS NULL` test
+        is estimated from the review table alone, where every row may be an archived step, so
+        PostgreSQL expected one visible step in a million and sorted a full scan of the table
+        on every list page."""
+        from .models import StepReview
+
+        return self.exclude(Exists(StepReview.objects.filter(step=OuterRef("pk"), hidden=True)))
 
     def with_tool(self, name: str) -> StepQuerySet:
         from .models import Message
