@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
@@ -25,3 +26,16 @@ def schedule_periodic_tasks(sender, **kwargs):
         sender.signature("steps.tasks.deliver_due_feedback", options={"expires": max(sweep, 30)}),
         name="deliver feedback left behind",
     )
+    rebuild = settings.FACETS_REBUILD_SECONDS
+    sender.add_periodic_task(
+        rebuild,
+        sender.signature("steps.tasks.rebuild_facets", options={"expires": rebuild}),
+        name="recount the list's facets",
+    )
+    if settings.RETENTION_DAYS > 0:
+        # daily at 03:17 UTC (Celery beat keeps UTC)
+        sender.add_periodic_task(
+            crontab(hour=3, minute=17),
+            sender.signature("steps.tasks.prune_old_steps", options={"expires": 6 * 3600}),
+            name=f"prune steps older than {settings.RETENTION_DAYS} days",
+        )

@@ -321,6 +321,18 @@ SYNC_HISTORY_FAILURE_DAYS = env_int("SYNC_HISTORY_FAILURE_DAYS", 14)
 # Agents' names and models are re-listed this often (new agent ids are fetched at once).
 SYNC_AGENTS_REFRESH_SECONDS = env_int("SYNC_AGENTS_REFRESH_SECONDS", 300)
 
+# Facet counts are kept by the sync per batch; a full recount repairs any drift (steps.facets).
+FACETS_REBUILD_SECONDS = env_int("FACETS_REBUILD_SECONDS", 3600)
+# Text search (steps/search.py): matching ids taken from the trigram indexes up to this many
+# rows per index; beyond it a word is common and the newest-first walk finds a page sooner.
+SEARCH_CANDIDATES = env_int("SEARCH_CANDIDATES", 10000)
+# Terms under 3 characters have no trigram: they are matched in this many newest steps only.
+SEARCH_SHORT_TERM_WINDOW = env_int("SEARCH_SHORT_TERM_WINDOW", 20000)
+# Retention: steps older than this many days (by step time) are pruned daily with their
+# messages, traces, metrics and votes. Unset or 0: everything is kept.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 0)
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 500)
+
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 CELERY_TASK_IGNORE_RESULT = True

@@ -25,6 +25,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import facets
 from .models import FeedbackBatch, FeedbackPush, Step, StepVote
 from .models.feedback import FEEDBACK_VALUES
 from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
@@ -80,7 +81,7 @@ def cast_vote(
     """Record the intended vote and/or tags and queue their delivery, in one transaction."""
     if feedback is not Unchanged and feedback not in ("", *FEEDBACK_VALUES):
         raise ValueError(f"feedback must be positive, negative or empty, not {feedback!r}")
-    with transaction.atomic():
+    with transaction.atomic(), facets.tracking([step.pk]):
         vote = StepVote.objects.select_for_update().filter(step=step).first()
         if vote is None:
             # A first local vote starts from what Letta holds, so tags are never dropped.
@@ -123,10 +124,11 @@ def resolve_conflict(step: Step, *, user, keep: str) -> FeedbackPush | None:
     vote.tags = vote.conflict_tags if vote.conflict_tags is not None else vote.tags
     vote.conflict_feedback, vote.conflict_tags, vote.conflict_seen_at = "", None, None
     vote.voted_by, vote.voted_at = user, timezone.now()
-    vote.save()
-    FeedbackPush.objects.filter(step=step, status=FeedbackPush.Status.CONFLICT).update(
-        status=FeedbackPush.Status.SUPERSEDED, last_error="Letta's vote was kept"
-    )
+    with transaction.atomic(), facets.tracking([step.pk]):
+        vote.save()
+        FeedbackPush.objects.filter(step=step, status=FeedbackPush.Status.CONFLICT).update(
+            status=FeedbackPush.Status.SUPERSEDED, last_error="Letta's vote was kept"
+        )
     return None
 
 
@@ -178,7 +180,8 @@ def apply_bulk(batch: FeedbackBatch) -> None:
         chunks = _chunked(ids.iterator(chunk_size=BULK_CHUNK), BULK_CHUNK)
     user = batch.created_by
     for chunk in chunks:
-        with transaction.atomic():
+        # one facet count update per chunk (the cast_vote calls inside add nothing of their own)
+        with transaction.atomic(), facets.tracking(chunk):
             for step in Step.objects.filter(pk__in=chunk).select_related("vote"):
                 current = getattr(step, "vote", None)
                 tags = [t for t in (current.tags if current else step.tags) if t not in remove] + add
@@ -283,7 +286,7 @@ def _deliver_one(client: LettaClient, push: FeedbackPush) -> float | None:
         push.status, push.last_error, push.claimed_until = FeedbackPush.Status.FAILED, str(exc)[:2000], None
         push.save(update_fields=["status", "last_error", "claimed_until"])
         return None
-    with transaction.atomic():
+    with transaction.atomic(), facets.tracking([step.pk]):
         step.apply_payload(returned)
         step.last_synced_at = timezone.now()
         step.save(update_fields=Step.synced_fields())
@@ -323,7 +326,7 @@ def _retry_later(push: FeedbackPush, exc: UpstreamError) -> float:
 
 
 def _record_conflict(step: Step, push: FeedbackPush, upstream: dict) -> None:
-    with transaction.atomic():
+    with transaction.atomic(), facets.tracking([step.pk]):
         step.apply_payload(upstream)
         step.save(update_fields=Step.synced_fields())
         StepVote.objects.filter(step=step).update(

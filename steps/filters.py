@@ -11,15 +11,17 @@ import base64
 from datetime import datetime, timedelta
 
 from django import forms
-from django.core.cache import cache
-from django.db.models import Count
+from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from .facets import facets, known_tags  # noqa: F401  (the list and step pages read them from here)
 from .fields import DateTimeField, as_utc
 from .ids import LettaIdField, is_letta_id
-from .models import Agent, Message, Step
+from .models import Step
 from .querysets import SORTS, StepQuerySet
+from .search import is_short
 
 FEEDBACK_CHOICES = [
     ("", "Any feedback"),
@@ -84,10 +86,6 @@ FIELD_LABELS = {
     "newest_id": "Newest step",
 }
 FLAG_CHIPS = {"hidden": "Including archived", "unreviewed": "Unreviewed"}
-# Facets are a GROUP BY over the whole table: cached briefly, they cost nothing per page.
-FACETS_CACHE_SECONDS = 60
-FACETS_CACHE_KEY = "steps:list-facets:2"  # 2: agents are (id, count, name)
-TAGS_CACHE_KEY = "steps:known-tags"
 
 
 class StepFilterForm(forms.Form):
@@ -244,6 +242,16 @@ class StepFilterForm(forms.Form):
         return CHIP_LABELS[name], str(value)
 
     @property
+    def notes(self) -> list[str]:
+        """What the list does not do in full for this query, said above the results."""
+        self.is_valid()
+        term = self.cleaned_data.get("q", "").strip()
+        if term and is_short(term) and connection.vendor == "postgresql":
+            window = settings.SEARCH_SHORT_TERM_WINDOW
+            return [f"Search terms under 3 characters are looked for in the newest {window:,} steps only."]
+        return []
+
+    @property
     def problems(self) -> list[tuple[str, str, str]]:
         """(label, value as typed, what is wrong) for each invalid parameter."""
         self.is_valid()
@@ -311,47 +319,3 @@ class LiveForm(StepFilterForm):
     newest_id = LettaIdField("step", required=False)
 
     NOT_FILTERS = StepFilterForm.NOT_FILTERS | {"newest_time", "newest_id"}
-
-
-def facets() -> dict[str, list[tuple[str, int]]]:
-    """Filter choices from the data, with counts, most common first."""
-
-    def compute():
-        def group(column):
-            rows = Step.objects.exclude(**{column: ""}).values_list(column).annotate(n=Count("pk"))
-            return sorted(rows, key=lambda r: (-r[1], r[0]))
-
-        tools = (
-            Message.objects.exclude(tool_name="")
-            .values_list("tool_name")
-            .annotate(n=Count("step_id", distinct=True))
-        )
-        agents = group("agent_id")
-        names = dict(Agent.objects.filter(id__in=[a for a, _ in agents]).values_list("id", "name"))
-        return {
-            # (id, steps, name): listed by name, the id where no name is known
-            "agents": [(a, n, names.get(a, "")) for a, n in agents],
-            "models": group("model"),
-            "providers": group("provider_name"),
-            "stop_reasons": group("stop_reason"),
-            "error_types": group("error_type"),
-            "tools": sorted(tools, key=lambda r: (-r[1], r[0])),
-        }
-
-    return cache.get_or_set(FACETS_CACHE_KEY, compute, FACETS_CACHE_SECONDS)
-
-
-def known_tags(limit: int = 500) -> list[str]:
-    """Tags in use, here or in Letta, for the tag input's autocomplete."""
-
-    def compute():
-        from .models import StepVote
-
-        found: set[str] = set()
-        for model in (Step, StepVote):
-            # distinct lists, not rows: most steps share a handful of tag lists
-            for tags in model.objects.exclude(tags=[]).values_list("tags", flat=True).distinct()[:2000]:
-                found.update(str(t) for t in tags or [])
-        return sorted(found)[:limit]
-
-    return cache.get_or_set(TAGS_CACHE_KEY, compute, FACETS_CACHE_SECONDS)

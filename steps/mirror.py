@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from . import facets
 from .feedback import note_upstream_changes
 from .ids import is_letta_id
 from .messages import natural_order
@@ -143,7 +144,8 @@ def upsert_steps(
                 step.derive_time(metrics=None, run=runs[step.run_id], first_message_date=None)
             updated.append(step)
         step.last_synced_at = now
-    with transaction.atomic():
+    # the page's facet counts change in the same transaction as its steps
+    with transaction.atomic(), facets.tracking(s.id for s in created + updated):
         Step.objects.bulk_create(created)
         if updated:
             Step.objects.bulk_update(updated, STEP_COLUMNS)

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from django.db import connection, models
-from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, Value
+from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
@@ -47,8 +47,15 @@ class StepQuerySet(models.QuerySet):
         return self.only(*LIST_FIELDS)
 
     def visible(self) -> StepQuerySet:
-        # Steps a reviewer archived stay out of lists unless asked for.
-        return self.exclude(review__hidden=True)
+        """Steps a reviewer archived stay out of lists unless asked for.
+
+        NOT EXISTS, not exclude(review__hidden=True): that LEFT JOIN's `hidden IS NULL` test
+        is estimated from the review table alone, where every row may be an archived step, so
+        PostgreSQL expected one visible step in a million and sorted a full scan of the table
+        on every list page."""
+        from .models import StepReview
+
+        return self.exclude(Exists(StepReview.objects.filter(step=OuterRef("pk"), hidden=True)))
 
     def with_tool(self, name: str) -> StepQuerySet:
         from .models import Message
@@ -63,18 +70,12 @@ class StepQuerySet(models.QuerySet):
         return self.filter(tags__icontains=json.dumps(tag))
 
     def search(self, term: str) -> StepQuerySet:
-        """Steps whose messages (text, tool arguments and returns) or trace responses contain `term`.
+        """Steps whose messages (text, tool arguments and returns) or trace responses contain
+        `term`, case-insensitively, in any language: ILIKE served by trigram indexes on
+        PostgreSQL (steps/search.py picks the plan)."""
+        from .search import matching
 
-        ILIKE on a trigram index on PostgreSQL: language-agnostic, unlike full-text stemming.
-        """
-        from .models import Message, ProviderTrace
-
-        pattern = "%" + like_escape(term) + "%"
-        in_messages = Message.objects.filter(step=OuterRef("pk")).filter(ILike(F("text"), Value(pattern)))
-        in_traces = ProviderTrace.objects.filter(step=OuterRef("pk")).filter(
-            ILike(TraceText(), Value(pattern))
-        )
-        return self.filter(Exists(in_messages) | Exists(in_traces))
+        return matching(self, term)
 
     def ordered(self, sort: str) -> StepQuerySet:
         """Sort by one of SORTS; sorts by a nullable column leave out the rows without a value,
@@ -103,8 +104,12 @@ class StepQuerySet(models.QuerySet):
         from .models import StepVote
 
         voted_here = StepVote.objects.filter(step=OuterRef("pk"))
-        return self.exclude(Exists(voted_here.exclude(feedback=""))).filter(
-            Q(feedback="") | Exists(voted_here)
+        # The vote inside the OR as a scalar subquery (primary key lookup per row): an EXISTS
+        # there becomes a hashed scan of every vote on each page.
+        return (
+            self.exclude(Exists(voted_here.exclude(feedback="")))
+            .alias(_local_vote=Subquery(voted_here.values("pk")[:1]))
+            .filter(Q(feedback="") | Q(_local_vote__isnull=False))
         )
 
 

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from . import facets
 from .mirror import DETAIL_STEP_FIELDS, store_step_details
 from .models import Run, Step, SyncRun, unclaimed
 from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
@@ -131,7 +132,8 @@ class Refresher:
         ordered = [steps[i] for i in step_ids if i in steps]
         runs = Run.objects.in_bulk({s.run_id for s in ordered if s.run_id})
         fatal: UpstreamError | None = None
-        with ThreadPoolExecutor(self.concurrency) as pool:
+        # facet counts (columns, tags, tools) move once per batch, when it ends
+        with facets.tracking(step_ids, tools=True), ThreadPoolExecutor(self.concurrency) as pool:
             fetches = pool.map(lambda s: self._fetch(s, refetch), ordered)
             for step, fetched in zip(ordered, fetches, strict=True):
                 if isinstance(fetched.error, UpstreamUnavailable | UpstreamAuthError):

@@ -4,8 +4,9 @@ Every task is safe to run twice (a redelivered message, a sweep racing a click).
 """
 
 from celery import shared_task
+from django.conf import settings
 
-from . import feedback
+from . import facets, feedback, retention
 from .models import FeedbackBatch
 from .sync import prune_history, run_sync
 from .sync import refresh_steps as refresh_steps_now
@@ -53,3 +54,17 @@ def deliver_due_feedback() -> int:
 @shared_task(name="steps.tasks.apply_bulk_feedback")
 def apply_bulk_feedback(batch_id: int) -> None:
     feedback.apply_bulk(FeedbackBatch.objects.get(pk=batch_id))
+
+
+@shared_task(name="steps.tasks.rebuild_facets")
+def rebuild_facets() -> int:
+    """Periodic recount of the facet counts: repairs whatever drift the incremental counts got."""
+    return facets.rebuild()
+
+
+@shared_task(name="steps.tasks.prune_old_steps")
+def prune_old_steps() -> int:
+    """Daily retention (RETENTION_DAYS); safe alongside a sync or a second prune (SKIP LOCKED)."""
+    if settings.RETENTION_DAYS < 1:
+        return 0
+    return retention.prune_steps(settings.RETENTION_DAYS, batch_size=settings.RETENTION_BATCH_SIZE).steps

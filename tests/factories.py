@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from steps import facets
 from steps.models import Message, ProviderTrace, Run, Step, StepMetrics, SyncRun
 
 ORG = "org-00000000-0000-4000-8000-000000000000"
@@ -35,10 +37,19 @@ class MirroredFactory(factory.django.DjangoModelFactory):
         extra = {k: kwargs.pop(k) for k in list(kwargs) if k in cls._local_fields}
         obj = model_class(**extra)
         obj.apply_payload(payload)
-        obj.save()
+        with _facets_counted(obj):  # as the sync keeps the list's facet counts when it writes
+            obj.save()
         return obj
 
     _local_fields: tuple[str, ...] = ()
+
+
+def _facets_counted(obj):
+    if isinstance(obj, Step):
+        return facets.tracking([obj.pk])
+    if isinstance(obj, Message):
+        return facets.tracking([obj.step_id], tools=True)
+    return nullcontext()
 
 
 class RunFactory(MirroredFactory):

@@ -4,7 +4,6 @@ import httpx
 import pytest
 from django.urls import reverse
 
-from steps.filters import FACETS_CACHE_KEY
 from steps.models import Agent, Step
 from steps.sync import run_sync
 from tests.factories import StepFactory
@@ -69,10 +68,7 @@ def test_list_and_pages_show_names_with_the_id_on_hover(simulator, letta, user_c
 
 
 def test_agent_filter_takes_a_name_or_an_id_and_the_facet_lists_names(simulator, letta, user_client):
-    from django.core.cache import cache
-
     run_sync(letta)
-    cache.delete(FACETS_CACHE_KEY)
     agent = simulator.world.agents[2]
     expected = set(Step.objects.filter(agent_id=agent.id).values_list("id", flat=True))
 

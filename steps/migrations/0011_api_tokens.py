@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('steps', '0009_share_traces_admin_names'),
+        ('steps', '0010_facets_indexes_retention'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -2,6 +2,7 @@
 
 from .agents import Agent
 from .api_tokens import ApiToken
+from .facets import FacetCount
 from .feedback import FeedbackBatch, FeedbackPush, StepVote
 from .mirrored import (
     RUN_DELETED,
@@ -27,6 +28,7 @@ __all__ = [
     "STEP_TERMINAL_STATUSES",
     "Agent",
     "ApiToken",
+    "FacetCount",
     "FeedbackBatch",
     "FeedbackPush",
     "Message",

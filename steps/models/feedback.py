@@ -36,7 +36,8 @@ class StepVote(models.Model):
 
     class Meta:
         indexes = [
-            # "unreviewed" filter and per-reviewer counts
+            # the admin's votes list filtered by reviewer, newest first ("unreviewed" is served
+            # by the primary key: NOT EXISTS per step; reviewer counts come from pushes)
             models.Index(fields=["voted_by", "-voted_at"], name="steps_stepvote_reviewer"),
             # steps waiting for the reviewer to settle a conflict
             models.Index(
@@ -122,8 +123,13 @@ class FeedbackPush(models.Model):
                 name="steps_feedbackpush_open",
                 condition=Q(status__in=["pending", "in_flight"]),
             ),
-            # per-reviewer counts (today / this week)
-            models.Index(fields=["created_by", "-created_at"], name="steps_feedbackpush_reviewer"),
+            # reviewer_counts(): this week's reviews, a range scan read index-only; retries and
+            # pushes without a user (sweeps) are never counted, so they stay out of the index
+            models.Index(
+                fields=["created_at", "created_by", "step"],
+                name="steps_feedbackpush_reviews",
+                condition=Q(created_by__isnull=False) & ~Q(source="retry"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -228,7 +228,13 @@ class Step(MirroredModel):
             models.Index(fields=["status", "-step_time", "-id"], name="steps_step_status_time"),
             models.Index(fields=["provider_name", "-step_time", "-id"], name="steps_step_provider_time"),
             models.Index(fields=["stop_reason", "-step_time", "-id"], name="steps_step_stop_time"),
-            models.Index(fields=["feedback", "-step_time", "-id"], name="steps_step_feedback_time"),
+            # feedback=positive / negative, newest first: only rated steps are in it (1 % of a
+            # full one's size); "no feedback" is most steps, found as fast along steps_step_time
+            models.Index(
+                fields=["feedback", "-step_time", "-id"],
+                name="steps_step_feedback_given",
+                condition=~Q(feedback=""),
+            ),
             # "has error" and error_type filters, newest first: errors are rare, so a partial
             # index stays small, and an error_type filter reads it in order and keeps matches
             models.Index(
@@ -381,7 +387,7 @@ class Message(MirroredModel):
     group reversed, and the sync restores it.
     """
 
-    # db_index off: the unique constraint and steps_message_step_position both start with step
+    # db_index off: the unique constraint starts with step
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="messages", db_index=False)
     message_id = models.CharField(max_length=64)
     item_key = models.CharField(max_length=64)
@@ -404,10 +410,10 @@ class Message(MirroredModel):
                 fields=["step", "message_id", "item_key"], name="steps_message_item_unique"
             ),
         ]
+        # A step's messages (the step page, compare, search's per-step check) are found by
+        # steps_message_item_unique, which starts with step; the few per step sort in memory.
         indexes = [
-            # the step page's timeline, in natural order
-            models.Index(fields=["step", "position"], name="steps_message_step_position"),
-            # "steps that used tool X" filter
+            # "steps that used tool X" filter, and the tool facet's recount
             models.Index(fields=["tool_name", "step"], name="steps_message_tool", condition=~Q(tool_name="")),
         ]
 
@@ -454,11 +460,9 @@ class ProviderTrace(MirroredModel):
 
     class Meta:
         constraints = [
+            # the sync's upsert, and a step's traces (the step page's tabs, search's per-step
+            # check): one or two per step, sorted by created_at in memory
             models.UniqueConstraint(fields=["step", "upstream_id"], name="steps_providertrace_unique"),
-        ]
-        indexes = [
-            # the step page's trace tabs, in the order Letta wrote them
-            models.Index(fields=["step", "created_at"], name="steps_providertrace_step"),
         ]
 
     def __str__(self) -> str:

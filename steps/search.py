@@ -1,0 +1,119 @@
+"""Text search for the step list: matching step ids from the trigram indexes first.
+
+The old form, `EXISTS(message ILIKE) OR EXISTS(trace response ILIKE)` under the list's
+newest-first walk, cost seconds at a million steps either way: for a common word PostgreSQL
+turned the trace EXISTS into a hashed scan of every trace, and for a rare word the walk read
+and dropped nearly every step before finding a page. Now the plan depends on the term
+(PostgreSQL; SQLite has no trigram index and keeps the plain EXISTS):
+
+1. **Index first** (most words): when PostgreSQL estimates at most SEARCH_CANDIDATES matching
+   messages and traces, step ids whose message text or trace response matches come from the
+   trigram indexes (steps_message_text_trgm, steps_providertrace_response_trgm), at most that
+   many rows from each. When neither reaches the cap they are every match, and the list
+   filters `id IN (those ids)`, sorted and paged like any other filter: exact.
+2. **Walk** (a common word: estimated, or found, above the cap): matches are dense, so the
+   list's own newest-first index finds a page within a few hundred rows; each row is checked
+   by two lookups by step id (message and trace indexes), written as `(SELECT 1 ... LIMIT 1)
+   IS NOT NULL` so the planner cannot turn them into a hashed scan of every trace. Exact too.
+3. **Short terms** (under 3 characters): a trigram index cannot look up one or two characters
+   (Latin, Cyrillic and CJK alike: pg_trgm indexes every script under a UTF-8 ctype, but
+   only from three characters), so they are matched row by row as in 2, in the newest
+   SEARCH_SHORT_TERM_WINDOW steps only; the form says so (StepFilterForm.notes).
+
+Semantics are those of the old query in every case: case-insensitive substring of a
+message's text or of a trace response's JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from .querysets import ILike, TraceText, like_escape
+
+SHORT_TERM = 3  # characters: the shortest term a trigram index can serve
+
+
+def is_short(term: str) -> bool:
+    return len(term) < SHORT_TERM
+
+
+def matching(qs, term: str):
+    """`qs` narrowed to steps whose messages or trace responses contain `term`."""
+    pattern = "%" + like_escape(term) + "%"
+    if connection.vendor != "postgresql":
+        return qs.filter(_exists(pattern))
+    if is_short(term):
+        return _walk(qs, pattern).filter(step_time__gte=_window_start())
+    cap = settings.SEARCH_CANDIDATES
+    # the planner's estimate (pg_trgm and the column statistics) first: reading thousands of
+    # matches from the index only to learn the word is common would cost more than the walk
+    ids = candidate_ids(pattern, cap) if estimated_matches(pattern) <= cap else None
+    return _walk(qs, pattern) if ids is None else qs.filter(pk__in=ids)
+
+
+def match_sources(pattern: str):
+    from .models import Message, ProviderTrace
+
+    return (
+        # no ORDER BY (Message orders by step, position): rows as the index yields them
+        Message.objects.filter(ILike(F("text"), Value(pattern))).order_by(),
+        ProviderTrace.objects.filter(ILike(TraceText(), Value(pattern))).order_by(),
+    )
+
+
+def estimated_matches(pattern: str) -> int:
+    """Matching messages plus traces as PostgreSQL estimates them: EXPLAIN, no execution."""
+    total = 0
+    for rows in match_sources(pattern):
+        plan = json.loads(rows.values("step_id").explain(format="json"))
+        total += int(plan[0]["Plan"]["Plan Rows"])
+    return total
+
+
+def candidate_ids(pattern: str, cap: int) -> set[str] | None:
+    """Ids of every step matching `pattern`, from the trigram indexes; None when there are
+    more than `cap` matching messages or traces (the estimate was low: walk instead)."""
+    found: set[str] = set()
+    for rows in match_sources(pattern):
+        ids = list(rows.values_list("step_id", flat=True)[:cap])
+        if len(ids) >= cap:
+            return None
+        found.update(ids)
+    return found
+
+
+def _walk(qs, pattern: str):
+    from .models import Message, ProviderTrace
+
+    message = Message.objects.filter(step=OuterRef("pk")).filter(ILike(F("text"), Value(pattern)))
+    trace = ProviderTrace.objects.filter(step=OuterRef("pk")).filter(ILike(TraceText(), Value(pattern)))
+    # scalar subqueries with LIMIT 1: checked per row by step id, never hashed over a whole table
+    qs = qs.alias(
+        _search_message=Subquery(message.order_by().values("pk")[:1]),
+        _search_trace=Subquery(trace.order_by().values("pk")[:1]),
+    )
+    return qs.filter(Q(_search_message__isnull=False) | Q(_search_trace__isnull=False))
+
+
+def _window_start():
+    """The time of the SEARCH_SHORT_TERM_WINDOW-th newest step (one index seek), or the
+    beginning of time when there are fewer."""
+    from .models import Step
+
+    nth = Step.objects.order_by("-step_time", "-id").values("step_time")
+    window = settings.SEARCH_SHORT_TERM_WINDOW
+    return Coalesce(Subquery(nth[window - 1 : window]), Value(datetime(1, 1, 1, tzinfo=UTC)))
+
+
+def _exists(pattern: str) -> Q:
+    from .models import Message, ProviderTrace
+
+    message = Message.objects.filter(step=OuterRef("pk")).filter(ILike(F("text"), Value(pattern)))
+    trace = ProviderTrace.objects.filter(step=OuterRef("pk")).filter(ILike(TraceText(), Value(pattern)))
+    return Q(Exists(message)) | Q(Exists(trace))
