@@ -25,3 +25,9 @@ def schedule_periodic_tasks(sender, **kwargs):
         sender.signature("steps.tasks.deliver_due_feedback", options={"expires": max(sweep, 30)}),
         name="deliver feedback left behind",
     )
+    rollups = settings.ROLLUP_SWEEP_SECONDS
+    sender.add_periodic_task(
+        rollups,
+        sender.signature("steps.tasks.update_rollups", options={"expires": max(rollups, 30)}),
+        name="recompute overview rollups left dirty",
+    )

@@ -53,3 +53,12 @@ def deliver_due_feedback() -> int:
 @shared_task(name="steps.tasks.apply_bulk_feedback")
 def apply_bulk_feedback(batch_id: int) -> None:
     feedback.apply_bulk(FeedbackBatch.objects.get(pk=batch_id))
+
+
+@shared_task(name="steps.tasks.update_rollups")
+def update_rollups() -> int:
+    """Periodic safety net: recompute hours marked dirty that no sync batch or vote flushed
+    (an archived step, a worker killed between its write and its flush)."""
+    from .overview.rollup import flush
+
+    return flush()

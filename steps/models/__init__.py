@@ -17,6 +17,7 @@ from .mirrored import (
     parse_upstream_datetime,
 )
 from .review import ShareLink, StepReview
+from .rollups import DirtyHour, HourlyRollup, ToolRollup, mark_dirty
 from .syncing import SyncCursor, SyncRun, stale_after, unclaimed
 
 __all__ = [
@@ -24,8 +25,10 @@ __all__ = [
     "RUN_TERMINAL_STATUSES",
     "STEP_TERMINAL_STATUSES",
     "Agent",
+    "DirtyHour",
     "FeedbackBatch",
     "FeedbackPush",
+    "HourlyRollup",
     "Message",
     "MirroredModel",
     "ProviderTrace",
@@ -37,7 +40,9 @@ __all__ = [
     "StepVote",
     "SyncCursor",
     "SyncRun",
+    "ToolRollup",
     "datetime_from_ns",
+    "mark_dirty",
     "message_item_key",
     "parse_upstream_datetime",
     "stale_after",
