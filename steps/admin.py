@@ -18,6 +18,7 @@ from .models import (
     FeedbackBatch,
     FeedbackPush,
     Message,
+    ModelPrice,
     ProviderTrace,
     Run,
     ShareLink,
@@ -346,3 +347,36 @@ class FeedbackBatchAdmin(ReadMostlyAdmin):
     list_filter = ("action",)
     list_select_related = ("created_by",)
     date_hierarchy = "created_at"
+
+
+@admin.register(ModelPrice)
+class ModelPriceAdmin(SafeAdmin):
+    """Prices are ours to edit: a change shows on every page at once (costs are computed
+    when shown, from the current price; see steps/cost/)."""
+
+    list_display = (
+        "model",
+        "provider",
+        "input_per_mtok",
+        "cached_input_per_mtok",
+        "output_per_mtok",
+        "effective_date",
+        "updated_at",
+    )
+    # edited right in the list; the form's validators refuse a negative price there too
+    list_editable = ("input_per_mtok", "cached_input_per_mtok", "output_per_mtok", "effective_date")
+    list_filter = ("provider",)
+    search_fields = ("model", "provider", "notes")
+    date_hierarchy = "effective_date"
+    fields = (
+        "model",
+        "provider",
+        "input_per_mtok",
+        "cached_input_per_mtok",
+        "output_per_mtok",
+        "effective_date",
+        "source",
+        "notes",
+        "updated_at",
+    )
+    readonly_fields = ("updated_at",)

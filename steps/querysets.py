@@ -123,6 +123,7 @@ LIST_FIELDS = (
     "run_id",
     "agent_id",
     "model",
+    "model_handle",  # with model and the token counts: the cost column (steps/cost/)
     "provider_name",
     "status",
     "stop_reason",
@@ -131,6 +132,7 @@ LIST_FIELDS = (
     "tags",
     "prompt_tokens",
     "completion_tokens",
+    "cached_input_tokens",
     "total_tokens",
     "duration_ns",
     "step_time",

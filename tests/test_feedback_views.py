@@ -264,8 +264,9 @@ def test_list_partial_query_count_with_votes(user_client, django_assert_num_quer
     for s in steps[::2]:
         feedback.cast_vote(s, user=UserFactory(username="ann"), feedback="positive", enqueue=False)
     user_client.get(reverse("step_list"))
-    # session, user, steps page, local votes, newest pushes, message previews, agent names (no chrome)
-    with django_assert_num_queries(7):
+    # session, user, steps page, local votes, newest pushes, message previews, agent names,
+    # model prices (no chrome)
+    with django_assert_num_queries(8):
         assert user_client.get(reverse("step_list"), headers=HX).status_code == 200
 
 

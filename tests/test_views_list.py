@@ -68,8 +68,8 @@ def test_constant_number_of_queries(user_client, django_assert_num_queries, n):
     _make_steps(n)
     user_client.get(reverse("step_list"))  # warms the facet cache
     # session, user, sync status, steps page, local votes, newest pushes, message previews,
-    # agent names, per-reviewer counts
-    with django_assert_num_queries(9):
+    # agent names, model prices (the cost column), per-reviewer counts
+    with django_assert_num_queries(10):
         response = user_client.get(reverse("step_list") + "?status=success&tool=conversation_search")
     assert response.status_code == 200
 
@@ -77,7 +77,7 @@ def test_constant_number_of_queries(user_client, django_assert_num_queries, n):
 def test_list_query_does_not_load_payload(user_client, django_assert_num_queries):
     StepFactory()
     user_client.get(reverse("step_list"))
-    with django_assert_num_queries(9) as ctx:
+    with django_assert_num_queries(10) as ctx:
         user_client.get(reverse("step_list"))
     step_sql = next(q["sql"] for q in ctx.captured_queries if 'FROM "steps_step"' in q["sql"])
     assert '"payload"' not in step_sql

@@ -16,6 +16,7 @@ from .mirrored import (
     message_item_key,
     parse_upstream_datetime,
 )
+from .pricing import ModelPrice
 from .review import ShareLink, StepReview
 from .rollups import DirtyHour, HourlyRollup, ToolRollup, mark_dirty
 from .syncing import SyncCursor, SyncRun, stale_after, unclaimed
@@ -30,6 +31,7 @@ __all__ = [
     "FeedbackPush",
     "HourlyRollup",
     "Message",
+    "ModelPrice",
     "MirroredModel",
     "ProviderTrace",
     "Run",

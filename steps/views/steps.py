@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from .. import compare, share
+from ..cost.pages import run_cost, step_breakdown, with_costs
 from ..filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
 from ..models import Agent, Run, ShareLink, Step
 from ..querysets import SORTS, reviewer_counts, vote_state, vote_states
@@ -24,6 +25,7 @@ LIVE_MAX_ROWS = 100
 def _list_rows(steps: list[Step]) -> list[tuple[Step, object]]:
     found = previews([s.pk for s in steps])
     agents = Agent.objects.names(s.agent_id for s in steps)  # one query for the page's agent names
+    with_costs(steps)  # step.cost; one query for the prices
     for step in steps:
         step.agent_record = agents.get(step.agent_id)
     return [(s, found[s.pk]) for s in steps]
@@ -174,6 +176,8 @@ def step_detail(request: HttpRequest, step_id: str) -> HttpResponse:
         vs=vote_state(step),
         known_tags=known_tags(),
         review=getattr(step, "review", None),
+        cost=step_breakdown(step),
+        can_add_price=request.user.has_perm("steps.add_modelprice"),
         # the list this step was opened from, for "Next unreviewed"
         from_query=request.GET.get("from", ""),
     )
@@ -263,6 +267,7 @@ def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
         "agent_id": agent_id,
         "agent": Agent.objects.names([agent_id]).get(agent_id),
         "rows": _list_rows(steps),
+        "cost": run_cost(steps),
         "totals": totals,
         "failed": sum(1 for s in steps if s.status == "failed"),
         "max_duration": max((s.duration_ns or 0 for s in steps), default=0),
