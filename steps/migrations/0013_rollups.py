@@ -24,7 +24,7 @@ def mark_existing_hours(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('steps', '0009_share_traces_admin_names'),
+        ('steps', '0012_model_prices'),
     ]
 
     operations = [
