@@ -106,7 +106,7 @@ def _bucket(start: datetime, end: datetime, daily: bool) -> Bucket:
     return Bucket(start, end, label, f"{local:%b %-d, %H:%M}–{timezone.localtime(end):%H:%M}")
 
 
-def time_range(data: dict, now: datetime | None = None) -> TimeRange:
+def time_range(data: dict, now: datetime | None = None, default: str = DEFAULT_PERIOD) -> TimeRange:
     now = now or timezone.now()
     until = data.get("until") or now
     if data.get("since"):
@@ -114,7 +114,7 @@ def time_range(data: dict, now: datetime | None = None) -> TimeRange:
     elif data.get("period"):
         since = now - PERIODS[data["period"]]
     else:
-        since = until - PERIODS[DEFAULT_PERIOD]
+        since = until - PERIODS[default]
     since = min(since, until)
     clamped = until - since > MAX_RANGE
     if clamped:
