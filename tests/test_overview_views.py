@@ -173,3 +173,19 @@ def test_the_step_list_shows_a_sparkline_linking_to_the_overview(user_client, se
         "/", {**RANGE, "model": "gpt-4.1"}, headers={"HX-Request": "true"}
     ).content.decode()
     assert 'hx-swap-oob="true"' in partial and re.search(r"<b>4</b> steps · <b[^>]*>1</b> errors", partial)
+
+
+def test_a_long_range_has_daily_buckets_whose_links_hold_their_steps(user_client, seeded):
+    since = (BASE_TIME - timedelta(days=6)).strftime("%Y-%m-%dT%H:%MZ")
+    until = (BASE_TIME + timedelta(days=3)).strftime("%Y-%m-%dT%H:%MZ")
+    response = user_client.get("/overview/", {"since": since, "until": until})
+    html = response.content.decode()
+    assert "daily buckets" in html
+    assert kpi(html, "Steps") == "10"
+    links = [
+        unescape(h) for h in re.findall(r'<a href="([^"]+)" class="chart-link"><rect class="cbar s', html)
+    ]
+    assert links and all("T00:00:00Z" in unquote(u) and "T23:59:59.999999Z" in unquote(u) for u in links)
+    assert (
+        sum(len(_listed_ids(user_client, u)) for u in links if "has_error" not in u and "model=" in u) == 10
+    )
