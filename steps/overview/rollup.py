@@ -27,6 +27,7 @@ from ..models.rollups import (
 
 # Hours recomputed per transaction: short locks, and progress a rebuild can report.
 FLUSH_CHUNK = 24
+RANGE_HOURS = 3
 
 
 def _histogram(column: str, names: list[str]) -> dict:
@@ -145,10 +146,12 @@ def recompute_range(since: datetime, until: datetime) -> int:
 
 
 def _ranges(hours: Iterable[datetime]) -> list[tuple[datetime, datetime]]:
-    """Consecutive hours as [start, end) ranges: one query per range, not per hour."""
+    """Consecutive hours as [start, end) ranges of at most RANGE_HOURS: one query per range.
+    Short, because over a few thousand steps PostgreSQL trades the primary-key lookups of
+    metrics and messages for a hash join that reads both tables whole."""
     ranges: list[list[datetime]] = []
     for hour in sorted(hours):
-        if ranges and ranges[-1][1] == hour:
+        if ranges and ranges[-1][1] == hour and hour - ranges[-1][0] < RANGE_HOURS * ONE_HOUR:
             ranges[-1][1] = hour + ONE_HOUR
         else:
             ranges.append([hour, hour + ONE_HOUR])
