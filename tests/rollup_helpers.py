@@ -81,3 +81,31 @@ def stored_tools() -> Counter:
     for r in ToolRollup.objects.all():
         calls[(r.hour, r.agent_id, r.tool_name)] += r.calls
     return calls
+
+
+def expected_daily() -> dict:
+    days: dict = defaultdict(Counter)
+    for (hour, *dims), counts in expected_rollups().items():
+        days[(hour.replace(hour=0), *dims)].update(counts)
+    return dict(days)
+
+
+def stored_daily() -> dict:
+    from steps.models import DailyRollup
+
+    counted = ["steps", "prompt_tokens", "completion_tokens", "cached_tokens", "duration_ns"]
+    counted += [
+        "duration_count",
+        "llm_ns",
+        "llm_count",
+        "positive",
+        "negative",
+        *DURATION_BUCKETS,
+        *LLM_BUCKETS,
+    ]
+    stored = {}
+    for r in DailyRollup.objects.all():
+        key = (r.hour, r.agent_id, r.model, r.provider_name, r.status, r.error_type, r.hidden)
+        assert key not in stored, f"two daily rows for {key}"
+        stored[key] = +Counter({name: getattr(r, name) for name in counted})
+    return stored

@@ -10,13 +10,21 @@ from steps.models import DirtyHour, HourlyRollup, Step, StepReview
 from steps.overview.rollup import flush, rebuild
 from steps.sync import run_sync
 from tests.factories import StepFactory, UserFactory
-from tests.rollup_helpers import expected_rollups, expected_tools, stored_rollups, stored_tools
+from tests.rollup_helpers import (
+    expected_daily,
+    expected_rollups,
+    expected_tools,
+    stored_daily,
+    stored_rollups,
+    stored_tools,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def assert_rollups_match():
     assert stored_rollups() == expected_rollups()
+    assert stored_daily() == expected_daily()
     assert stored_tools() == expected_tools()
 
 

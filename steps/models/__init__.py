@@ -18,7 +18,7 @@ from .mirrored import (
 )
 from .pricing import ModelPrice
 from .review import ShareLink, StepReview
-from .rollups import DirtyHour, HourlyRollup, ToolRollup, mark_dirty
+from .rollups import DailyRollup, DirtyDay, DirtyHour, HourlyRollup, ToolRollup, mark_dirty
 from .syncing import SyncCursor, SyncRun, stale_after, unclaimed
 
 __all__ = [
@@ -26,6 +26,8 @@ __all__ = [
     "RUN_TERMINAL_STATUSES",
     "STEP_TERMINAL_STATUSES",
     "Agent",
+    "DailyRollup",
+    "DirtyDay",
     "DirtyHour",
     "FeedbackBatch",
     "FeedbackPush",

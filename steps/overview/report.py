@@ -16,7 +16,7 @@ from django.utils import timezone
 from ..cost import current_prices
 from ..filters import PERIODS, StepFilterForm
 from ..ids import is_letta_id
-from ..models import Agent, HourlyRollup, ToolRollup
+from ..models import Agent, DailyRollup, HourlyRollup, ToolRollup
 from ..models.rollups import DURATION_BUCKETS, HISTOGRAM_BOUNDS_NS, LLM_BUCKETS, ONE_HOUR, hour_of
 from .charts import Bucket
 from .stats import percentile
@@ -147,6 +147,17 @@ def rollup_filter(data: dict) -> Q:
     return condition
 
 
+def rollup_rows(span: TimeRange, data: dict):
+    """The rollup rows of a range with the served filters, and the expression of their bucket.
+    Daily buckets read DailyRollup when days are UTC days (TIME_ZONE=UTC), else sum hours."""
+    utc_days = span.daily and timezone.get_current_timezone_name() in ("UTC", "Etc/UTC")
+    model = DailyRollup if utc_days else HourlyRollup
+    rows = model.objects.filter(hour__gte=span.since, hour__lt=span.until).filter(rollup_filter(data))
+    if span.daily and not utc_days:
+        return rows, TruncDay("hour", tzinfo=timezone.get_current_timezone())
+    return rows, F("hour")
+
+
 def _agent_ids(value: str) -> list[str]:
     # as StepQuerySet.for_agent: an id, or every agent of that name
     if is_letta_id("agent", value):
@@ -172,9 +183,8 @@ class Group:
     unpriced_tokens: int = 0
 
     def add(self, row: dict) -> None:
-        for name, value in row.items():
-            if isinstance(value, int) and name in SUMS_AND_BUCKETS:
-                self.sums[name] += value
+        for name in SUMS_AND_BUCKETS & row.keys():
+            self.sums[name] += row[name] or 0
         self.errors += row.get("errors") or 0
 
     def add_cost(self, row: dict, prices) -> None:
@@ -235,31 +245,34 @@ def build(form: OverviewForm, now: datetime | None = None) -> Overview:
     form.is_valid()
     data = form.cleaned_data
     span = time_range(data, now)
-    rows = HourlyRollup.objects.filter(hour__gte=span.since, hour__lt=span.until).filter(rollup_filter(data))
+    rows, bucket_of = rollup_rows(span, data)
     breakdown = form.breakdown_name
     column = BREAKDOWNS[breakdown][0]
     prices = current_prices()
     buckets = span.buckets
     starts = {b.start: i for i, b in enumerate(buckets)}
 
-    # 1. per (agent, model, provider, status): totals, agents, options and the top series
+    # 1. per (agent, model): totals, agents and their cost (a price is per model)
     groups = list(
-        rows.values("agent_id", "model", "provider_name", "status")
+        rows.values("agent_id", "model")
         .order_by()
         .annotate(errors=_errors(), **_sums(*SUMS, *DURATION_BUCKETS, *LLM_BUCKETS))
     )
-    total, per_agent, per_series = Group(), defaultdict(Group), defaultdict(int)
+    total, per_agent = Group(), defaultdict(Group)
     for row in groups:
         for group in (total, per_agent[row["agent_id"]]):
             group.add(row)
             group.add_cost(row, prices)
-        per_series[row[column]] += row["steps"]
+    # the largest series, and the providers seen (for the filter select)
+    per_series = dict(rows.values_list(column).order_by().annotate(n=Sum("steps")))
+    providers = (
+        per_series if column == "provider_name" else rows.values_list("provider_name", flat=True).distinct()
+    )
     ranked = sorted(per_series, key=lambda v: (-per_series[v], v))
     top = ranked if len(ranked) <= TOP_SERIES + 1 else ranked[:TOP_SERIES]  # never "1 other"
     rest = [v for v in ranked if v not in top]
 
     # 2. steps and errors per bucket and series (the rest folded into "other")
-    bucket_of = TruncDay("hour", tzinfo=timezone.get_current_timezone()) if span.daily else F("hour")
     series_of = Case(
         *[When(**{column: v}, then=Value(v)) for v in top], default=Value(None), output_field=CharField()
     )
@@ -313,7 +326,9 @@ def build(form: OverviewForm, now: datetime | None = None) -> Overview:
     options = {
         "agent": sorted({(g["agent_id"]) for g in groups if g["agent_id"]}),
         "model": sorted({g["model"] for g in groups if g["model"]}),
-        "provider": sorted({g["provider_name"] for g in groups if g["provider_name"]}),
+        "provider": sorted(p for p in providers.order_by() if p)
+        if column != "provider_name"
+        else sorted(p for p in providers if p),
     }
     return Overview(
         range=span,

@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, Count, F, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncHour
 
-from ..models import DirtyHour, HourlyRollup, Message, Step, ToolRollup, mark_dirty
+from ..models import DailyRollup, DirtyDay, DirtyHour, HourlyRollup, Message, Step, ToolRollup, mark_dirty
 from ..models.rollups import (
     DURATION_BUCKETS,
     HISTOGRAM_BOUNDS_NS,
     LLM_BUCKETS,
     ONE_HOUR,
     ROLLUP_DIMENSIONS,
+    SUMMED,
     hour_of,
 )
 
@@ -158,20 +159,49 @@ def _ranges(hours: Iterable[datetime]) -> list[tuple[datetime, datetime]]:
     return [(a, b) for a, b in ranges]
 
 
+def day_of(hour: datetime) -> datetime:
+    return hour.replace(hour=0)
+
+
+def recompute_day(day: datetime) -> None:
+    """Replace a UTC day's DailyRollup rows with the sums of its hourly rows."""
+    hours = HourlyRollup.objects.between(day, day + timedelta(days=1))
+    summed = hours.values(*ROLLUP_DIMENSIONS).order_by().annotate(**{f"sum_{n}": Sum(n) for n in SUMMED})
+    rows = [
+        DailyRollup(hour=day, **{d: r[d] for d in ROLLUP_DIMENSIONS}, **{n: r[f"sum_{n}"] for n in SUMMED})
+        for r in summed
+    ]
+    DailyRollup.objects.filter(hour=day).delete()
+    DailyRollup.objects.bulk_create(rows, batch_size=1000)
+
+
 def flush(on_chunk: Callable[[int, int], None] | None = None) -> int:
-    """Recompute every dirty hour; returns how many. `on_chunk(hours_done, rows)` after each chunk."""
+    """Recompute every dirty hour, then the days they are in; returns how many hours.
+    `on_chunk(hours_done, rows)` after each chunk of hours."""
     done = 0
     while True:
         with transaction.atomic():
             claimed = DirtyHour.objects.select_for_update(skip_locked=True).order_by("hour")
             hours = list(claimed.values_list("hour", flat=True)[:FLUSH_CHUNK])
             if not hours:
-                return done
+                break
             rows = sum(recompute_range(a, b) for a, b in _ranges(hours))
             DirtyHour.objects.filter(hour__in=hours).delete()
+            days = sorted({day_of(h) for h in hours})
+            DirtyDay.objects.bulk_create([DirtyDay(day=d) for d in days], ignore_conflicts=True)
         done += len(hours)
         if on_chunk:
             on_chunk(done, rows)
+    # days as hours: claimed, so two flushes never rebuild the same day at once
+    while True:
+        with transaction.atomic():
+            claimed = DirtyDay.objects.select_for_update(skip_locked=True).order_by("day")
+            days = list(claimed.values_list("day", flat=True)[:FLUSH_CHUNK])
+            if not days:
+                return done
+            for day in days:
+                recompute_day(day)
+            DirtyDay.objects.filter(day__in=days).delete()
 
 
 def mark_range(since: datetime, until: datetime) -> int:
@@ -207,6 +237,16 @@ def rebuild(since: datetime | None = None, on_progress: Callable[[int, int], Non
             tools = tools.exclude(hour__gte=hour_of(bounds[0]), hour__lte=bounds[1])
         stale.delete()
         tools.delete()
+        days = DailyRollup.objects.all()
+        if since:
+            days = days.filter(hour__gte=day_of(hour_of(since)))
+        if bounds:
+            days = days.exclude(hour__gte=day_of(hour_of(bounds[0])), hour__lte=bounds[1])
+        days.delete()
     total = mark_range(bounds[0], bounds[1] + timedelta(microseconds=1)) if bounds else 0
     total += DirtyHour.objects.count() - total  # hours other writers had marked are flushed too
-    return flush(lambda done, rows: on_progress and on_progress(done, max(total, done)))
+    hours = flush(lambda done, rows: on_progress and on_progress(done, max(total, done)))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # fresh statistics: the planner then hashes, never sorts to disk
+            cursor.execute("ANALYZE steps_hourlyrollup, steps_dailyrollup, steps_toolrollup")
+    return hours

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q, Sum
-from django.db.models.functions import TruncDay
-from django.utils import timezone
+from django.db.models import Q, Sum
 
 from ..filters import StepFilterForm
-from ..models import HourlyRollup
-from .report import TimeRange, rollup_filter, time_range
+from .report import TimeRange, rollup_rows, time_range
 
 WIDTH, HEIGHT = 160, 26
 
@@ -28,11 +25,9 @@ class Sparkline:
 def sparkline(form: StepFilterForm) -> Sparkline:
     form.is_valid()
     span = time_range(form.cleaned_data, default="24h")
-    bucket = TruncDay("hour", tzinfo=timezone.get_current_timezone()) if span.daily else F("hour")
+    rows, bucket = rollup_rows(span, form.cleaned_data)
     rows = (
-        HourlyRollup.objects.filter(hour__gte=span.since, hour__lt=span.until)
-        .filter(rollup_filter(form.cleaned_data))
-        .annotate(b=bucket)
+        rows.annotate(b=bucket)
         .values("b")
         .order_by()
         .annotate(errors=Sum("steps", filter=~Q(error_type="")), n=Sum("steps"))
