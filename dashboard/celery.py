@@ -39,3 +39,9 @@ def schedule_periodic_tasks(sender, **kwargs):
             sender.signature("steps.tasks.prune_old_steps", options={"expires": 6 * 3600}),
             name=f"prune steps older than {settings.RETENTION_DAYS} days",
         )
+    rollups = settings.ROLLUP_SWEEP_SECONDS
+    sender.add_periodic_task(
+        rollups,
+        sender.signature("steps.tasks.update_rollups", options={"expires": max(rollups, 30)}),
+        name="recompute overview rollups left dirty",
+    )

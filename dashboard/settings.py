@@ -311,6 +311,8 @@ SYNC_REFRESH_BATCH = env_int("SYNC_REFRESH_BATCH", 200)
 # so a million steps are all re-read within about three days.
 SYNC_REVERIFY_BATCH = env_int("SYNC_REVERIFY_BATCH", 40)
 FEEDBACK_SWEEP_SECONDS = float(os.environ.get("FEEDBACK_SWEEP_SECONDS", "15"))
+# Hours left marked dirty (an archived step, a killed worker) are recomputed this often.
+ROLLUP_SWEEP_SECONDS = float(os.environ.get("ROLLUP_SWEEP_SECONDS", "60"))
 SYNC_FETCH_CONCURRENCY = env_int("SYNC_FETCH_CONCURRENCY", 4)  # HTTP requests in flight per worker
 # A running sync refreshes its heartbeat this often; its claims are free after three missed beats.
 SYNC_HEARTBEAT_SECONDS = float(os.environ.get("SYNC_HEARTBEAT_SECONDS", "2"))

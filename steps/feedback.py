@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import facets
-from .models import FeedbackBatch, FeedbackPush, Step, StepVote
+from .models import FeedbackBatch, FeedbackPush, Step, StepVote, mark_dirty
 from .models.feedback import FEEDBACK_VALUES
 from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
 
@@ -97,9 +97,17 @@ def cast_vote(
         push = FeedbackPush.objects.create(
             step=step, feedback=vote.feedback, tags=vote.tags, created_by=user, source=source, batch=batch
         )
+        mark_dirty([step.step_time])  # the feedback counts of its hour
         if enqueue:
             transaction.on_commit(lambda: _enqueue([step.pk]))
+            transaction.on_commit(_update_rollups)
     return push
+
+
+def _update_rollups() -> None:
+    from .overview.rollup import flush
+
+    flush()
 
 
 def toggle_vote(step: Step, *, user, value: str, source: str = "click") -> FeedbackPush:
@@ -126,9 +134,11 @@ def resolve_conflict(step: Step, *, user, keep: str) -> FeedbackPush | None:
     vote.voted_by, vote.voted_at = user, timezone.now()
     with transaction.atomic(), facets.tracking([step.pk]):
         vote.save()
+        mark_dirty([step.step_time])
         FeedbackPush.objects.filter(step=step, status=FeedbackPush.Status.CONFLICT).update(
             status=FeedbackPush.Status.SUPERSEDED, last_error="Letta's vote was kept"
         )
+    _update_rollups()
     return None
 
 
@@ -195,6 +205,7 @@ def apply_bulk(batch: FeedbackBatch) -> None:
                     enqueue=False,
                 )
             transaction.on_commit(lambda chunk=chunk: _enqueue(chunk))
+        _update_rollups()
         FeedbackBatch.objects.filter(pk=batch.pk).update(applied=models.F("applied") + len(chunk))
     FeedbackBatch.objects.filter(pk=batch.pk).update(finished_at=timezone.now())
 
@@ -290,6 +301,7 @@ def _deliver_one(client: LettaClient, push: FeedbackPush) -> float | None:
         step.apply_payload(returned)
         step.last_synced_at = timezone.now()
         step.save(update_fields=Step.synced_fields())
+        mark_dirty([step.step_time])
         push.status, push.done_at, push.claimed_until, push.last_error = (
             FeedbackPush.Status.DONE,
             timezone.now(),
@@ -329,6 +341,7 @@ def _record_conflict(step: Step, push: FeedbackPush, upstream: dict) -> None:
     with transaction.atomic(), facets.tracking([step.pk]):
         step.apply_payload(upstream)
         step.save(update_fields=Step.synced_fields())
+        mark_dirty([step.step_time])
         StepVote.objects.filter(step=step).update(
             conflict_feedback=step.feedback, conflict_tags=list(step.tags), conflict_seen_at=timezone.now()
         )

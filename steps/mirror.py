@@ -19,7 +19,7 @@ from . import facets
 from .feedback import note_upstream_changes
 from .ids import is_letta_id
 from .messages import natural_order
-from .models import Agent, Message, ProviderTrace, Run, Step, StepMetrics
+from .models import Agent, Message, ProviderTrace, Run, Step, StepMetrics, mark_dirty
 
 # What an upsert of a listed step may write. Claims and detail bookkeeping belong to the
 # refresh that holds the claim, so a concurrent upsert must not write back stale values.
@@ -94,10 +94,12 @@ def _date_steps_by_runs(created_at: dict[str, datetime]) -> None:
             step_time_source__in=[Step.TimeSource.MESSAGE, Step.TimeSource.FIRST_SEEN],
         ).only("id", "run_id", "run_position")
     )
+    moved_from = [step.step_time for step in steps]
     for step in steps:
         step.step_time = created_at[step.run_id] + step.sequence_offset()
         step.step_time_source = Step.TimeSource.RUN
     Step.objects.bulk_update(steps, ["step_time", "step_time_source"])
+    mark_dirty([*moved_from, *(s.step_time for s in steps)])  # the rollups of both hours
 
 
 def upsert_steps(
@@ -120,6 +122,8 @@ def upsert_steps(
     if in_order:
         positions.update(_next_positions([p for p in payloads if p["id"] not in existing]))
     created, updated, unchanged, votes_changed, moved = [], [], [], [], []
+    # the hours whose rollups change: where a changed step was and where it is now
+    times_before = {s.id: s.step_time for s in existing.values()}
     for payload in payloads:
         step = existing.get(payload["id"])
         if step is None:
@@ -152,6 +156,8 @@ def upsert_steps(
         Step.objects.filter(id__in=unchanged).update(last_synced_at=now)
         if moved:
             Step.objects.bulk_update(moved, ["run_position", "step_time"])
+        changed = created + updated + moved
+        mark_dirty([times_before.get(s.id) for s in changed] + [s.step_time for s in changed])
     if votes_changed:
         note_upstream_changes(votes_changed)  # someone else voted in Letta: flag conflicts
     return UpsertResult([s.id for s in created], [s.id for s in updated], rejected)
@@ -280,8 +286,10 @@ def store_step_details(
 
         if run is None and step.run_id:
             run = Run.objects.filter(pk=step.run_id).first()
+        time_before = step.step_time
         step.derive_time(metrics=step_metrics, run=run, first_message_date=first_message_date)
         step.duration_ns = step_metrics.step_ns if step_metrics else None
+        mark_dirty([time_before, step.step_time])  # durations, LLM time and tools of the hour
         step.details_synced_at = now
         if save_step:
             step.save(update_fields=DETAIL_STEP_FIELDS)

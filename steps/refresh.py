@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from . import facets
 from .mirror import DETAIL_STEP_FIELDS, store_step_details
-from .models import Run, Step, SyncRun, unclaimed
+from .models import Run, Step, SyncRun, mark_dirty, unclaimed
 from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,8 @@ class Refresher:
         with transaction.atomic():
             if fetched.step is not None:
                 status_before = step.status
-                step.apply_payload(fetched.step)
+                if step.apply_payload(fetched.step):
+                    mark_dirty([step.step_time])  # status, tokens or error changed: its hour's rollups
                 step.last_synced_at = now
                 if step.status != status_before:
                     step.refresh_attempts = 0

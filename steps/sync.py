@@ -39,6 +39,7 @@ from .claims import Heartbeat, Lease, LeaseLost, describe
 from .ids import is_letta_id
 from .mirror import note_missing_agents, upsert_agents, upsert_runs, upsert_steps
 from .models import RUN_DELETED, RUN_TERMINAL_STATUSES, Agent, Run, Step, SyncCursor, SyncRun
+from .overview import rollup
 from .refresh import Refresher
 from .upstream import (
     LettaClient,
@@ -124,6 +125,8 @@ class Syncer:
         self.rejected: set[tuple[str, str]] = set()
 
     def _report(self, phase: str | None = None) -> None:
+        # after every page and refresh batch: the charts follow the sync batch by batch
+        rollup.flush()
         if phase:
             self.progress.phase = phase
         self.on_progress(self.progress)
@@ -483,6 +486,7 @@ def refresh_steps(client: LettaClient, step_ids: list[str]) -> SyncRun:
                 claimed = refresher.claim(batch, only_if_due=False)
                 refresher.note_held([i for i in batch if i not in claimed])
                 refresher.refresh(claimed, refetch=True)
+                rollup.flush()
         finally:
             syncer.note_claims(refresher)
     return sync_run

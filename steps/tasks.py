@@ -68,3 +68,12 @@ def prune_old_steps() -> int:
     if settings.RETENTION_DAYS < 1:
         return 0
     return retention.prune_steps(settings.RETENTION_DAYS, batch_size=settings.RETENTION_BATCH_SIZE).steps
+
+
+@shared_task(name="steps.tasks.update_rollups")
+def update_rollups() -> int:
+    """Periodic safety net: recompute hours marked dirty that no sync batch or vote flushed
+    (an archived step, a worker killed between its write and its flush)."""
+    from .overview.rollup import flush
+
+    return flush()

@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from .export.views import export_steps
 from .ids import RunIdConverter, StepIdConverter
-from .views import compare, review
+from .views import compare, overview, review
 from .views import steps as pages
 
 # Path ids must look like Letta ids: anything else is a 404 before a view or a query runs.
@@ -12,6 +12,7 @@ register_converter(RunIdConverter, "run_id")
 urlpatterns = [
     path("", pages.step_list, name="step_list"),
     path("steps/live/", pages.step_list_live, name="step_list_live"),
+    path("overview/", overview.overview, name="overview"),
     path("steps/<step_id:step_id>/", pages.step_detail, name="step_detail"),
     path("steps/<step_id:step_id>/share/", pages.share_create, name="share_create"),
     path("steps/<step_id:step_id>/vote/", review.vote, name="step_vote"),

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
 from steps import share
+from steps.overview.rollup import rebuild
 from tests.browser_fixtures import open_logged_in
 from tests.factories import (
     ProviderTraceFactory,
@@ -86,6 +87,13 @@ def test_no_page_reports_a_csp_violation(browser, live_server, data):
     assert llm.get_attribute("width") == "66.67%"  # 20 of 30 ms, drawn without style=""
     assert page.locator(".timing-bar").bounding_box()["width"] > 100
     violations["run"] = visit(page, f"{base}/runs/{data['run'].pk}/", "run")
+    rebuild()  # the factory steps' rollups
+    violations["overview"] = visit(page, f"{base}/overview/?period=30d", "overview")
+    expect(page.locator("[data-chart] rect.cbar").first).to_be_visible()
+    page.select_option("select[name=breakdown]", "agent")  # overview.js applies the form
+    expect(page.locator("select[name=breakdown]")).to_have_value("agent")
+    page.wait_for_url("**breakdown=agent**")
+    violations["overview by agent"] = page.evaluate("window.__cspViolations")
     for view in ("structural", "side", "json"):
         url = f"{base}/compare/{step.pk}/{data['other'].pk}/?view={view}"
         violations[f"compare {view}"] = visit(page, url, f"compare-{view}")

@@ -20,6 +20,7 @@ from .mirrored import (
 )
 from .pricing import ModelPrice
 from .review import ShareLink, StepReview
+from .rollups import DailyRollup, DirtyDay, DirtyHour, HourlyRollup, ToolRollup, mark_dirty
 from .syncing import SyncCursor, SyncRun, stale_after, unclaimed
 
 __all__ = [
@@ -29,8 +30,12 @@ __all__ = [
     "Agent",
     "ApiToken",
     "FacetCount",
+    "DailyRollup",
+    "DirtyDay",
+    "DirtyHour",
     "FeedbackBatch",
     "FeedbackPush",
+    "HourlyRollup",
     "Message",
     "ModelPrice",
     "MirroredModel",
@@ -43,7 +48,9 @@ __all__ = [
     "StepVote",
     "SyncCursor",
     "SyncRun",
+    "ToolRollup",
     "datetime_from_ns",
+    "mark_dirty",
     "message_item_key",
     "parse_upstream_datetime",
     "stale_after",

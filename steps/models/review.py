@@ -20,6 +20,19 @@ class StepReview(models.Model):
     def __str__(self) -> str:
         return f"review of {self.step_id}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._mark_hour()  # archiving takes a step out of the charts (the sweep recomputes)
+
+    def delete(self, *args, **kwargs):
+        self._mark_hour()
+        return super().delete(*args, **kwargs)
+
+    def _mark_hour(self) -> None:
+        from .rollups import mark_dirty
+
+        mark_dirty(Step.objects.filter(pk=self.step_id).values_list("step_time", flat=True))
+
 
 class ShareLink(models.Model):
     """A public, read-only link to one step. The token is random; the URL carries it signed."""

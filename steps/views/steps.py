@@ -15,6 +15,7 @@ from .. import compare, share
 from ..cost.pages import run_cost, step_breakdown
 from ..filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
 from ..models import Agent, Run, ShareLink, Step
+from ..overview.sparkline import sparkline
 from ..querysets import SORTS, reviewer_counts, vote_state
 from ..rows import list_rows, run_rows
 from ..timeline import timeline
@@ -53,9 +54,11 @@ def step_list(request: HttpRequest) -> HttpResponse:
         "top": steps[0] if steps else None,
     }
     template = "steps/step_list.html"
+    context["sparkline"] = sparkline(form)
     # A history restore asks for the full page, like a first visit.
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         template += "#step-table"
+        context["sparkline_oob"] = True  # the toolbar's sparkline follows the filters
     else:
         context["facets"] = facets()
         context["reviewers"] = reviewer_counts()

@@ -1,0 +1,157 @@
+"""Hourly rollups of steps: what the overview charts and the list sparkline read instead of steps.
+
+One row per hour and (agent, model, provider, status, error type, archived): counts, token and
+time sums, and a fixed log-scale histogram of step duration and LLM time, from which p50/p95 are
+estimated. Rows are derived data: `steps/overview/rollup.py` recomputes a whole hour from steps,
+so a recompute is idempotent and a rebuild gives the same rows.
+
+Writers that change a step (sync upserts, detail refreshes, votes, archiving) call `mark_dirty`
+with the step's old and new times inside their own transaction; the hours it names are
+recomputed after each synced batch, after a vote and by a periodic sweep. Marking is durable:
+a worker killed before the recompute leaves the hour marked, never a stale rollup unnoticed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from django.db import models
+
+# Histogram bucket bounds in ns: quarter decades from 10 ms to 100 s (x1.78 per bucket), so an
+# interpolated percentile is within a few percent. Bucket 0 is below 10 ms, the last one 100 s
+# and more.
+HISTOGRAM_BOUNDS_NS = [round(10 ** (7 + k / 4)) for k in range(17)]
+HISTOGRAM_BUCKETS = len(HISTOGRAM_BOUNDS_NS) + 1
+DURATION_BUCKETS = [f"duration_h{i}" for i in range(HISTOGRAM_BUCKETS)]
+LLM_BUCKETS = [f"llm_h{i}" for i in range(HISTOGRAM_BUCKETS)]
+
+ROLLUP_DIMENSIONS = ["agent_id", "model", "provider_name", "status", "error_type", "hidden"]
+
+
+def hour_of(when: datetime) -> datetime:
+    return when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+class DirtyHour(models.Model):
+    """An hour whose rollups must be recomputed from steps (a small, durable to-do list)."""
+
+    hour = models.DateTimeField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"dirty {self.hour:%Y-%m-%d %H:00}"
+
+
+def mark_dirty(times: Iterable[datetime | None]) -> None:
+    """Mark the hours of these step times for a recompute. Call it inside the transaction that
+    changes the steps; sorted, so two writers never take the same rows in opposite orders."""
+    hours = sorted({hour_of(t) for t in times if t})
+    if hours:
+        DirtyHour.objects.bulk_create([DirtyHour(hour=h) for h in hours], ignore_conflicts=True)
+
+
+class RollupQuerySet(models.QuerySet):
+    def between(self, since: datetime | None, until: datetime | None) -> RollupQuerySet:
+        """Rows of the hours in [since, until): both bounds whole hours (hour_of)."""
+        qs = self
+        if since:
+            qs = qs.filter(hour__gte=since)
+        if until:
+            qs = qs.filter(hour__lt=until)
+        return qs
+
+
+class RollupRow(models.Model):
+    """The dimensions and sums of a rollup row; HourlyRollup and DailyRollup add the time."""
+
+    agent_id = models.CharField(max_length=64, blank=True)
+    model = models.CharField(max_length=255, blank=True)
+    provider_name = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=32, blank=True)
+    error_type = models.CharField(max_length=255, blank=True)
+    # archived steps are out of the default list, so the charts can leave them out too
+    hidden = models.BooleanField(default=False)
+
+    steps = models.IntegerField(default=0)
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    cached_tokens = models.BigIntegerField(default=0)
+    duration_ns = models.BigIntegerField(default=0)
+    duration_count = models.IntegerField(default=0)
+    llm_ns = models.BigIntegerField(default=0)
+    llm_count = models.IntegerField(default=0)
+    # feedback as the review UI shows it: our vote when there is one, else Letta's
+    positive = models.IntegerField(default=0)
+    negative = models.IntegerField(default=0)
+
+    objects = RollupQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+# 2 x 18 histogram counters, kept as plain columns so SUM works on PostgreSQL and SQLite alike.
+for _name in DURATION_BUCKETS + LLM_BUCKETS:
+    RollupRow.add_to_class(_name, models.IntegerField(default=0))
+
+SUMMED = [f.name for f in RollupRow._meta.fields if f.name not in ROLLUP_DIMENSIONS]
+
+
+class HourlyRollup(RollupRow):
+    hour = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # every overview query: a time range, then GROUP BY; recomputes delete by hour
+            models.Index(fields=["hour"], name="steps_rollup_hour"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:00} {self.agent_id} {self.model}"
+
+
+class DailyRollup(RollupRow):
+    """The hourly rows of a UTC day summed: what a range of weeks reads (~7x fewer rows)."""
+
+    hour = models.DateTimeField(help_text="The day's first hour (UTC midnight).")
+
+    class Meta:
+        indexes = [models.Index(fields=["hour"], name="steps_rollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d} {self.agent_id} {self.model}"
+
+
+class DirtyDay(models.Model):
+    """A UTC day whose DailyRollup rows must be summed again from its hours."""
+
+    day = models.DateTimeField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"dirty {self.day:%Y-%m-%d}"
+
+
+class ToolRollup(models.Model):
+    """Per hour and tool: the steps that called it and how many calls, for "top tools"."""
+
+    hour = models.DateTimeField()
+    agent_id = models.CharField(max_length=64, blank=True)
+    model = models.CharField(max_length=255, blank=True)
+    provider_name = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=32, blank=True)
+    error_type = models.CharField(max_length=255, blank=True)
+    hidden = models.BooleanField(default=False)
+    tool_name = models.CharField(max_length=255)
+    steps = models.IntegerField(default=0)
+    calls = models.IntegerField(default=0)
+
+    objects = RollupQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["hour"], name="steps_toolrollup_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:00} {self.tool_name}"
+
+
+ONE_HOUR = timedelta(hours=1)

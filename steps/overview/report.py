@@ -1,0 +1,354 @@
+"""The overview's numbers: the list's filters applied to the hourly rollups, a handful of
+GROUP BY queries over a time range (never over steps), folded into buckets and series."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django import forms
+from django.db.models import Case, CharField, F, Q, Sum, Value, When
+from django.db.models.functions import TruncDay
+from django.utils import timezone
+
+from ..cost import current_prices
+from ..filters import PERIODS, StepFilterForm
+from ..ids import is_letta_id
+from ..models import Agent, DailyRollup, HourlyRollup, ToolRollup
+from ..models.rollups import DURATION_BUCKETS, HISTOGRAM_BOUNDS_NS, LLM_BUCKETS, ONE_HOUR, hour_of
+from .charts import Bucket
+from .stats import percentile
+
+# breakdown name -> (rollup column, the list's filter parameter)
+BREAKDOWNS = {
+    "model": ("model", "model"),
+    "agent": ("agent_id", "agent"),
+    "provider": ("provider_name", "provider"),
+    "status": ("status", "status"),
+}
+BREAKDOWN_CHOICES = [("model", "Model"), ("agent", "Agent"), ("provider", "Provider"), ("status", "Status")]
+# The filters the rollups answer; any other filter applies to the step list only.
+SERVED = {
+    "period",
+    "since",
+    "until",
+    "agent",
+    "model",
+    "provider",
+    "status",
+    "error_type",
+    "has_error",
+    "hidden",
+}
+LINKABLE_STATUSES = {value for value, _ in StepFilterForm.base_fields["status"].choices if value}
+TOP_SERIES = 6
+OTHER = "(other)"  # in Python only: the query says NULL, which no rollup column holds
+DEFAULT_PERIOD = "7d"
+MAX_RANGE = timedelta(days=400)
+HOURLY_UP_TO = timedelta(days=3)
+
+SUMS = ["steps", "prompt_tokens", "completion_tokens", "cached_tokens", "duration_ns", "duration_count"]
+SUMS += ["llm_ns", "llm_count", "positive", "negative"]
+
+
+class OverviewForm(StepFilterForm):
+    """The list's query string, plus how to break the charts down."""
+
+    breakdown = forms.ChoiceField(required=False, choices=BREAKDOWN_CHOICES)
+
+    NOT_FILTERS = StepFilterForm.NOT_FILTERS | {"breakdown"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        options = ", ".join(label for _, label in BREAKDOWN_CHOICES)
+        self.fields["breakdown"].error_messages["invalid_choice"] = f"not one of {options}."
+
+    @property
+    def breakdown_name(self) -> str:
+        self.is_valid()
+        return self.cleaned_data.get("breakdown") or "model"
+
+    @property
+    def unserved(self) -> list[tuple[str, str, str]]:
+        """Active filters the charts cannot apply (search, tag, tool, token ranges ...)."""
+        return [chip for chip in self.active if chip[0] not in SERVED]
+
+
+@dataclass
+class TimeRange:
+    since: datetime  # whole hours (daily buckets: local midnights)
+    until: datetime
+    daily: bool
+    clamped: bool = False
+
+    @property
+    def buckets(self) -> list[Bucket]:
+        found, start = [], self.since
+        while start < self.until:
+            end = _next_day(start) if self.daily else start + ONE_HOUR
+            found.append(_bucket(start, end, self.daily))
+            start = end
+        return found
+
+
+def _next_day(start: datetime) -> datetime:
+    local = timezone.localtime(start)
+    return timezone.make_aware(datetime.combine(local.date() + timedelta(days=1), time()), local.tzinfo)
+
+
+def _bucket(start: datetime, end: datetime, daily: bool) -> Bucket:
+    local = timezone.localtime(start)
+    if daily:
+        return Bucket(start, end, local.strftime("%b %-d"), local.strftime("%a %b %-d"))
+    label = local.strftime("%H:%M") if local.hour else local.strftime("%b %-d")
+    return Bucket(start, end, label, f"{local:%b %-d, %H:%M}–{timezone.localtime(end):%H:%M}")
+
+
+def time_range(data: dict, now: datetime | None = None, default: str = DEFAULT_PERIOD) -> TimeRange:
+    now = now or timezone.now()
+    until = data.get("until") or now
+    if data.get("since"):
+        since = data["since"]
+    elif data.get("period"):
+        since = now - PERIODS[data["period"]]
+    else:
+        since = until - PERIODS[default]
+    since = min(since, until)
+    clamped = until - since > MAX_RANGE
+    if clamped:
+        since = until - MAX_RANGE
+    daily = until - since > HOURLY_UP_TO
+    start, end = hour_of(since), hour_of(until) + ONE_HOUR
+    if daily:
+        local = timezone.localtime(start)
+        start = timezone.make_aware(datetime.combine(local.date(), time()), local.tzinfo)
+        end = _next_day(timezone.localtime(end - timedelta(microseconds=1)))
+    return TimeRange(start, end, daily, clamped)
+
+
+def rollup_filter(data: dict) -> Q:
+    """The served filters as a condition on rollup rows (same meaning as StepFilterForm.filter)."""
+    condition = Q()
+    for name, column in (("model", "model"), ("provider", "provider_name"), ("status", "status")):
+        if data.get(name):
+            condition &= Q(**{column: data[name]})
+    if data.get("error_type"):
+        condition &= Q(error_type=data["error_type"])
+    if data.get("agent"):
+        condition &= Q(agent_id__in=_agent_ids(data["agent"]))
+    if data.get("has_error") == "yes":
+        condition &= ~Q(error_type="")
+    elif data.get("has_error") == "no":
+        condition &= Q(error_type="")
+    if not data.get("hidden"):
+        condition &= Q(hidden=False)
+    return condition
+
+
+def rollup_rows(span: TimeRange, data: dict):
+    """The rollup rows of a range with the served filters, and the expression of their bucket.
+    Daily buckets read DailyRollup when days are UTC days (TIME_ZONE=UTC), else sum hours."""
+    utc_days = span.daily and timezone.get_current_timezone_name() in ("UTC", "Etc/UTC")
+    model = DailyRollup if utc_days else HourlyRollup
+    rows = model.objects.filter(hour__gte=span.since, hour__lt=span.until).filter(rollup_filter(data))
+    if span.daily and not utc_days:
+        return rows, TruncDay("hour", tzinfo=timezone.get_current_timezone())
+    return rows, F("hour")
+
+
+def _agent_ids(value: str) -> list[str]:
+    # as StepQuerySet.for_agent: an id, or every agent of that name
+    if is_letta_id("agent", value):
+        return [value]
+    return [value, *Agent.objects.filter(name=value).values_list("id", flat=True)[:100]]
+
+
+def _sums(*names: str) -> dict:
+    return {name: Sum(name) for name in names}
+
+
+def _errors() -> Sum:
+    return Sum("steps", filter=~Q(error_type=""))
+
+
+@dataclass
+class Group:
+    """Summed rollup rows (a bucket, an agent, the whole range)."""
+
+    sums: dict = field(default_factory=lambda: defaultdict(int))
+    errors: int = 0
+    cost: Decimal = Decimal(0)
+    unpriced_tokens: int = 0
+
+    def add(self, row: dict) -> None:
+        for name in SUMS_AND_BUCKETS & row.keys():
+            self.sums[name] += row[name] or 0
+        self.errors += row.get("errors") or 0
+
+    def add_cost(self, row: dict, prices) -> None:
+        price = prices.for_model(row["model"]) if hasattr(prices, "for_model") else prices.get(row["model"])
+        if price is None:
+            self.unpriced_tokens += (row["prompt_tokens"] or 0) + (row["completion_tokens"] or 0)
+        else:
+            self.cost += price.cost(
+                row["prompt_tokens"] or 0, row["completion_tokens"] or 0, row["cached_tokens"] or 0
+            )
+
+    def __getitem__(self, name: str) -> int:
+        # only summed columns: a template asking for `errors` falls back to the attribute
+        if name not in SUMS_AND_BUCKETS:
+            raise KeyError(name)
+        return self.sums[name]
+
+    def quantile(self, kind: str, q: float) -> float | None:
+        names = DURATION_BUCKETS if kind == "duration" else LLM_BUCKETS
+        return percentile([self.sums[n] for n in names], q, HISTOGRAM_BOUNDS_NS)
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.sums["steps"] if self.sums["steps"] else None
+
+    @property
+    def reviewed(self) -> int:
+        return self.sums["positive"] + self.sums["negative"]
+
+    @property
+    def tokens(self) -> int:
+        return self.sums["prompt_tokens"] + self.sums["completion_tokens"]
+
+    @property
+    def has_cost(self) -> bool:
+        return self.tokens > self.unpriced_tokens or self.tokens == 0
+
+
+SUMS_AND_BUCKETS = set(SUMS + DURATION_BUCKETS + LLM_BUCKETS)
+
+
+@dataclass
+class Overview:
+    range: TimeRange
+    breakdown: str
+    buckets: list[Bucket]
+    series: list[tuple[str, str]]  # (value or OTHER, label), most steps first
+    total: Group
+    by_bucket: list[Group]
+    by_series: dict[tuple[int, str], Group]  # (bucket index, series value): steps and errors
+    agents: list[tuple[str, str, Group]]  # (agent id, label, group), most costly first
+    error_types: list[tuple[str, int]]
+    tools: list[tuple[str, int, int]]  # (tool, steps, calls)
+    options: dict[str, list[str]]  # values seen in the range, for the filter selects
+
+
+def build(form: OverviewForm, now: datetime | None = None) -> Overview:
+    form.is_valid()
+    data = form.cleaned_data
+    span = time_range(data, now)
+    rows, bucket_of = rollup_rows(span, data)
+    breakdown = form.breakdown_name
+    column = BREAKDOWNS[breakdown][0]
+    prices = current_prices()
+    buckets = span.buckets
+    starts = {b.start: i for i, b in enumerate(buckets)}
+
+    # 1. per (agent, model): totals, agents and their cost (a price is per model)
+    groups = list(
+        rows.values("agent_id", "model")
+        .order_by()
+        .annotate(errors=_errors(), **_sums(*SUMS, *DURATION_BUCKETS, *LLM_BUCKETS))
+    )
+    total, per_agent = Group(), defaultdict(Group)
+    for row in groups:
+        for group in (total, per_agent[row["agent_id"]]):
+            group.add(row)
+            group.add_cost(row, prices)
+    # the largest series, and the providers seen (for the filter select)
+    per_series = dict(rows.values_list(column).order_by().annotate(n=Sum("steps")))
+    providers = (
+        per_series if column == "provider_name" else rows.values_list("provider_name", flat=True).distinct()
+    )
+    ranked = sorted(per_series, key=lambda v: (-per_series[v], v))
+    top = ranked if len(ranked) <= TOP_SERIES + 1 else ranked[:TOP_SERIES]  # never "1 other"
+    rest = [v for v in ranked if v not in top]
+
+    # 2. steps and errors per bucket and series (the rest folded into "other")
+    series_of = Case(
+        *[When(**{column: v}, then=Value(v)) for v in top], default=Value(None), output_field=CharField()
+    )
+    by_series: dict[tuple[int, str], Group] = defaultdict(Group)
+    for row in (
+        rows.annotate(b=bucket_of, series=series_of)
+        .values("b", "series")
+        .order_by()
+        .annotate(errors=_errors(), steps=Sum("steps"))
+    ):
+        if (i := starts.get(row["b"])) is not None:
+            by_series[(i, OTHER if row["series"] is None else row["series"])].add(row)
+
+    # 3. everything else per bucket; cost needs the model
+    by_bucket = [Group() for _ in buckets]
+    for row in (
+        rows.annotate(b=bucket_of)
+        .values("b", "model")
+        .order_by()
+        .annotate(errors=_errors(), **_sums(*SUMS, *DURATION_BUCKETS, *LLM_BUCKETS))
+    ):
+        if (i := starts.get(row["b"])) is not None:
+            by_bucket[i].add(row)
+            by_bucket[i].add_cost(row, prices)
+
+    error_types = list(
+        rows.exclude(error_type="")
+        .values_list("error_type")
+        .order_by()
+        .annotate(n=Sum("steps"))
+        .order_by("-n", "error_type")[:8]
+    )
+    tools = list(
+        ToolRollup.objects.filter(hour__gte=span.since, hour__lt=span.until)
+        .filter(rollup_filter(data))
+        .values_list("tool_name")
+        .order_by()
+        .annotate(steps=Sum("steps"), calls=Sum("calls"))
+        .order_by("-steps", "tool_name")[:10]
+    )
+    names = Agent.objects.names(per_agent)
+    agents = sorted(
+        (
+            (a, (names[a].name if a in names and names[a].name else a) or "(no agent)", g)
+            for a, g in per_agent.items()
+        ),
+        key=lambda t: (-t[2].cost, -t[2]["steps"], t[1]),
+    )
+    label = _series_label(breakdown, names)
+    series = [(v, label(v)) for v in top] + ([(OTHER, f"{len(rest)} other")] if rest else [])
+    options = {
+        "agent": sorted({(g["agent_id"]) for g in groups if g["agent_id"]}),
+        "model": sorted({g["model"] for g in groups if g["model"]}),
+        "provider": sorted(p for p in providers.order_by() if p)
+        if column != "provider_name"
+        else sorted(p for p in providers if p),
+    }
+    return Overview(
+        range=span,
+        breakdown=breakdown,
+        buckets=buckets,
+        series=series,
+        total=total,
+        by_bucket=by_bucket,
+        by_series=by_series,
+        agents=agents,
+        error_types=error_types,
+        tools=tools,
+        options=options,
+    )
+
+
+def _series_label(breakdown: str, names: dict):
+    def label(value: str) -> str:
+        if breakdown == "agent" and value in names and names[value].name:
+            return names[value].name
+        return value or f"(no {breakdown})"
+
+    return label

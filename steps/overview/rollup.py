@@ -1,0 +1,252 @@
+"""Recompute hourly rollups from steps: a whole hour at a time, so it is idempotent.
+
+`flush()` recomputes the hours writers marked dirty (models/rollups.py); `rebuild()` marks a
+range dirty and flushes it. Hours are claimed with SELECT ... FOR UPDATE SKIP LOCKED, so two
+flushes (a sync batch and a vote) never recompute the same hour at once; a writer marking an
+hour being recomputed waits for it, and its mark then stays for the next flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import BooleanField, Count, F, IntegerField, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncHour
+
+from ..models import DailyRollup, DirtyDay, DirtyHour, HourlyRollup, Message, Step, ToolRollup, mark_dirty
+from ..models.rollups import (
+    DURATION_BUCKETS,
+    HISTOGRAM_BOUNDS_NS,
+    LLM_BUCKETS,
+    ONE_HOUR,
+    ROLLUP_DIMENSIONS,
+    SUMMED,
+    hour_of,
+)
+
+# Hours recomputed per transaction: short locks, and progress a rebuild can report.
+FLUSH_CHUNK = 24
+RANGE_HOURS = 3
+
+
+def _histogram(column: str, names: list[str]) -> dict:
+    bounds = [None, *HISTOGRAM_BOUNDS_NS, None]
+    counts = {}
+    for i, name in enumerate(names):
+        low, high = bounds[i], bounds[i + 1]
+        condition = Q(**{f"{column}__isnull": False})
+        if low is not None:
+            condition &= Q(**{f"{column}__gte": low})
+        if high is not None:
+            condition &= Q(**{f"{column}__lt": high})
+        counts[name] = Count("pk", filter=condition)
+    return counts
+
+
+def _zero_sum(column: str):
+    return Coalesce(Sum(column), Value(0))
+
+
+def _step_rows(since: datetime, until: datetime):
+    """The rollup rows of the hours in [since, until), straight from steps."""
+    steps = Step.objects.filter(step_time__gte=since, step_time__lt=until).annotate(
+        hour=TruncHour("step_time", tzinfo=UTC),
+        is_hidden=Coalesce("review__hidden", Value(False), output_field=BooleanField()),
+        shown_vote=Coalesce("vote__feedback", "feedback"),
+        llm=F("metrics__llm_request_ns"),
+    )
+    return (
+        steps.values("hour", "agent_id", "model", "provider_name", "status", "error_type", "is_hidden")
+        .order_by()
+        .annotate(
+            steps=Count("pk"),
+            prompt=_zero_sum("prompt_tokens"),
+            completion=_zero_sum("completion_tokens"),
+            cached=_zero_sum("cached_input_tokens"),
+            duration=_zero_sum("duration_ns"),
+            duration_n=Count("duration_ns"),
+            llm_sum=_zero_sum("llm"),
+            llm_n=Count("llm"),
+            up=Count("pk", filter=Q(shown_vote="positive")),
+            down=Count("pk", filter=Q(shown_vote="negative")),
+            **_histogram("duration_ns", DURATION_BUCKETS),
+            **_histogram("llm", LLM_BUCKETS),
+        )
+    )
+
+
+def _tool_rows(since: datetime, until: datetime):
+    calls = Message.objects.filter(
+        step__step_time__gte=since, step__step_time__lt=until, message_type="tool_call_message"
+    ).exclude(tool_name="")
+    return (
+        calls.annotate(
+            hour=TruncHour("step__step_time", tzinfo=UTC),
+            is_hidden=Coalesce("step__review__hidden", Value(False), output_field=BooleanField()),
+        )
+        .values(
+            "hour",
+            "step__agent_id",
+            "step__model",
+            "step__provider_name",
+            "step__status",
+            "step__error_type",
+            "is_hidden",
+            "tool_name",
+        )
+        .order_by()
+        .annotate(steps=Count("step_id", distinct=True), calls=Count("pk", output_field=IntegerField()))
+    )
+
+
+def recompute_range(since: datetime, until: datetime) -> int:
+    """Replace the rollups of the whole hours in [since, until); returns the rows written."""
+    since, until = hour_of(since), hour_of(until - timedelta(microseconds=1)) + ONE_HOUR
+    rollups = [
+        HourlyRollup(
+            hour=row["hour"],
+            **{d: row[d] for d in ROLLUP_DIMENSIONS if d != "hidden"},
+            hidden=row["is_hidden"],
+            steps=row["steps"],
+            prompt_tokens=row["prompt"],
+            completion_tokens=row["completion"],
+            cached_tokens=row["cached"],
+            duration_ns=row["duration"],
+            duration_count=row["duration_n"],
+            llm_ns=row["llm_sum"],
+            llm_count=row["llm_n"],
+            positive=row["up"],
+            negative=row["down"],
+            **{name: row[name] for name in DURATION_BUCKETS + LLM_BUCKETS},
+        )
+        for row in _step_rows(since, until)
+    ]
+    tools = [
+        ToolRollup(
+            hour=row["hour"],
+            agent_id=row["step__agent_id"],
+            model=row["step__model"],
+            provider_name=row["step__provider_name"],
+            status=row["step__status"],
+            error_type=row["step__error_type"],
+            hidden=row["is_hidden"],
+            tool_name=row["tool_name"],
+            steps=row["steps"],
+            calls=row["calls"],
+        )
+        for row in _tool_rows(since, until)
+    ]
+    with transaction.atomic():
+        HourlyRollup.objects.between(since, until).delete()
+        ToolRollup.objects.between(since, until).delete()
+        HourlyRollup.objects.bulk_create(rollups, batch_size=1000)
+        ToolRollup.objects.bulk_create(tools, batch_size=1000)
+    return len(rollups)
+
+
+def _ranges(hours: Iterable[datetime]) -> list[tuple[datetime, datetime]]:
+    """Consecutive hours as [start, end) ranges of at most RANGE_HOURS: one query per range.
+    Short, because over a few thousand steps PostgreSQL trades the primary-key lookups of
+    metrics and messages for a hash join that reads both tables whole."""
+    ranges: list[list[datetime]] = []
+    for hour in sorted(hours):
+        if ranges and ranges[-1][1] == hour and hour - ranges[-1][0] < RANGE_HOURS * ONE_HOUR:
+            ranges[-1][1] = hour + ONE_HOUR
+        else:
+            ranges.append([hour, hour + ONE_HOUR])
+    return [(a, b) for a, b in ranges]
+
+
+def day_of(hour: datetime) -> datetime:
+    return hour.replace(hour=0)
+
+
+def recompute_day(day: datetime) -> None:
+    """Replace a UTC day's DailyRollup rows with the sums of its hourly rows."""
+    hours = HourlyRollup.objects.between(day, day + timedelta(days=1))
+    summed = hours.values(*ROLLUP_DIMENSIONS).order_by().annotate(**{f"sum_{n}": Sum(n) for n in SUMMED})
+    rows = [
+        DailyRollup(hour=day, **{d: r[d] for d in ROLLUP_DIMENSIONS}, **{n: r[f"sum_{n}"] for n in SUMMED})
+        for r in summed
+    ]
+    DailyRollup.objects.filter(hour=day).delete()
+    DailyRollup.objects.bulk_create(rows, batch_size=1000)
+
+
+def flush(on_chunk: Callable[[int, int], None] | None = None) -> int:
+    """Recompute every dirty hour, then the days they are in; returns how many hours.
+    `on_chunk(hours_done, rows)` after each chunk of hours."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            claimed = DirtyHour.objects.select_for_update(skip_locked=True).order_by("hour")
+            hours = list(claimed.values_list("hour", flat=True)[:FLUSH_CHUNK])
+            if not hours:
+                break
+            rows = sum(recompute_range(a, b) for a, b in _ranges(hours))
+            DirtyHour.objects.filter(hour__in=hours).delete()
+            days = sorted({day_of(h) for h in hours})
+            DirtyDay.objects.bulk_create([DirtyDay(day=d) for d in days], ignore_conflicts=True)
+        done += len(hours)
+        if on_chunk:
+            on_chunk(done, rows)
+    # days as hours: claimed, so two flushes never rebuild the same day at once
+    while True:
+        with transaction.atomic():
+            claimed = DirtyDay.objects.select_for_update(skip_locked=True).order_by("day")
+            days = list(claimed.values_list("day", flat=True)[:FLUSH_CHUNK])
+            if not days:
+                return done
+            for day in days:
+                recompute_day(day)
+            DirtyDay.objects.filter(day__in=days).delete()
+
+
+def mark_range(since: datetime, until: datetime) -> int:
+    """Mark every hour of [since, until) dirty (a rebuild); returns how many."""
+    hours, hour = [], hour_of(since)
+    while hour < until:
+        hours.append(hour)
+        hour += ONE_HOUR
+    for start in range(0, len(hours), 1000):
+        mark_dirty(hours[start : start + 1000])
+    return len(hours)
+
+
+def step_time_bounds(since: datetime | None = None) -> tuple[datetime, datetime] | None:
+    """The first and last step time (from `since`): two index seeks on steps_step_time."""
+    steps = Step.objects.filter(step_time__gte=since) if since else Step.objects.all()
+    first = steps.order_by("step_time").values_list("step_time", flat=True).first()
+    last = steps.order_by("-step_time").values_list("step_time", flat=True).first()
+    return (first, last) if first and last else None
+
+
+def rebuild(since: datetime | None = None, on_progress: Callable[[int, int], None] | None = None) -> int:
+    """Recompute every hour that has steps (from `since`) and drop rollups of hours without any;
+    `on_progress(hours_done, hours_total)` after each chunk. Returns the hours recomputed."""
+    bounds = step_time_bounds(since)
+    with transaction.atomic():
+        stale = HourlyRollup.objects.all()
+        tools = ToolRollup.objects.all()
+        if since:
+            stale, tools = stale.filter(hour__gte=hour_of(since)), tools.filter(hour__gte=hour_of(since))
+        if bounds:
+            stale = stale.exclude(hour__gte=hour_of(bounds[0]), hour__lte=bounds[1])
+            tools = tools.exclude(hour__gte=hour_of(bounds[0]), hour__lte=bounds[1])
+        stale.delete()
+        tools.delete()
+        days = DailyRollup.objects.all()
+        if since:
+            days = days.filter(hour__gte=day_of(hour_of(since)))
+        if bounds:
+            days = days.exclude(hour__gte=day_of(hour_of(bounds[0])), hour__lte=bounds[1])
+        days.delete()
+    total = mark_range(bounds[0], bounds[1] + timedelta(microseconds=1)) if bounds else 0
+    total += DirtyHour.objects.count() - total  # hours other writers had marked are flushed too
+    hours = flush(lambda done, rows: on_progress and on_progress(done, max(total, done)))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # fresh statistics: the planner then hashes, never sorts to disk
+            cursor.execute("ANALYZE steps_hourlyrollup, steps_dailyrollup, steps_toolrollup")
+    return hours

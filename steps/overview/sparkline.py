@@ -1,0 +1,53 @@
+"""The step list's sparkline: steps and errors over the list's time range (24 h by default),
+from the hourly rollups, in one small GROUP BY."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, Sum
+
+from ..filters import StepFilterForm
+from .report import TimeRange, rollup_rows, time_range
+
+WIDTH, HEIGHT = 160, 26
+
+
+@dataclass
+class Sparkline:
+    range: TimeRange
+    steps: int = 0
+    errors: int = 0
+    bars: list[tuple[float, float, float, float, str]] = field(default_factory=list)  # x, y, w, h, css
+    title: str = ""
+
+
+def sparkline(form: StepFilterForm) -> Sparkline:
+    form.is_valid()
+    span = time_range(form.cleaned_data, default="24h")
+    rows, bucket = rollup_rows(span, form.cleaned_data)
+    rows = (
+        rows.annotate(b=bucket)
+        .values("b")
+        .order_by()
+        .annotate(errors=Sum("steps", filter=~Q(error_type="")), n=Sum("steps"))
+    )
+    found = {r["b"]: (r["n"] or 0, r["errors"] or 0) for r in rows}
+    buckets = span.buckets
+    line = Sparkline(range=span)
+    peak = max((s for s, _ in found.values()), default=0)
+    slot = WIDTH / max(len(buckets), 1)
+    for i, b in enumerate(buckets):
+        steps, errors = found.get(b.start, (0, 0))
+        line.steps += steps
+        line.errors += errors
+        if peak and steps:
+            x, w = round(i * slot + slot * 0.1, 2), round(max(slot * 0.8, 0.6), 2)
+            height = max(HEIGHT * steps / peak, 1)
+            line.bars.append((x, round(HEIGHT - height, 2), w, round(height, 2), "vol"))
+            if errors:
+                eh = max(HEIGHT * errors / peak, 1.5)
+                line.bars.append((x, round(HEIGHT - eh, 2), w, round(eh, 2), "err"))
+    unit = "day" if span.daily else "hour"
+    line.title = f"Steps (blue) and errors (red) per {unit}: {line.steps} steps, {line.errors} errors"
+    return line
