@@ -66,7 +66,7 @@ def test_the_cost_column_costs_one_query_per_page_not_one_per_row(user_client, d
     user_client.get(reverse("step_list"))  # warms the facet cache
     # session, user, steps page, local votes, newest pushes, message previews, agent names,
     # model prices: the same for 2 rows and 45
-    with django_assert_num_queries(8) as ctx:
+    with django_assert_num_queries(9) as ctx:  # 9: the sparkline's rollups query
         response = user_client.get(reverse("step_list"), headers=HX)
     assert len(cost_cells(response.content.decode())) == n
     assert sum('FROM "steps_modelprice"' in q["sql"] for q in ctx.captured_queries) == 1
