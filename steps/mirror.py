@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from . import sync_hooks
+from . import bulk, sync_hooks
 from .feedback import note_upstream_changes
 from .ids import is_letta_id
 from .messages import natural_order
@@ -27,9 +27,6 @@ STEP_COLUMNS = [*Step.synced_fields(), "step_time", "step_time_source", "refresh
 DETAIL_STEP_FIELDS = ["step_time", "step_time_source", "duration_ns", "details_synced_at"]
 METRICS_COLUMNS = StepMetrics.synced_fields()
 TRACE_COLUMNS = ProviderTrace.synced_fields()
-# Rows per INSERT: a batch of steps with long conversations stays one statement per few
-# thousand rows, far below PostgreSQL's bind-parameter limit.
-WRITE_BATCH = 1000
 MESSAGE_COLUMNS = [
     f.name
     for f in Message._meta.concrete_fields
@@ -295,26 +292,13 @@ def store_details(batch: list[StepDetails], now: datetime | None = None) -> None
         ]
         if gone:
             Message.objects.filter(pk__in=gone).delete()  # soft-deleted upstream
-        if messages:
-            Message.objects.bulk_create(
-                messages,
-                batch_size=WRITE_BATCH,
-                update_conflicts=True,
-                unique_fields=["step", "message_id", "item_key"],
-                update_fields=MESSAGE_COLUMNS,
-            )
-        if metrics_rows:
-            StepMetrics.objects.bulk_create(
-                metrics_rows, update_conflicts=True, unique_fields=["step"], update_fields=METRICS_COLUMNS
-            )
-        if trace_rows:
-            ProviderTrace.objects.bulk_create(
-                trace_rows,
-                batch_size=WRITE_BATCH,
-                update_conflicts=True,
-                unique_fields=["step", "upstream_id"],
-                update_fields=TRACE_COLUMNS,
-            )
+        bulk.upsert(
+            Message, messages, unique_fields=["step", "message_id", "item_key"], update_fields=MESSAGE_COLUMNS
+        )
+        bulk.upsert(StepMetrics, metrics_rows, unique_fields=["step"], update_fields=METRICS_COLUMNS)
+        bulk.upsert(
+            ProviderTrace, trace_rows, unique_fields=["step", "upstream_id"], update_fields=TRACE_COLUMNS
+        )
 
 
 def store_step_details(

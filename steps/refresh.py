@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from . import sync_hooks
+from . import bulk, sync_hooks
 from .mirror import DETAIL_STEP_FIELDS, StepDetails, store_details
 from .models import ProviderTrace, Run, Step, SyncRun, unclaimed
 from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
@@ -262,12 +262,10 @@ class Refresher:
         claim) wins; ours was the same upstream data."""
         refetched_ids = {step.pk for step in refetched}
         rest = [step for step, _ in written if step.pk not in refetched_ids]
-        ours = Step.objects.filter(claimed_by=self.holder)
         for steps, fields in ((refetched, REFRESH_FIELDS), (rest, DETAIL_REFRESH_FIELDS)):
             for step in steps:
                 step.claimed_by = None
-            if steps:
-                ours.bulk_update(steps, [*fields, "claimed_by"])
+            bulk.update_each(Step, steps, [*fields, "claimed_by"], claimed_by=self.holder.pk)
 
     @staticmethod
     def _traced(step_ids: list[str]) -> set[str]:

@@ -1,0 +1,77 @@
+"""Batched writes for the sync's hot path, a few statements per batch on PostgreSQL and SQLite.
+
+Django's bulk_create and bulk_update do the same job but cost more Python than the mirror can
+spare per step (the bench, tests/bench/bench_sync.py): on PostgreSQL bulk_create sends each
+column as an array (UNNEST), and psycopg escapes every JSON document of a batch item by item in
+Python to build those arrays; bulk_update compiles a CASE WHEN per field and per row. Here a
+batch is one multi-row INSERT .. ON CONFLICT (plain parameters, quoted by the driver's C code),
+or one executemany of a plain UPDATE (psycopg pipelines it: one round trip).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection
+from django.db.models import Model
+
+
+def _fields(model: type[Model], names: Sequence[str]):
+    return [model._meta.get_field(name) for name in names]
+
+
+def upsert(
+    model: type[Model],
+    objs: Sequence[Model],
+    *,
+    unique_fields: Sequence[str],
+    update_fields: Sequence[str],
+    batch_size: int = 1000,
+) -> None:
+    """INSERT the objects; a row that exists (by unique_fields) gets update_fields instead.
+    Like bulk_create(update_conflicts=True), without reading back primary keys."""
+    if not objs:
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
+    columns = ", ".join(quote(f.column) for f in fields)
+    conflict = ", ".join(quote(f.column) for f in _fields(model, unique_fields))
+    updates = ", ".join(
+        f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in _fields(model, update_fields)
+    )
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # SQLite caps the parameters of a statement; PostgreSQL's client-side binding does not
+    limit = connection.features.max_query_params
+    size = min(batch_size, limit // len(fields)) if limit else batch_size
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), size):
+            batch = objs[start : start + size]
+            params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in batch for f in fields]
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(batch))} "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
+                params,
+            )
+
+
+def update_each(model: type[Model], objs: Sequence[Model], fields: Sequence[str], **where) -> None:
+    """UPDATE each object's row with its own values of `fields`, only where the row also
+    matches `where` (column=value, e.g. the claim still ours), in one executemany."""
+    if not objs:
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    targets = _fields(model, fields)
+    conditions = [meta.get_field(name) for name in where]
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in targets)} "
+        f"WHERE {quote(meta.pk.column)} = %s" + "".join(f" AND {quote(f.column)} = %s" for f in conditions)
+    )
+    fixed = [
+        f.get_db_prep_value(value, connection) for f, value in zip(conditions, where.values(), strict=True)
+    ]
+    rows = [
+        [*(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in targets), obj.pk, *fixed]
+        for obj in objs
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
