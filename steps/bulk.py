@@ -10,10 +10,27 @@ or one executemany of a plain UPDATE (psycopg pipelines it: one round trip).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import connection
 from django.db.models import Model
+
+
+@contextmanager
+def _cursor() -> Iterator:
+    """On PostgreSQL a cursor with server-side binding: Django's client-side one quotes every
+    parameter (JSON documents of several KB) in Python into the SQL text; this one sends them
+    apart, and psycopg prepares a statement that a batch executes many times."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
 
 
 def _fields(model: type[Model], names: Sequence[str]):
@@ -26,7 +43,6 @@ def upsert(
     *,
     unique_fields: Sequence[str],
     update_fields: Sequence[str],
-    batch_size: int = 1000,
 ) -> None:
     """INSERT the objects; a row that exists (by unique_fields) gets update_fields instead.
     Like bulk_create(update_conflicts=True), without reading back primary keys."""
@@ -39,19 +55,13 @@ def upsert(
     updates = ", ".join(
         f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in _fields(model, update_fields)
     )
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    # SQLite caps the parameters of a statement; PostgreSQL's client-side binding does not
-    limit = connection.features.max_query_params
-    size = min(batch_size, limit // len(fields)) if limit else batch_size
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), size):
-            batch = objs[start : start + size]
-            params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in batch for f in fields]
-            cursor.execute(
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * len(batch))} "
-                f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
-                params,
-            )
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    )
+    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
+    with _cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def update_each(model: type[Model], objs: Sequence[Model], fields: Sequence[str], **where) -> None:
@@ -73,5 +83,5 @@ def update_each(model: type[Model], objs: Sequence[Model], fields: Sequence[str]
         [*(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in targets), obj.pk, *fixed]
         for obj in objs
     ]
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.executemany(sql, rows)
