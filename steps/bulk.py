@@ -37,6 +37,11 @@ def _fields(model: type[Model], names: Sequence[str]):
     return [model._meta.get_field(name) for name in names]
 
 
+def insert(model: type[Model], objs: Sequence[Model]) -> None:
+    """INSERT the objects, like bulk_create without reading back primary keys."""
+    _insert(model, objs, "")
+
+
 def upsert(
     model: type[Model],
     objs: Sequence[Model],
@@ -46,18 +51,22 @@ def upsert(
 ) -> None:
     """INSERT the objects; a row that exists (by unique_fields) gets update_fields instead.
     Like bulk_create(update_conflicts=True), without reading back primary keys."""
-    if not objs:
-        return
-    meta, quote = model._meta, connection.ops.quote_name
-    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
-    columns = ", ".join(quote(f.column) for f in fields)
+    quote = connection.ops.quote_name
     conflict = ", ".join(quote(f.column) for f in _fields(model, unique_fields))
     updates = ", ".join(
         f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in _fields(model, update_fields)
     )
+    _insert(model, objs, f" ON CONFLICT ({conflict}) DO UPDATE SET {updates}")
+
+
+def _insert(model: type[Model], objs: Sequence[Model], on_conflict: str) -> None:
+    if not objs:
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}){on_conflict}"
     )
     rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
     with _cursor() as cursor:

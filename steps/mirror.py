@@ -75,9 +75,8 @@ def upsert_runs(payloads: list[dict], now: datetime | None = None) -> UpsertResu
             unchanged.append(run.id)
         run.last_synced_at = now
     with transaction.atomic():
-        Run.objects.bulk_create(created)
-        if updated:
-            Run.objects.bulk_update(updated, Run.synced_fields())
+        bulk.insert(Run, created)
+        bulk.update_each(Run, updated, Run.synced_fields())
         Run.objects.filter(id__in=unchanged).update(last_synced_at=now)
         _date_steps_by_runs({r.id: r.created_at for r in created + updated if r.created_at})
     return UpsertResult([r.id for r in created], [r.id for r in updated], rejected)
@@ -153,12 +152,10 @@ def upsert_steps(
         sync_hooks.send(
             sync_hooks.steps_writing, step_ids=written, created=created_ids, phase=sync_hooks.DISCOVERY
         )
-        Step.objects.bulk_create(created)
-        if updated:
-            Step.objects.bulk_update(updated, STEP_COLUMNS)
+        bulk.insert(Step, created)
+        bulk.update_each(Step, updated, STEP_COLUMNS)
         Step.objects.filter(id__in=unchanged).update(last_synced_at=now)
-        if moved:
-            Step.objects.bulk_update(moved, ["run_position", "step_time"])
+        bulk.update_each(Step, moved, ["run_position", "step_time"])
         sync_hooks.send(
             sync_hooks.steps_written, step_ids=written, created=created_ids, phase=sync_hooks.DISCOVERY
         )
