@@ -57,6 +57,8 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.bench_diff $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_compare_page $(BENCH_ARGS)
 
-# Sync throughput and memory against baselines measured in the same run (PostgreSQL, simulator).
+# Sync throughput against the simulator's raw serving rate, and memory, at a tenth of --steps and at
+# --steps (PostgreSQL, simulator). Quick by default (500 and 5000 steps); the issue's figures:
+#   make bench-sync BENCH_ARGS="--steps 100000"
 bench-sync: $(TEST_STAMP)
 	$(BIN)/python -m tests.bench.bench_sync $(BENCH_ARGS)
