@@ -1,4 +1,5 @@
-"""The refresh's batches: concurrent fetches, batched writes, the pipeline and the per-batch hooks."""
+"""The sync's batches: prefetched list pages, concurrent detail fetches, batched writes, the
+pipeline and the per-batch hooks."""
 
 import json
 
@@ -7,7 +8,7 @@ import pytest
 from django.db import connection
 
 from steps import sync_hooks
-from steps.models import Message, ProviderTrace, Step, StepMetrics, SyncRun
+from steps.models import Message, ProviderTrace, Step, StepMetrics, SyncCursor, SyncRun
 from steps.sync import run_sync
 from steps.upstream import LettaClient, UpstreamValidationError
 
@@ -135,3 +136,15 @@ def test_each_batch_tells_the_hooks_once_inside_its_transaction(simulator, letta
     )
     assert max(len(ids) for _, _, ids, _, _ in written) <= 10  # per batch, never per step or per run
     assert len(written) < len(all_ids)
+
+
+def test_a_saved_cursor_letta_no_longer_knows_restarts_the_listing_from_the_start(simulator, letta, settings):
+    settings.SYNC_PAGE_SIZE = 10
+    gone = "step-00000000-0000-4000-8000-000000000000"  # well formed, never served
+    SyncCursor.objects.create(name="steps_after", value=gone)
+
+    sync_run = run_sync(letta, reverify_batch=0)
+
+    assert sync_run.status == SyncRun.Status.SUCCESS, sync_run.error_message
+    assert set(Step.objects.values_list("id", flat=True)) == set(simulator.world.step_ids())
+    assert SyncCursor.objects.get(name="steps_after").value not in ("", gone)
