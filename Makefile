@@ -63,7 +63,9 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m tests.bench.bench_compare_page $(BENCH_ARGS)
 	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m tests.bench.bench_pages $(BENCH_ARGS)
 
-# Sync throughput and memory against baselines measured in the same run (PostgreSQL, simulator).
+# Sync throughput against the simulator's raw serving rate, and memory, at a tenth of --steps and at
+# --steps (PostgreSQL, simulator). Quick by default (500 and 5000 steps); the issue's figures:
+#   make bench-sync BENCH_ARGS="--steps 100000"
 # It empties its database: BENCH_SYNC_DATABASE_URL (default letta_dashboard_bench), never the seeded one.
 bench-sync: $(TEST_STAMP)
 	$(BIN)/python -m tests.bench.bench_sync $(BENCH_ARGS)

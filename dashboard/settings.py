@@ -313,7 +313,10 @@ SYNC_REVERIFY_BATCH = env_int("SYNC_REVERIFY_BATCH", 40)
 FEEDBACK_SWEEP_SECONDS = float(os.environ.get("FEEDBACK_SWEEP_SECONDS", "15"))
 # Hours left marked dirty (an archived step, a killed worker) are recomputed this often.
 ROLLUP_SWEEP_SECONDS = float(os.environ.get("ROLLUP_SWEEP_SECONDS", "60"))
-SYNC_FETCH_CONCURRENCY = env_int("SYNC_FETCH_CONCURRENCY", 4)  # HTTP requests in flight per worker
+# HTTP requests in flight per sync worker (a thread pool over keep-alive connections). A step
+# costs about four requests; against a real Letta's ~50 ms each, 8 in flight is ~40 steps/s,
+# a load an async Letta server carries without notice. Database writes stay on one thread.
+SYNC_FETCH_CONCURRENCY = env_int("SYNC_FETCH_CONCURRENCY", 8)
 # A running sync refreshes its heartbeat this often; its claims are free after three missed beats.
 SYNC_HEARTBEAT_SECONDS = float(os.environ.get("SYNC_HEARTBEAT_SECONDS", "2"))
 # Sync history kept: the newest runs, plus failed and abandoned ones for a while longer.

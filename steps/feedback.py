@@ -319,11 +319,18 @@ def values_we_sent(step_id: str) -> list[tuple[str, list[str]]]:
     confirmed, and each one sent after it whose answer never came back (timeout, cut-off body,
     killed worker; the PATCH may have landed all the same). Letta holding any of them is our
     doing, never someone else's. The mirror may lag behind all of them."""
-    pushes = FeedbackPush.objects.filter(step_id=step_id)
-    confirmed = pushes.filter(status=FeedbackPush.Status.DONE).order_by("-id").values_list("id", flat=True)
-    last = confirmed.first() or 0
-    ours = pushes.filter(Q(id=last) | Q(id__gt=last, sent_at__isnull=False)).order_by("id")
-    return [(vote, list(tags)) for vote, tags in ours.values_list("feedback", "tags")]
+    return _sent_among(FeedbackPush.objects.filter(step_id=step_id).values(*_PUSH_COLUMNS))
+
+
+_PUSH_COLUMNS = ("id", "step_id", "status", "sent_at", "done_at", "feedback", "tags")
+
+
+def _sent_among(pushes) -> list[tuple[str, list[str]]]:
+    """values_we_sent over one step's pushes (rows of _PUSH_COLUMNS), in Python."""
+    pushes = sorted(pushes, key=lambda push: push["id"])
+    last = max((p["id"] for p in pushes if p["status"] == FeedbackPush.Status.DONE), default=0)
+    ours = [p for p in pushes if p["id"] == last or (p["id"] > last and p["sent_at"] is not None)]
+    return [(p["feedback"], list(p["tags"])) for p in ours]
 
 
 def _retry_later(push: FeedbackPush, exc: UpstreamError) -> float:
@@ -369,35 +376,45 @@ def due_step_ids(limit: int = 200) -> list[str]:
 def note_upstream_changes(step_ids: Iterable[str]) -> int:
     """Flag steps whose Letta vote now differs from ours without us having written it.
 
-    Called by the sync for steps whose feedback or tags changed upstream. Skipped while a
-    push is undelivered or just delivered: the sync may have read Letta a moment before it.
+    Called by the sync for steps whose feedback or tags changed upstream, a page at a time:
+    three queries for the page, however many steps changed. Skipped while a push is
+    undelivered or just delivered: the sync may have read Letta a moment before it.
     """
     now = timezone.now()
-    flagged = 0
     votes = StepVote.objects.filter(step_id__in=list(step_ids), conflict_seen_at__isnull=True).select_related(
         "step"
     )
-    for vote in votes:
-        step = vote.step
-        # Tags we hold none of cannot be a conflict: Letta never clears tags (§1.5).
-        if step.feedback == vote.feedback and (not vote.tags or step.tags == vote.tags):
-            continue
+    # Tags we hold none of cannot be a conflict: Letta never clears tags (§1.5).
+    differing = [
+        vote
+        for vote in votes
+        if vote.step.feedback != vote.feedback or (vote.tags and vote.step.tags != vote.tags)
+    ]
+    pushes: dict[str, list[dict]] = {}
+    for push in FeedbackPush.objects.filter(step_id__in=[v.step_id for v in differing]).values(
+        *_PUSH_COLUMNS
+    ):
+        pushes.setdefault(push["step_id"], []).append(push)
+    flagged = []
+    for vote in differing:
+        step, step_pushes = vote.step, pushes.get(vote.step_id, [])
         # Letta holding a value we sent ourselves (confirmed or not) is not someone else's change.
         if any(
             step.feedback == sent and (not tags or step.tags == tags)
-            for sent, tags in values_we_sent(step.pk)
+            for sent, tags in _sent_among(step_pushes)
         ):
             continue
-        recent = FeedbackPush.objects.filter(step=step).filter(
-            Q(status__in=FeedbackPush.OPEN_STATUSES) | Q(done_at__gte=now - RECENT_PUSH_GRACE)
-        )
-        if recent.exists():
+        if any(
+            p["status"] in FeedbackPush.OPEN_STATUSES
+            or (p["done_at"] is not None and p["done_at"] >= now - RECENT_PUSH_GRACE)
+            for p in step_pushes
+        ):
             continue
         vote.conflict_feedback, vote.conflict_tags, vote.conflict_seen_at = (
             step.feedback,
             list(step.tags),
             now,
         )
-        vote.save(update_fields=["conflict_feedback", "conflict_tags", "conflict_seen_at"])
-        flagged += 1
-    return flagged
+        flagged.append(vote)
+    StepVote.objects.bulk_update(flagged, ["conflict_feedback", "conflict_tags", "conflict_seen_at"])
+    return len(flagged)

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
-from . import facets
+from . import bulk, facets, sync_hooks
 from .feedback import note_upstream_changes
 from .ids import is_letta_id
 from .messages import natural_order
@@ -75,9 +75,8 @@ def upsert_runs(payloads: list[dict], now: datetime | None = None) -> UpsertResu
             unchanged.append(run.id)
         run.last_synced_at = now
     with transaction.atomic():
-        Run.objects.bulk_create(created)
-        if updated:
-            Run.objects.bulk_update(updated, Run.synced_fields())
+        bulk.insert(Run, created)
+        bulk.update_each(Run, updated, Run.synced_fields())
         Run.objects.filter(id__in=unchanged).update(last_synced_at=now)
         _date_steps_by_runs({r.id: r.created_at for r in created + updated if r.created_at})
     return UpsertResult([r.id for r in created], [r.id for r in updated], rejected)
@@ -98,8 +97,11 @@ def _date_steps_by_runs(created_at: dict[str, datetime]) -> None:
     for step in steps:
         step.step_time = created_at[step.run_id] + step.sequence_offset()
         step.step_time_source = Step.TimeSource.RUN
+    ids = [step.id for step in steps]
+    sync_hooks.send(sync_hooks.steps_writing, step_ids=ids, created=[], phase=sync_hooks.DISCOVERY)
     Step.objects.bulk_update(steps, ["step_time", "step_time_source"])
     mark_dirty([*moved_from, *(s.step_time for s in steps)])  # the rollups of both hours
+    sync_hooks.send(sync_hooks.steps_written, step_ids=ids, created=[], phase=sync_hooks.DISCOVERY)
 
 
 def upsert_steps(
@@ -148,19 +150,25 @@ def upsert_steps(
                 step.derive_time(metrics=None, run=runs[step.run_id], first_message_date=None)
             updated.append(step)
         step.last_synced_at = now
-    # the page's facet counts change in the same transaction as its steps
-    with transaction.atomic(), facets.tracking(s.id for s in created + updated):
-        Step.objects.bulk_create(created)
-        if updated:
-            Step.objects.bulk_update(updated, STEP_COLUMNS)
+    created_ids = [s.id for s in created]
+    written = list(dict.fromkeys([*created_ids, *(s.id for s in updated), *(s.id for s in moved)]))
+    # the page's facet counts and rollups change in the same transaction as its steps
+    with transaction.atomic(), facets.tracking(written):
+        sync_hooks.send(
+            sync_hooks.steps_writing, step_ids=written, created=created_ids, phase=sync_hooks.DISCOVERY
+        )
+        bulk.insert(Step, created)
+        bulk.update_each(Step, updated, STEP_COLUMNS)
         Step.objects.filter(id__in=unchanged).update(last_synced_at=now)
-        if moved:
-            Step.objects.bulk_update(moved, ["run_position", "step_time"])
+        bulk.update_each(Step, moved, ["run_position", "step_time"])
         changed = created + updated + moved
         mark_dirty([times_before.get(s.id) for s in changed] + [s.step_time for s in changed])
+        sync_hooks.send(
+            sync_hooks.steps_written, step_ids=written, created=created_ids, phase=sync_hooks.DISCOVERY
+        )
     if votes_changed:
         note_upstream_changes(votes_changed)  # someone else voted in Letta: flag conflicts
-    return UpsertResult([s.id for s in created], [s.id for s in updated], rejected)
+    return UpsertResult(created_ids, [s.id for s in updated], rejected)
 
 
 def _next_positions(new_payloads: list[dict]) -> dict[str, int]:
@@ -228,6 +236,79 @@ def trace_key(payload: dict) -> str:
     return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
+@dataclass
+class StepDetails:
+    """What Letta said about one terminal step beyond its own row."""
+
+    step: Step
+    metrics: dict | None
+    messages: list[dict]
+    trace: dict | None
+    run: Run | None = None  # the step's run, for its time (None: no run, or not mirrored)
+
+
+def store_details(batch: list[StepDetails], now: datetime | None = None) -> None:
+    """Replace the steps' messages and metrics and add their traces: a handful of statements
+    for the whole batch (not per step), in one transaction, so a failure half-way through never
+    leaves part of a step behind. Each step's derived time and duration are set on the Step
+    object; the caller writes them with its own bookkeeping (one UPDATE for the batch)."""
+    now = now or timezone.now()
+    messages: list[Message] = []
+    kept: set[tuple[str, str, str]] = set()  # (step, message_id, item_key) still upstream
+    metrics_rows: list[StepMetrics] = []
+    trace_rows: list[ProviderTrace] = []
+    hours = []  # each step's time before and after: durations, LLM time and tools of both hours
+    for item in batch:
+        step = item.step
+        rows: dict[tuple[str, str], Message] = {}
+        for position, payload in enumerate(natural_order(item.messages)):
+            # step_id, not step=: a relation cached on each row would keep the Step alive with it
+            message = Message(step_id=step.pk, position=position, first_seen_at=now, last_synced_at=now)
+            message.apply_payload(payload)
+            rows[(message.message_id, message.item_key)] = message
+        messages.extend(rows.values())
+        kept.update((step.pk, message_id, item_key) for message_id, item_key in rows)
+        first_message_date = min((m.date for m in rows.values() if m.date), default=None)
+
+        step_metrics = None
+        if item.metrics is not None:
+            # step_id, not step=: a one-to-one would cache each side on the other, a reference
+            # cycle that keeps every refreshed step in memory until a full garbage collection
+            step_metrics = StepMetrics(step_id=step.pk, first_seen_at=now, last_synced_at=now)
+            step_metrics.apply_payload(item.metrics)
+            metrics_rows.append(step_metrics)
+        if item.trace is not None:
+            trace = ProviderTrace(
+                step_id=step.pk, upstream_id=trace_key(item.trace), first_seen_at=now, last_synced_at=now
+            )
+            trace.apply_payload(item.trace)
+            trace_rows.append(trace)
+
+        hours.append(step.step_time)
+        step.derive_time(metrics=step_metrics, run=item.run, first_message_date=first_message_date)
+        step.duration_ns = step_metrics.step_ns if step_metrics else None
+        step.details_synced_at = now
+        hours.append(step.step_time)
+
+    with transaction.atomic():
+        stored = Message.objects.filter(step_id__in=[item.step.pk for item in batch])
+        gone = [
+            pk
+            for pk, *key in stored.values_list("pk", "step_id", "message_id", "item_key")
+            if tuple(key) not in kept
+        ]
+        if gone:
+            Message.objects.filter(pk__in=gone).delete()  # soft-deleted upstream
+        bulk.upsert(
+            Message, messages, unique_fields=["step", "message_id", "item_key"], update_fields=MESSAGE_COLUMNS
+        )
+        bulk.upsert(StepMetrics, metrics_rows, unique_fields=["step"], update_fields=METRICS_COLUMNS)
+        bulk.upsert(
+            ProviderTrace, trace_rows, unique_fields=["step", "upstream_id"], update_fields=TRACE_COLUMNS
+        )
+        mark_dirty(hours)
+
+
 def store_step_details(
     step: Step,
     *,
@@ -238,58 +319,10 @@ def store_step_details(
     now: datetime | None = None,
     save_step: bool = True,
 ) -> None:
-    """Replace a step's messages and metrics and add its trace, in one transaction, so a
-    failure half-way through never leaves part of a step behind. The step's derived time
-    and duration are set on `step`; with save_step=False the caller writes them."""
-    now = now or timezone.now()
-    rows: dict[tuple[str, str], Message] = {}
-    for position, item in enumerate(natural_order(messages)):
-        message = Message(step=step, position=position, first_seen_at=now, last_synced_at=now)
-        message.apply_payload(item)
-        rows[(message.message_id, message.item_key)] = message
-    first_message_date = min((m.date for m in rows.values() if m.date), default=None)
-
+    """store_details for one step; with save_step its derived time and duration are saved too."""
+    if run is None and step.run_id:
+        run = Run.objects.filter(pk=step.run_id).first()
     with transaction.atomic():
-        kept = Q()
-        for message_id, item_key in rows:
-            kept |= Q(message_id=message_id, item_key=item_key)
-        Message.objects.filter(step=step).exclude(kept).delete()  # soft-deleted upstream
-        if rows:
-            Message.objects.bulk_create(
-                rows.values(),
-                update_conflicts=True,
-                unique_fields=["step", "message_id", "item_key"],
-                update_fields=MESSAGE_COLUMNS,
-            )
-
-        step_metrics = None
-        if metrics is not None:
-            # step_id, not step=: a one-to-one would cache each side on the other, a reference
-            # cycle that keeps every refreshed step in memory until a full garbage collection
-            step_metrics = StepMetrics(step_id=step.pk, first_seen_at=now, last_synced_at=now)
-            step_metrics.apply_payload(metrics)
-            StepMetrics.objects.bulk_create(
-                [step_metrics], update_conflicts=True, unique_fields=["step"], update_fields=METRICS_COLUMNS
-            )
-
-        if trace is not None:
-            provider_trace = ProviderTrace(
-                step=step, upstream_id=trace_key(trace), first_seen_at=now, last_synced_at=now
-            )
-            provider_trace.apply_payload(trace)
-            ProviderTrace.objects.bulk_create(
-                [provider_trace],
-                update_conflicts=True,
-                unique_fields=["step", "upstream_id"],
-                update_fields=TRACE_COLUMNS,
-            )
-
-        if run is None and step.run_id:
-            run = Run.objects.filter(pk=step.run_id).first()
-        time_before = step.step_time
-        step.derive_time(metrics=step_metrics, run=run, first_message_date=first_message_date)
-        step.duration_ns = step_metrics.step_ns if step_metrics else None
-        mark_dirty([time_before, step.step_time])  # durations, LLM time and tools of the hour
-        step.details_synced_at = now
+        store_details([StepDetails(step, metrics, messages, trace, run)], now)
         if save_step:
             step.save(update_fields=DETAIL_STEP_FIELDS)

@@ -10,9 +10,9 @@ stays on the calling thread.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,9 +21,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from . import facets
-from .mirror import DETAIL_STEP_FIELDS, store_step_details
-from .models import Run, Step, SyncRun, mark_dirty, unclaimed
+from . import bulk, facets, sync_hooks
+from .mirror import DETAIL_STEP_FIELDS, StepDetails, store_details
+from .models import ProviderTrace, Run, Step, SyncRun, mark_dirty, unclaimed
 from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
@@ -35,19 +35,29 @@ APPROVAL_BACKOFF = (30.0, 1800.0, 24)  # the approval answer can come much later
 ERROR_BACKOFF = (30.0, 3600.0, 20)
 SETTLE_DELAY = 30.0  # terminal steps are read once more: tokens and stop_reason settle (§5)
 
-# What a refresh writes back in its final UPDATE (details are written by store_step_details).
-REFRESH_FIELDS = [
-    *Step.synced_fields(),
+# What a refresh writes back in its final UPDATE (details are written by store_details):
+# a step not read again by id changed only its bookkeeping, a re-read one its columns too.
+DETAIL_REFRESH_FIELDS = [
     *DETAIL_STEP_FIELDS,
     "refresh_due_at",
     "refresh_attempts",
     "trace_state",
     "last_sync_error",
 ]
+REFRESH_FIELDS = [*Step.synced_fields(), *DETAIL_REFRESH_FIELDS]
 
 
 def backoff_delay(attempt: int, base: float, cap: float) -> float:
     return min(cap, base * 2 ** min(attempt, 20))
+
+
+@dataclass
+class Batch:
+    """Claimed steps whose requests are on the pool."""
+
+    step_ids: list[str]  # as claimed (a step deleted meanwhile has no row in `steps`)
+    steps: list[Step]
+    fetches: list[Future[Fetched]]
 
 
 @dataclass
@@ -99,24 +109,48 @@ class Refresher:
         self._count_held(Step.objects.filter(pk__in=step_ids))
 
     def refresh_due(self, limit: int | None, batch_size: int, on_batch: Callable[[], None]) -> None:
+        """Refresh every step due when the phase began, a claimed batch at a time.
+
+        Pipelined: the next batch is claimed and its requests are in flight on the pool while
+        the previous batch is written, so Letta's latency and our database writes overlap. At
+        most two batches are held in memory, however many steps are due."""
         # Only what was due when the phase began: a step rescheduled a few seconds ahead
         # (trace retry, settle) waits for the next run instead of keeping this one going.
         phase_start = timezone.now()
         done = 0
-        while limit is None or done < limit:
-            size = batch_size if limit is None else min(batch_size, limit - done)
-            due_now = Step.objects.due_for_refresh(phase_start).order_by("refresh_due_at")
-            due = list(due_now.values_list("id", "claimed_by_id")[:size])
-            if not due:
-                break
-            claimed = self.claim([step_id for step_id, _ in due])
-            # due_for_refresh only lists free steps: one still naming a sync run names a dead one
-            self.reclaimed.update(holder for step_id, holder in due if holder and step_id in claimed)
-            self.refresh(claimed)
-            done += len(claimed)
-            on_batch()
+        in_flight: deque[Batch] = deque()
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync-fetch") as pool:
+            try:
+                while True:
+                    claimed = None
+                    if limit is None or done < limit:
+                        size = batch_size if limit is None else min(batch_size, limit - done)
+                        claimed = self._claim_due(phase_start, size)
+                    if claimed is not None:
+                        in_flight.append(self._start(claimed, None, pool))
+                        done += len(claimed)
+                    # keep one batch fetching while the one before it is written
+                    if in_flight and (len(in_flight) > 1 or claimed is None):
+                        self._finish(in_flight.popleft())
+                        on_batch()
+                    elif claimed is None:
+                        break
+            finally:
+                while in_flight:  # an error or a kill: hand back what was claimed, unfetched
+                    self._release(in_flight.popleft())
         # steps due when the phase began that a live sync still holds
         self._count_held(Step.objects.filter(refresh_due_at__lte=phase_start))
+
+    def _claim_due(self, phase_start: datetime, size: int) -> list[str] | None:
+        """The next batch of due steps, claimed; None when nothing is due any more."""
+        due_now = Step.objects.due_for_refresh(phase_start).order_by("refresh_due_at")
+        due = list(due_now.values_list("id", "claimed_by_id")[:size])
+        if not due:
+            return None
+        claimed = self.claim([step_id for step_id, _ in due])
+        # due_for_refresh only lists free steps: one still naming a sync run names a dead one
+        self.reclaimed.update(holder for step_id, holder in due if holder and step_id in claimed)
+        return claimed
 
     def _count_held(self, steps) -> None:
         """Of `steps`, count those another live sync holds, per holder: work we left to it."""
@@ -128,19 +162,28 @@ class Refresher:
 
     def refresh(self, step_ids: list[str], *, refetch: bool | None = None) -> None:
         """Refresh claimed steps; every claim is released, whatever happens."""
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync-fetch") as pool:
+            self._finish(self._start(step_ids, refetch, pool))
+
+    def _start(self, step_ids: list[str], refetch: bool | None, pool: ThreadPoolExecutor) -> Batch:
+        """Load the claimed steps and put their requests on the pool."""
         steps = Step.objects.in_bulk(step_ids)
         ordered = [steps[i] for i in step_ids if i in steps]
-        runs = Run.objects.in_bulk({s.run_id for s in ordered if s.run_id})
-        fatal: UpstreamError | None = None
-        # facet counts (columns, tags, tools) move once per batch, when it ends
-        with facets.tracking(step_ids, tools=True), ThreadPoolExecutor(self.concurrency) as pool:
-            fetches = pool.map(lambda s: self._fetch(s, refetch), ordered)
-            for step, fetched in zip(ordered, fetches, strict=True):
-                if isinstance(fetched.error, UpstreamUnavailable | UpstreamAuthError):
-                    fatal = fatal or fetched.error
-                    Step.objects.filter(pk=step.pk, claimed_by=self.holder).update(claimed_by=None)
-                    continue
-                self._apply(step, fetched, runs.get(step.run_id))
+        return Batch(step_ids, ordered, [pool.submit(self._fetch, step, refetch) for step in ordered])
+
+    def _release(self, batch: Batch) -> None:
+        for future in batch.fetches:
+            future.cancel()
+        Step.objects.filter(pk__in=batch.step_ids, claimed_by=self.holder).update(claimed_by=None)
+
+    def _finish(self, batch: Batch) -> None:
+        """Wait for a batch's requests and write it: a few statements for the whole batch."""
+        try:
+            fetched = [future.result() for future in batch.fetches]
+            fatal = self._write(list(zip(batch.steps, fetched, strict=True)))
+        except BaseException:
+            self._release(batch)
+            raise
         if fatal:
             raise fatal  # Letta is unreachable or refusing us: end the run, keep the schedule
 
@@ -159,44 +202,79 @@ class Refresher:
             fetched.error = exc
         return fetched
 
-    def _apply(self, step: Step, fetched: Fetched, run: Run | None) -> None:
+    def _write(self, results: list[tuple[Step, Fetched]]) -> UpstreamError | None:
+        """Write a batch of fetched steps; return the first error that should end the run."""
         now = timezone.now()
-        with transaction.atomic():
-            if fetched.step is not None:
-                status_before = step.status
-                if step.apply_payload(fetched.step):
-                    mark_dirty([step.step_time])  # status, tokens or error changed: its hour's rollups
-                step.last_synced_at = now
-                if step.status != status_before:
-                    step.refresh_attempts = 0
-            if fetched.error is not None:
-                step.last_sync_error = str(fetched.error)[:2000]
-                self._schedule(step, ERROR_BACKOFF, now)
-                log.warning("Could not sync step %s: %s", step.id, fetched.error)
-            elif fetched.messages is None:
-                step.last_sync_error = ""
-                self._schedule(step, PENDING_BACKOFF, now)
-            else:
-                step.last_sync_error = ""
-                had_details = step.details_synced_at is not None
-                store_step_details(
-                    step,
-                    metrics=fetched.metrics,
-                    messages=fetched.messages,
-                    trace=fetched.trace,
-                    run=run,
-                    now=now,
-                    save_step=False,
-                )
+        fatal, released, written, details = None, [], [], []
+        for step, fetched in results:
+            if isinstance(fetched.error, UpstreamUnavailable | UpstreamAuthError):
+                fatal = fatal or fetched.error
+                released.append(step.pk)  # not looked at: its schedule stays as it was
+                continue
+            written.append((step, fetched))
+        refetched = [step for step, fetched in written if fetched.step is not None]
+        ids = [step.pk for step, _ in written]
+        runs = Run.objects.in_bulk({step.run_id for step, _ in written if step.run_id})
+        # facet counts (columns, tags, tools) move once per batch, with it
+        with transaction.atomic(), facets.tracking(ids, tools=True):
+            if released:
+                Step.objects.filter(pk__in=released, claimed_by=self.holder).update(claimed_by=None)
+            sync_hooks.send(sync_hooks.steps_writing, step_ids=ids, created=[], phase=sync_hooks.DETAILS)
+            for step, fetched in written:
+                if fetched.step is not None:
+                    status_before = step.status
+                    if step.apply_payload(fetched.step):
+                        mark_dirty([step.step_time])  # status, tokens or error changed: its hour's rollups
+                    step.last_synced_at = now
+                    if step.status != status_before:
+                        step.refresh_attempts = 0
+                if fetched.error is not None:
+                    step.last_sync_error = str(fetched.error)[:2000]
+                    self._schedule(step, ERROR_BACKOFF, now)
+                    log.warning("Could not sync step %s: %s", step.id, fetched.error)
+                elif fetched.messages is None:
+                    step.last_sync_error = ""
+                    self._schedule(step, PENDING_BACKOFF, now)
+                else:
+                    step.last_sync_error = ""
+                    details.append(
+                        StepDetails(
+                            step, fetched.metrics, fetched.messages, fetched.trace, runs.get(step.run_id)
+                        )
+                    )
+            had_details = {item.step.pk for item in details if item.step.details_synced_at is not None}
+            store_details(details, now)
+            traced = self._traced([item.step.pk for item in details if item.trace is None])
+            for item in details:
                 self._schedule_after_details(
-                    step, trace_found=fetched.trace is not None, had_details=had_details, now=now
+                    item.step,
+                    trace_found=item.trace is not None or item.step.pk in traced,
+                    had_details=item.step.pk in had_details,
+                    now=now,
                 )
-            # Only while the claim is still ours: had our heartbeat lagged and another sync taken
-            # the step over, its write (and its claim) wins; ours was the same upstream data.
-            Step.objects.filter(pk=step.pk, claimed_by=self.holder).update(
-                claimed_by=None, **{f: getattr(step, f) for f in REFRESH_FIELDS}
-            )
-        self.on_refreshed(fetched.error is None)
+            self._save(written, refetched)
+            sync_hooks.send(sync_hooks.steps_written, step_ids=ids, created=[], phase=sync_hooks.DETAILS)
+        for _, fetched in written:
+            self.on_refreshed(fetched.error is None)
+        return fatal
+
+    def _save(self, written: list[tuple[Step, Fetched]], refetched: list[Step]) -> None:
+        """One UPDATE per kind of step, releasing the claims. Only where the claim is still
+        ours: had our heartbeat lagged and another sync taken a step over, its write (and its
+        claim) wins; ours was the same upstream data."""
+        refetched_ids = {step.pk for step in refetched}
+        rest = [step for step, _ in written if step.pk not in refetched_ids]
+        for steps, fields in ((refetched, REFRESH_FIELDS), (rest, DETAIL_REFRESH_FIELDS)):
+            for step in steps:
+                step.claimed_by = None
+            bulk.update_each(Step, steps, [*fields, "claimed_by"], claimed_by=self.holder.pk)
+
+    @staticmethod
+    def _traced(step_ids: list[str]) -> set[str]:
+        """Of these steps, those with a trace stored earlier (Letta's `200 null` is not 'none')."""
+        if not step_ids:
+            return set()
+        return set(ProviderTrace.objects.filter(step_id__in=step_ids).values_list("step_id", flat=True))
 
     # --- scheduling ----------------------------------------------------------------------
 
@@ -212,7 +290,7 @@ class Refresher:
     def _schedule_after_details(
         self, step: Step, *, trace_found: bool, had_details: bool, now: datetime
     ) -> None:
-        if trace_found or step.traces.exists():
+        if trace_found:
             step.trace_state = Step.TraceState.FOUND
         elif self._schedule(step, TRACE_BACKOFF, now):
             step.trace_state = Step.TraceState.RETRYING

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -175,31 +176,44 @@ class Syncer:
             self.progress.notes.append(f"Agent names not synced: {exc}")
 
     def _page_forward(self, cursor_name: str, fetch, store, lease: Lease) -> None:
-        """Page `order=asc` after the saved cursor until a short page; save it after each page."""
+        """Page `order=asc` after the saved cursor until a short page; save it after each page.
+        The next page is requested while one is stored: its cursor is known as soon as the page
+        arrives, so Letta's latency and our writes overlap. The saved cursor still only ever
+        names a stored page, so a kill resumes exactly where the writes stopped."""
         cursor = _cursor(cursor_name)
-        while True:
-            try:
-                page = fetch(after=cursor.value or None)
-            except UpstreamNotFound:
-                if not cursor.value:
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-list") as lister:
+            upcoming = lister.submit(fetch, after=cursor.value or None)
+            while True:
+                try:
+                    page = upcoming.result()
+                except UpstreamNotFound:
+                    if not cursor.value:
+                        raise
+                    # The cursor row is gone (e.g. LETTA_BASE_URL now points elsewhere): start
+                    # over; upserts make the re-read harmless.
+                    log.warning(
+                        "Sync cursor %s=%s is unknown upstream; restarting from the beginning",
+                        cursor_name,
+                        cursor.value,
+                    )
+                    _save_cursor(cursor, "")
+                    upcoming = lister.submit(fetch, after=None)
+                    continue
+                full = len(page) >= self.page_size
+                if full:
+                    upcoming = lister.submit(fetch, after=_page_cursor(page))
+                try:
+                    store(page)
+                    self.progress.pages += 1
+                    if page:
+                        _save_cursor(cursor, _page_cursor(page))
+                    lease.renew()
+                    self._report()
+                except BaseException:
+                    upcoming.cancel()
                     raise
-                # The cursor row is gone (e.g. LETTA_BASE_URL now points elsewhere): start over;
-                # upserts make the re-read harmless.
-                log.warning(
-                    "Sync cursor %s=%s is unknown upstream; restarting from the beginning",
-                    cursor_name,
-                    cursor.value,
-                )
-                _save_cursor(cursor, "")
-                continue
-            store(page)
-            self.progress.pages += 1
-            if page:
-                _save_cursor(cursor, _page_cursor(page))
-            lease.renew()
-            self._report()
-            if len(page) < self.page_size:
-                return
+                if not full:
+                    return
 
     def _store_runs(self, page: list[dict]) -> None:
         self._note_rejected("run", upsert_runs(page))

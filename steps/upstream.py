@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -177,6 +178,7 @@ class LettaClient:
         self._identity_checked = not simulator_nonce
         self.max_retries = max_retries
         self.requests_made = 0
+        self._count_lock = threading.Lock()  # the refresh sends requests from a few threads
         self._sleep = sleep
         headers = {"Accept": "application/json", "User-Agent": "letta-steps-dashboard"}
         if api_key:
@@ -259,7 +261,8 @@ class LettaClient:
             if attempt:
                 self._sleep(self._backoff(attempt - 1, response))
             response = None
-            self.requests_made += 1
+            with self._count_lock:
+                self.requests_made += 1
             try:
                 response = self._http.request(method, path, params=params, json=json)
                 if response.status_code in RETRYABLE_STATUSES:

@@ -444,6 +444,31 @@ def test_the_same_seed_builds_the_same_world():
     assert dump(first) != dump(World(seed=8, clock=lambda: BASE_TIME))
 
 
+def test_indexed_lists_serve_the_same_ascending_pages_as_a_scan_even_as_the_world_grows():
+    scanned, indexed = World(clock=lambda: BASE_TIME), World(clock=lambda: BASE_TIME, indexed_lists=True)
+
+    def pages(world: World, list_rows) -> list[list[str]]:
+        walked, after = [], None
+        while page := list_rows(world, after):
+            walked.append([row["id"] for row in page])
+            after = page[-1]["id"]
+        return walked
+
+    def steps(world, after):
+        return world.list_steps(order="asc", limit=7, after=after)
+
+    def runs(world, after):
+        return world.list_runs(order="asc", limit=5, after=after)
+
+    for world in (scanned, indexed):
+        pages(world, steps)  # the index is built, then the world moves on
+        world.tick()
+        world.add_run(steps=3, pending=False)
+    assert pages(indexed, steps) == pages(scanned, steps)
+    assert sum(map(len, pages(indexed, steps))) == len(indexed.steps)
+    assert pages(indexed, runs) == pages(scanned, runs)
+
+
 # -- faults, auth, request log, control surface -----------------------------------------------------------
 
 

@@ -1,21 +1,32 @@
-"""Sync throughput and memory, as ratios against baselines measured in the same run.
+"""Sync throughput against the simulator's raw serving rate, and memory, at two sizes.
 
-    make bench-sync            (or: python -m tests.bench.bench_sync --runs 300)
+    make bench-sync                                 quick: 1 k and 5 k steps
+    make bench-sync BENCH_ARGS="--steps 100000"     the issue's figures: 10 k and 100 k steps
 
-- throughput: a full sync from the simulator (separate process) into PostgreSQL, against the
-  baseline of making exactly the same HTTP requests with the same client and storing nothing.
-  The ratio is what the mirror costs on top of talking to Letta.
-- memory: Python heap peak (tracemalloc) of a sync of N runs and of 4N runs. Flat memory
-  means a ratio near 1, however many steps there are.
+For each size (a tenth of --steps, then --steps) a frozen simulator world is served by its own
+process (`letta_simulator --indexed-lists`, so list pages cost the same at any depth), and:
+
+- raw: the requests a full sync makes (every run and step list page, then metrics, messages
+  until an empty page, and the trace of each terminal step), with the same client, keep-alive
+  connections and concurrency (SYNC_FETCH_CONCURRENCY) as the sync, storing nothing. Its steps
+  per second is the simulator's raw serving rate on this machine, measured in the same run.
+- sync: `run_sync` into an empty PostgreSQL database; steps/s, sync/raw rate (the target is
+  >= 0.8) and the requests it made per step.
+- memory: the process's RSS growth over the sync (peak minus before, sampled every 20 ms) and,
+  with --tracemalloc, the Python heap peak (tracemalloc slows the sync, so its throughput
+  figures are then not comparable). Flat memory: the same figures at both sizes.
 """
 
 import argparse
 import os
-import socket
+import resource
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,42 +38,67 @@ os.environ["DATABASE_URL"] = BENCH_DB
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# Steps per run of the simulator's generated history (seed 7): sizes the world for --steps.
+STEPS_PER_RUN = 1.73
+PAGE = 100
 
 
-def start_simulator(runs: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
+@dataclass
+class Result:
+    steps: int
+    raw_seconds: float
+    raw_requests: int
+    sync_seconds: float
+    sync_requests: int
+    rss_growth: int
+    rss_peak: int
+    heap_peak: int | None
+
+    def row(self, label: str) -> str:
+        raw_rate, sync_rate = self.steps / self.raw_seconds, self.steps / self.sync_seconds
+        heap = f"{self.heap_peak / 2**20:>8.1f} MB" if self.heap_peak is not None else f"{'-':>11}"
+        return (
+            f"{label:>6} {self.steps:>7} {raw_rate:>9.0f} {sync_rate:>9.0f} {sync_rate / raw_rate:>9.2f} "
+            f"{self.sync_requests / self.steps:>9.2f} {self.rss_growth / 2**20:>8.1f} MB "
+            f"{self.rss_peak / 2**20:>7.0f} MB {heap}"
+        )
+
+
+HEADER = (
+    f"{'size':>6} {'steps':>7} {'raw st/s':>9} {'sync st/s':>9} {'sync/raw':>9} {'req/step':>9} "
+    f"{'RSS growth':>11} {'RSS peak':>10} {'heap peak':>11}"
+)
+
+
+def start_simulator(runs: int) -> tuple[subprocess.Popen, str, int]:
+    """A frozen world of `runs` runs in its own process; waits for its 'listening' line."""
     process = subprocess.Popen(
         [
             sys.executable,
             "manage.py",
             "letta_simulator",
             "--port",
-            str(port),
+            "0",
             "--initial-runs",
             str(runs),
             "--new-run-every",
             "0",
+            "--indexed-lists",
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    for _ in range(300):
-        try:
-            httpx.get(f"{url}/_simulator/state", timeout=1)
-            return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise SystemExit("the simulator did not start")
+    said = []
+    while "listening on" not in (line := process.stdout.readline()):
+        said.append(line)  # "Letta simulator listening on <url> (<r> runs, <s> steps, ...)"
+        if not line:
+            process.kill()
+            raise SystemExit("the simulator did not start:\n" + "".join(said))
+    url = line.split("listening on ", 1)[1].split()[0]
+    steps = int(line.split(" runs, ", 1)[1].split()[0])
+    return process, url, steps
 
 
 def reset_database() -> None:
@@ -71,52 +107,119 @@ def reset_database() -> None:
     call_command("flush", interactive=False, verbosity=0)
 
 
-def raw_fetch(url: str, step_ids: list[str]) -> float:
-    """The baseline: the requests a full sync makes, with nothing stored."""
+def raw_fetch(url: str, concurrency: int) -> tuple[float, int]:
+    """The baseline: the requests of a full sync, storing nothing. (seconds, requests)"""
     from steps.upstream import LettaClient
 
+    def details(step_id: str) -> None:
+        client.get_metrics(step_id)
+        for _ in client.iter_messages(step_id):
+            pass
+        client.get_trace(step_id)
+
     start = time.perf_counter()
-    with LettaClient(url) as client:
+    with LettaClient(url) as client, ThreadPoolExecutor(concurrency) as pool:
         after = None
-        while page := client.list_runs(after=after, limit=100):
+        while page := client.list_runs(after=after, limit=PAGE, order="asc"):
             after = page[-1]["id"]
-            if len(page) < 100:
+            if len(page) < PAGE:
                 break
-        after = None
-        while page := client.list_steps(after=after, limit=100):
+        after, fetching = None, []
+        while page := client.list_steps(after=after, limit=PAGE, order="asc"):
+            # details of one page in flight while the next is listed, like the sync's pipeline
+            for future in fetching:
+                future.result()
+            terminal = [step["id"] for step in page if step.get("status") != "pending"]
+            fetching = [pool.submit(details, step_id) for step_id in terminal]
             after = page[-1]["id"]
-            if len(page) < 100:
+            if len(page) < PAGE:
                 break
-        for step_id in step_ids:
-            client.get_metrics(step_id)
-            list(client.iter_messages(step_id))
-            client.get_trace(step_id)
-    return time.perf_counter() - start
+        for future in fetching:
+            future.result()
+    return time.perf_counter() - start, client.requests_made
 
 
-def full_sync(url: str) -> tuple[float, int, int, int]:
-    from steps.models import Step
+def rss() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
+
+
+class RssSampler(threading.Thread):
+    """Peak resident memory while the sync runs (ru_maxrss only ever grows: useless per pass)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.before = self.peak = rss()
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.02):
+            self.peak = max(self.peak, rss())
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()
+        self.peak = max(self.peak, rss())
+
+
+def full_sync(url: str, heap: bool):
     from steps.sync import run_sync
     from steps.upstream import LettaClient
 
     reset_database()
-    tracemalloc.start()
+    sampler = RssSampler()
+    sampler.start()
+    if heap:
+        tracemalloc.start()
     start = time.perf_counter()
     with LettaClient(url) as client:
         sync_run = run_sync(client, trigger="bench", reverify_batch=0)
     elapsed = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
+    heap_peak = tracemalloc.get_traced_memory()[1] if heap else None
     tracemalloc.stop()
+    sampler.stop()
     assert sync_run.status == "success", sync_run.error_message
-    return elapsed, Step.objects.count(), sync_run.requests, peak
+    return elapsed, sync_run, sampler, heap_peak
+
+
+def measure(target_steps: int, heap: bool, concurrency: int) -> Result:
+    from steps.models import Step
+
+    runs = max(1, round(target_steps / STEPS_PER_RUN))
+    print(f"  {runs} runs: starting the simulator ...", flush=True)
+    simulator, url, steps = start_simulator(runs)
+    try:
+        print(f"  {steps} steps: raw requests ...", flush=True)
+        raw_seconds, raw_requests = raw_fetch(url, concurrency)
+        print(f"  raw {raw_seconds:.1f} s; sync ...", flush=True)
+        elapsed, sync_run, sampler, heap_peak = full_sync(url, heap)
+        print(f"  sync {elapsed:.1f} s", flush=True)
+        assert Step.objects.count() == steps, (Step.objects.count(), steps)
+    finally:
+        simulator.terminate()
+        simulator.wait()
+    return Result(
+        steps=steps,
+        raw_seconds=raw_seconds,
+        raw_requests=raw_requests,
+        sync_seconds=elapsed,
+        sync_requests=sync_run.requests,
+        rss_growth=sampler.peak - sampler.before,
+        rss_peak=sampler.peak,
+        heap_peak=heap_peak,
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=250, help="simulated runs (about 2.5 steps each)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--steps", type=int, default=5000, help="the larger size; the smaller is a tenth")
+    parser.add_argument("--tracemalloc", action="store_true", help="also the Python heap peak (slower sync)")
     args, _ = parser.parse_known_args()
 
     import django
+    from django.conf import settings
     from django.core.management import call_command
 
     subprocess.run(
@@ -124,38 +227,30 @@ def main() -> None:
     )
     django.setup()
     call_command("migrate", verbosity=0)
-
-    from steps.models import Step
+    concurrency = settings.SYNC_FETCH_CONCURRENCY
 
     results = {}
-    for label, runs in (("N", args.runs), ("4N", args.runs * 4)):
-        simulator, url = start_simulator(runs)
-        try:
-            elapsed, steps, requests, peak = full_sync(url)
-            ids = list(Step.objects.values_list("id", flat=True))
-            baseline = raw_fetch(url, [i for i in ids if Step.objects.get(pk=i).status != "pending"])
-        finally:
-            simulator.terminate()
-            simulator.wait()
-        results[label] = (runs, steps, requests, elapsed, baseline, peak)
+    for label, steps in (("small", max(1, args.steps // 10)), ("large", args.steps)):
+        print(f"{label}: about {steps} steps", flush=True)
+        results[label] = measure(steps, args.tracemalloc, concurrency)
 
+    print(f"\nsync against the simulator's raw serving rate ({concurrency} requests in flight, same run)")
+    print(HEADER)
+    for label, result in results.items():
+        print(result.row(label))
+    small, large = results["small"], results["large"]
     print(
-        f"{'':4} {'runs':>6} {'steps':>6} {'requests':>8} {'sync s':>8} {'steps/s':>8} "
-        f"{'raw fetch s':>11} {'sync/raw':>8} {'heap peak':>10}"
+        f"\nthroughput: the sync serves {large.steps / large.sync_seconds:.0f} steps/s, "
+        f"{large.raw_seconds / large.sync_seconds:.2f}x the raw rate at {large.steps} steps (target >= 0.8)"
     )
-    for label, (runs, steps, requests, elapsed, baseline, peak) in results.items():
-        print(
-            f"{label:4} {runs:>6} {steps:>6} {requests:>8} {elapsed:>8.2f} {steps / elapsed:>8.0f} "
-            f"{baseline:>11.2f} {elapsed / baseline:>8.2f} {peak / 2**20:>8.1f} MB"
+    print(
+        f"memory: RSS growth {small.rss_growth / 2**20:.1f} MB at {small.steps} steps, "
+        f"{large.rss_growth / 2**20:.1f} MB at {large.steps} ({large.steps / small.steps:.0f}x the steps; flat = equal)"
+        + (
+            f"; heap peak {small.heap_peak / 2**20:.1f} / {large.heap_peak / 2**20:.1f} MB"
+            if small.heap_peak is not None and large.heap_peak is not None
+            else ""
         )
-    small, large = results["N"], results["4N"]
-    print(
-        f"\nmemory: heap peak 4N / N = {large[5] / small[5]:.2f} for {large[1] / small[1]:.1f}x the steps "
-        f"(1.0 = flat)"
-    )
-    print(
-        f"throughput: the sync takes {small[3] / small[4]:.2f}x / {large[3] / large[4]:.2f}x the time of "
-        f"the same requests with nothing stored"
     )
 
 

@@ -50,6 +50,11 @@ class Command(BaseCommand):
             help="seconds between world ticks; 0 freezes the world",
         )
         parser.add_argument("--list-mode", choices=LIST_MODES, default="patched")
+        parser.add_argument(
+            "--indexed-lists",
+            action="store_true",
+            help="serve unfiltered ascending list pages from a sorted index (large worlds, e.g. the sync bench)",
+        )
         parser.add_argument("--trace-backend", choices=TRACE_BACKENDS, default="postgres")
         parser.add_argument(
             "--metrics-start-missing-rate",
@@ -74,6 +79,7 @@ class Command(BaseCommand):
             trace_backend=options["trace_backend"],
             metrics_start_missing_rate=options["metrics_start_missing_rate"],
             agent_seed=options["agent_seed"],
+            indexed_lists=options["indexed_lists"],
         )
         faults = Faults(
             error_rate=options["error_rate"],
