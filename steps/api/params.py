@@ -31,7 +31,8 @@ DESCRIPTIONS = {
 
 def _schema(field: forms.Field) -> dict:
     if isinstance(field, forms.ChoiceField):
-        return {"type": "string", "enum": [str(value) for value, _ in field.choices if value]}
+        # "" is every choice's "any" (the page's forms send it), so it is a valid value too
+        return {"type": "string", "enum": [str(value) for value, _ in field.choices]}
     if isinstance(field, forms.IntegerField):
         schema = {"type": "integer"}
         if field.min_value is not None:

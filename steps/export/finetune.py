@@ -20,10 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diff.model import SHAPE_NONE, SHAPE_UNKNOWN, NormalizedResponse, Part
-from ..diff.model import Message as NormalizedMessage
-from ..diff.response_shapes import normalize_response
-from ..diff.shapes import normalize_request
+from ..diff import SHAPE_NONE, SHAPE_UNKNOWN, NormalizedResponse, Part, normalize_request, normalize_response
+from ..diff import Message as NormalizedMessage
 
 # Why a step gave no example (the export counts each).
 NO_TRACE = "no_trace"

@@ -84,10 +84,33 @@ CASES = (
     Case("compare steps", "/compare/{step}/{other_step}/", kind="page", sql="compare"),
     Case("compare runs", "/compare/runs/{run}/{other_run}/", kind="page", sql="compare_runs"),
     # --- pages other branches add (404 here until they are merged) ------------------------------
-    Case("overview", "/overview/", kind="page", optional=True),
-    Case("overview 30d by model", "/overview/?period=30d&breakdown=model", kind="page", optional=True),
+    Case("overview (7 days)", "/overview/", kind="page", sql="overview_30d", optional=True),
+    Case("overview 24h", "/overview/?period=24h", kind="page", sql="overview_24h", optional=True),
+    Case(
+        "overview 30d by model",
+        "/overview/?period=30d&breakdown=model",
+        kind="page",
+        sql="overview_30d",
+        optional=True,
+    ),
+    Case(
+        "overview 30d by agent, errors",
+        "/overview/?period=30d&breakdown=agent&has_error=yes",
+        kind="page",
+        sql="overview_30d",
+        optional=True,
+    ),
     Case("api steps", "/api/v1/steps/", optional=True),
     Case("api steps failed", "/api/v1/steps/?status=failed", optional=True),
+    Case("api steps 500 a page", "/api/v1/steps/?page_size=500", optional=True),
+    Case("api step (traces)", "/api/v1/steps/{step}/", kind="page", sql="api_step", optional=True),
+    Case(
+        "api step (summary)",
+        "/api/v1/steps/{step}/?traces=summary",
+        kind="page",
+        sql="api_step",
+        optional=True,
+    ),
     Case("export csv (one agent)", "/export/?format=csv&agent={agent}", kind="export", optional=True),
 )
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 import re
 import statistics
 import time
+from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models import Max, Sum
 from django.http import QueryDict
 
 from steps.filters import StepFilterForm
-from steps.models import Message, ProviderTrace, Step
+from steps.models import DailyRollup, HourlyRollup, Message, ProviderTrace, Step
 from steps.views.steps import PAGE_SIZE
 
 # a sequential scan of one of these at a million steps is a page that grows with the table
@@ -41,7 +44,22 @@ PAGE_QUERIES = {
     # the compare page: both steps' provider traces
     "compare": lambda d: ProviderTrace.objects.filter(step_id__in=[d["step"], d["other_step"]]),
     "compare_runs": lambda d: Step.objects.filter(run_id__in=[d["run"], d["other_run"]]),
+    # the overview: its biggest read, the daily rollups of the range grouped by day and series
+    "overview_30d": lambda d: _rollups(DailyRollup, days=30),
+    "overview_24h": lambda d: _rollups(HourlyRollup, days=1),
+    # the API's step detail: the step's traces, the biggest part of its answer
+    "api_step": lambda d: ProviderTrace.objects.filter(step_id=d["step"]),
 }
+
+
+def _rollups(model, days: int):
+    until = model.objects.aggregate(last=Max("hour"))["last"]
+    since = until - timedelta(days=days)
+    return (
+        model.objects.filter(hour__gt=since, hour__lte=until)
+        .values("hour", "model")
+        .annotate(n=Sum("steps"), p=Sum("prompt_tokens"), c=Sum("completion_tokens"))
+    )
 
 
 def queryset_for(case, path: str, data: dict):
@@ -54,7 +72,10 @@ def queryset_for(case, path: str, data: dict):
 
 def time_sql(qs, repeat: int, budget_s: float) -> tuple[float, float, int]:
     """(first run ms, median ms, rows): the query alone, rows fetched, no ORM objects built."""
-    sql, params = qs.query.sql_with_params()
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # e.g. a search whose index lookup found nothing: no list query is sent
+        return 0.0, 0.0, 0
     samples, rows = [], 0
     started = time.perf_counter()
     with connection.cursor() as cursor:
@@ -70,7 +91,10 @@ def time_sql(qs, repeat: int, budget_s: float) -> tuple[float, float, int]:
 
 def explain(qs) -> tuple[str, list[str]]:
     """The plan as text, and the big tables it reads with a sequential scan."""
-    sql, params = qs.query.sql_with_params()
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:
+        return "(no list query: its filter is empty, e.g. a search the index found nowhere)", []
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
