@@ -53,7 +53,13 @@ def test_jsonl_lines_carry_each_steps_messages(api, steps):
 
 @pytest.mark.parametrize(
     "query, field",
-    [("status=bogus", "status"), ("format=xlsx", "format"), ("prompt_min=-1", "prompt_min")],
+    [
+        ("status=bogus", "status"),
+        ("format=xlsx", "format"),
+        ("prompt_min=-1", "prompt_min"),
+        ("traces=maybe", "traces"),
+        ("hidden=2", "hidden"),
+    ],
 )
 def test_bad_parameters_are_a_json_400_naming_them_never_an_export_of_everything(api, steps, query, field):
     response = api.get(f"/api/v1/steps/export/?{query}")

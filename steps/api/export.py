@@ -53,8 +53,10 @@ class StepExport(APIView):
     def get(self, request):
         form = params.list_form(request.query_params)
         options = ExportOptions(request.query_params)
-        if not options.is_valid():
-            raise InvalidParameters(options.errors)
+        if not options.is_valid() or params.loose_booleans(options, request.query_params):
+            raise InvalidParameters(
+                {**options.errors, **params.loose_booleans(options, request.query_params)}
+            )
         fmt = options.cleaned_data["format"] or "csv"
         return stream_export(
             form.filter(Step.objects.all()),

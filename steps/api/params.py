@@ -108,6 +108,23 @@ def list_form(query_params) -> StepFilterForm:
     """The list page's form over the request's query string; any invalid parameter is a 400 naming it
     (the page leaves such a filter out and shows the error, a script must hear about it)."""
     form = StepFilterForm(query_params)
-    if form.errors:
-        raise InvalidParameters(form.errors)
+    errors = {**form.errors, **loose_booleans(form, query_params)}
+    if errors:
+        raise InvalidParameters(errors)
     return form
+
+
+# What a documented boolean may be: the page's checkboxes send "on", scripts "true"/"1".
+BOOLEAN_TEXTS = {"", "on", "off", "true", "false", "1", "0"}
+
+
+def loose_booleans(form: forms.Form, query_params) -> dict[str, list[str]]:
+    """Django's BooleanField takes any text as True; a script that sends `unreviewed=856` has made a
+    mistake the schema (type boolean) promises to refuse."""
+    return {
+        name: [f"“{query_params[name][:40]}” is not a boolean: use true or false."]
+        for name, field in form.fields.items()
+        if isinstance(field, forms.BooleanField)
+        and name in query_params
+        and query_params[name].lower() not in BOOLEAN_TEXTS
+    }
