@@ -113,6 +113,7 @@ def test_a_row_says_what_the_list_shows(api, steps):
         ("page_size=501", "page_size"),
         ("page_size=0", "page_size"),
         ("unreviewed=856", "unreviewed"),  # Django's form would read any text as True
+        ("prompt_min=5.0", "prompt_min"),  # and drop a trailing .0
     ],
 )
 def test_an_invalid_parameter_is_a_400_naming_it(api, query, field):

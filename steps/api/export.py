@@ -53,10 +53,9 @@ class StepExport(APIView):
     def get(self, request):
         form = params.list_form(request.query_params)
         options = ExportOptions(request.query_params)
-        if not options.is_valid() or params.loose_booleans(options, request.query_params):
-            raise InvalidParameters(
-                {**options.errors, **params.loose_booleans(options, request.query_params)}
-            )
+        loose = params.loose_values(options, request.query_params)
+        if not options.is_valid() or loose:
+            raise InvalidParameters({**options.errors, **loose})
         fmt = options.cleaned_data["format"] or "csv"
         return stream_export(
             form.filter(Step.objects.all()),

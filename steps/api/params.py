@@ -6,6 +6,8 @@ the form (and therefore the list page) accepts: types, bounds and enums included
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from drf_spectacular.utils import OpenApiParameter
 
@@ -43,7 +45,9 @@ def _schema(field: forms.Field) -> dict:
     if isinstance(field, forms.BooleanField):
         return {"type": "boolean"}
     if isinstance(field, forms.DateTimeField):
-        return {"type": "string", "format": "date-time"}
+        # no `format: date-time`: the page's form also takes the browser's zone-less
+        # "2026-11-20T12:00", which RFC 3339 (what that format means) refuses
+        return {"type": "string"}
     schema = {"type": "string"}
     if getattr(field, "max_length", None):
         schema["maxLength"] = field.max_length
@@ -108,7 +112,7 @@ def list_form(query_params) -> StepFilterForm:
     """The list page's form over the request's query string; any invalid parameter is a 400 naming it
     (the page leaves such a filter out and shows the error, a script must hear about it)."""
     form = StepFilterForm(query_params)
-    errors = {**form.errors, **loose_booleans(form, query_params)}
+    errors = {**form.errors, **loose_values(form, query_params)}
     if errors:
         raise InvalidParameters(errors)
     return form
@@ -116,15 +120,20 @@ def list_form(query_params) -> StepFilterForm:
 
 # What a documented boolean may be: the page's checkboxes send "on", scripts "true"/"1".
 BOOLEAN_TEXTS = {"", "on", "off", "true", "false", "1", "0"}
+INTEGER_TEXT = re.compile(r"-?[0-9]+")
 
 
-def loose_booleans(form: forms.Form, query_params) -> dict[str, list[str]]:
-    """Django's BooleanField takes any text as True; a script that sends `unreviewed=856` has made a
-    mistake the schema (type boolean) promises to refuse."""
-    return {
-        name: [f"“{query_params[name][:40]}” is not a boolean: use true or false."]
-        for name, field in form.fields.items()
-        if isinstance(field, forms.BooleanField)
-        and name in query_params
-        and query_params[name].lower() not in BOOLEAN_TEXTS
-    }
+def loose_values(form: forms.Form, query_params) -> dict[str, list[str]]:
+    """Values Django's fields take but the schema's types refuse: a BooleanField reads any text as
+    True (`unreviewed=856`) and an IntegerField drops a trailing ".0" (`prompt_min=5.0`). A script
+    sending those has made a mistake the schema promises to refuse."""
+    errors = {}
+    for name, field in form.fields.items():
+        raw = query_params.get(name)
+        if not raw:
+            continue
+        if isinstance(field, forms.BooleanField) and raw.lower() not in BOOLEAN_TEXTS:
+            errors[name] = [f"“{raw[:40]}” is not a boolean: use true or false."]
+        elif isinstance(field, forms.IntegerField) and not INTEGER_TEXT.fullmatch(raw):
+            errors[name] = [f"“{raw[:40]}” is not a whole number."]
+    return errors
