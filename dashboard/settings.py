@@ -313,6 +313,10 @@ SYNC_REVERIFY_BATCH = env_int("SYNC_REVERIFY_BATCH", 40)
 FEEDBACK_SWEEP_SECONDS = float(os.environ.get("FEEDBACK_SWEEP_SECONDS", "15"))
 # Hours left marked dirty (an archived step, a killed worker) are recomputed this often.
 ROLLUP_SWEEP_SECONDS = float(os.environ.get("ROLLUP_SWEEP_SECONDS", "60"))
+# A running sync recomputes the hours it touched at most this often (and when it ends): the
+# charts follow a long first sync within seconds, and an hour written by 30 batches is
+# recomputed a few times, not 30 (that was a quarter of a first sync's time).
+ROLLUP_SYNC_FLUSH_SECONDS = float(os.environ.get("ROLLUP_SYNC_FLUSH_SECONDS", "10"))
 # HTTP requests in flight per sync worker (a thread pool over keep-alive connections). A step
 # costs about four requests; against a real Letta's ~50 ms each, 8 in flight is ~40 steps/s,
 # a load an async Letta server carries without notice. Database writes stay on one thread.

@@ -124,10 +124,16 @@ class Syncer:
         self.agent_ids: set[str] = set()  # seen on this run's pages: new ones get fetched
         # (kind, id) not mirrored (mirror._well_formed): noted once a run
         self.rejected: set[tuple[str, str]] = set()
+        self.rollups_flushed_at = time.monotonic()
 
     def _report(self, phase: str | None = None) -> None:
-        # after every page and refresh batch: the charts follow the sync batch by batch
-        rollup.flush()
+        # after every page and refresh batch; the rollups of the hours it wrote, every few seconds
+        if (
+            phase == "done"
+            or time.monotonic() - self.rollups_flushed_at >= settings.ROLLUP_SYNC_FLUSH_SECONDS
+        ):
+            rollup.flush()
+            self.rollups_flushed_at = time.monotonic()
         if phase:
             self.progress.phase = phase
         self.on_progress(self.progress)

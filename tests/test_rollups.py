@@ -33,9 +33,23 @@ def test_a_sync_leaves_rollups_equal_to_the_steps(simulator, letta):
 
     assert Step.objects.count() > 40
     assert HourlyRollup.objects.exists()
-    assert not DirtyHour.objects.exists()  # every batch flushed what it marked
+    assert not DirtyHour.objects.exists()  # the end of the run flushed what it marked
     assert_rollups_match()
     assert sum(stored_tools().values()) > 0
+
+
+@pytest.mark.parametrize("every, charts_follow", [(0, True), (3600, False)])
+def test_a_long_sync_updates_the_charts_every_few_seconds(simulator, letta, settings, every, charts_follow):
+    """The charts follow a running sync at ROLLUP_SYNC_FLUSH_SECONDS, not after every batch
+    (an hour written by many batches would be recomputed as often); the end always flushes."""
+    settings.ROLLUP_SYNC_FLUSH_SECONDS = every
+    settings.SYNC_PAGE_SIZE = 10
+    charted_mid_run = []
+    run_sync(letta, on_progress=lambda p: charted_mid_run.append(HourlyRollup.objects.exists()))
+
+    assert any(charted_mid_run[:-1]) is charts_follow
+    assert charted_mid_run[-1] and not DirtyHour.objects.exists()
+    assert_rollups_match()
 
 
 def test_a_resync_and_new_steps_keep_them_equal(simulator, letta):
