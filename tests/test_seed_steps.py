@@ -60,6 +60,22 @@ def test_seeded_steps_are_whole_and_consistent():
     assert [s.step_time for s in steps] == sorted(s.step_time for s in steps)
 
 
+def test_seeded_steps_are_counted_in_filters_and_charts(user_client):
+    """COPY skips the writers of facets and rollups: the command recounts both."""
+    output = seed()
+    assert "Recounting facets" in output and "Rebuilding rollups" in output
+    model = Step.objects.values_list("model", flat=True).first()
+    with_model = Step.objects.filter(model=model).count()
+    html = user_client.get(reverse("step_list")).content.decode()
+    assert f'<option value="{model}" >{model} · {with_model}</option>' in html  # the model filter counts them
+    overview = user_client.get(
+        reverse("overview"), {"since": "2026-10-15T00:00", "until": "2026-11-20T12:00"}
+    )
+    assert (
+        '<span class="kpi-label">Steps</span><span class="kpi-value">300</span>' in overview.content.decode()
+    )
+
+
 def test_every_page_renders_seeded_steps(user_client):
     seed()
     newest = Step.objects.order_by("-step_time", "-id").first()
