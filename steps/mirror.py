@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from . import bulk, facets, sync_hooks
+from . import bulk, facets
 from .feedback import note_upstream_changes
 from .ids import is_letta_id
 from .messages import natural_order
@@ -97,11 +97,8 @@ def _date_steps_by_runs(created_at: dict[str, datetime]) -> None:
     for step in steps:
         step.step_time = created_at[step.run_id] + step.sequence_offset()
         step.step_time_source = Step.TimeSource.RUN
-    ids = [step.id for step in steps]
-    sync_hooks.send(sync_hooks.steps_writing, step_ids=ids, created=[], phase=sync_hooks.DISCOVERY)
     Step.objects.bulk_update(steps, ["step_time", "step_time_source"])
     mark_dirty([*moved_from, *(s.step_time for s in steps)])  # the rollups of both hours
-    sync_hooks.send(sync_hooks.steps_written, step_ids=ids, created=[], phase=sync_hooks.DISCOVERY)
 
 
 def upsert_steps(
@@ -154,18 +151,12 @@ def upsert_steps(
     written = list(dict.fromkeys([*created_ids, *(s.id for s in updated), *(s.id for s in moved)]))
     # the page's facet counts and rollups change in the same transaction as its steps
     with transaction.atomic(), facets.tracking(written):
-        sync_hooks.send(
-            sync_hooks.steps_writing, step_ids=written, created=created_ids, phase=sync_hooks.DISCOVERY
-        )
         bulk.insert(Step, created)
         bulk.update_each(Step, updated, STEP_COLUMNS)
         Step.objects.filter(id__in=unchanged).update(last_synced_at=now)
         bulk.update_each(Step, moved, ["run_position", "step_time"])
         changed = created + updated + moved
         mark_dirty([times_before.get(s.id) for s in changed] + [s.step_time for s in changed])
-        sync_hooks.send(
-            sync_hooks.steps_written, step_ids=written, created=created_ids, phase=sync_hooks.DISCOVERY
-        )
     if votes_changed:
         note_upstream_changes(votes_changed)  # someone else voted in Letta: flag conflicts
     return UpsertResult(created_ids, [s.id for s in updated], rejected)

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from . import bulk, facets, sync_hooks
+from . import bulk, facets
 from .mirror import DETAIL_STEP_FIELDS, StepDetails, store_details
 from .models import ProviderTrace, Run, Step, SyncRun, mark_dirty, unclaimed
 from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
@@ -219,7 +219,6 @@ class Refresher:
         with transaction.atomic(), facets.tracking(ids, tools=True):
             if released:
                 Step.objects.filter(pk__in=released, claimed_by=self.holder).update(claimed_by=None)
-            sync_hooks.send(sync_hooks.steps_writing, step_ids=ids, created=[], phase=sync_hooks.DETAILS)
             for step, fetched in written:
                 if fetched.step is not None:
                     status_before = step.status
@@ -253,7 +252,6 @@ class Refresher:
                     now=now,
                 )
             self._save(written, refetched)
-            sync_hooks.send(sync_hooks.steps_written, step_ids=ids, created=[], phase=sync_hooks.DETAILS)
         for _, fetched in written:
             self.on_refreshed(fetched.error is None)
         return fatal

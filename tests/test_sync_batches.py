@@ -5,9 +5,7 @@ import json
 
 import httpx
 import pytest
-from django.db import connection
 
-from steps import sync_hooks
 from steps.models import Message, ProviderTrace, Step, StepMetrics, SyncCursor, SyncRun
 from steps.sync import run_sync
 from steps.upstream import LettaClient, UpstreamValidationError
@@ -102,40 +100,6 @@ def test_a_sync_killed_mid_refresh_hands_back_its_claims_and_the_next_one_finish
     assert again.steps_skipped == 0  # nothing left claimed by the killed run
     refetched = {r.path.split("/")[3] for r in simulator.requests if r.path.endswith("/metrics")}
     assert not refetched & done  # what the killed run stored is not fetched again
-
-
-@pytest.mark.django_db(transaction=True)
-def test_each_batch_tells_the_hooks_once_inside_its_transaction(simulator, letta, settings):
-    settings.SYNC_PAGE_SIZE = 10
-    seen: list[tuple[str, str, list[str], list[str], bool]] = []
-
-    def receiver(signal_name):
-        def record(sender, *, step_ids, created, phase, **kwargs):
-            seen.append((signal_name, phase, list(step_ids), list(created), connection.in_atomic_block))
-
-        return record
-
-    before, after = receiver("writing"), receiver("written")
-    sync_hooks.steps_writing.connect(before, sender=Step)
-    sync_hooks.steps_written.connect(after, sender=Step)
-    try:
-        run_sync(letta, reverify_batch=0)
-    finally:
-        sync_hooks.steps_writing.disconnect(before, sender=Step)
-        sync_hooks.steps_written.disconnect(after, sender=Step)
-
-    all_ids = set(simulator.world.step_ids())
-    written = [entry for entry in seen if entry[0] == "written"]
-    assert all(in_transaction for *_, in_transaction in seen)
-    assert [entry[1:4] for entry in seen if entry[0] == "writing"] == [entry[1:4] for entry in written]
-    created = [i for _, phase, _, new, _ in written if phase == sync_hooks.DISCOVERY for i in new]
-    assert sorted(created) == sorted(all_ids)  # every new step announced once, at discovery
-    detailed = [i for _, phase, ids, _, _ in written if phase == sync_hooks.DETAILS for i in ids]
-    assert sorted(detailed) == sorted(
-        Step.objects.exclude(details_synced_at=None).values_list("id", flat=True)
-    )
-    assert max(len(ids) for _, _, ids, _, _ in written) <= 10  # per batch, never per step or per run
-    assert len(written) < len(all_ids)
 
 
 def test_a_saved_cursor_letta_no_longer_knows_restarts_the_listing_from_the_start(simulator, letta, settings):
