@@ -189,3 +189,18 @@ def test_a_long_range_has_daily_buckets_whose_links_hold_their_steps(user_client
     assert (
         sum(len(_listed_ids(user_client, u)) for u in links if "has_error" not in u and "model=" in u) == 10
     )
+
+
+def test_a_hostile_model_name_is_escaped_in_every_chart(user_client):
+    """Model names come from upstream data: in hover text and links they are text, never markup."""
+    hostile = 'gpt"><script>alert(1)</script>&'
+    StepFactory(step_time=BASE_TIME, model=hostile, prompt_tokens=10)
+    rebuild()
+
+    html = page(user_client)
+
+    assert "<script>alert(1)" not in html and 'gpt">' not in html
+    tips = [unescape(t) for t in re.findall(r'<rect class="cbar [^"]*"[^>]*data-tip="([^"]*)"', html)]
+    assert any(hostile in tip for tip in tips)
+    links = [unquote(unescape(h)) for h in re.findall(r'<a href="([^"]+)" class="chart-link">', html)]
+    assert any(f"model={hostile}".replace(" ", "+") in link for link in links)
