@@ -58,10 +58,14 @@ clean:
 #     make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/letta_bench_1m
 #     make bench BENCH_DATABASE_URL=... BENCH_ARGS="--only list,search --repeat 3 --json bench.json"
 #   Without BENCH_DATABASE_URL the page bench says how to run it and is skipped.
+# - then the sync against the simulator at a tenth of BENCH_SYNC_STEPS and at BENCH_SYNC_STEPS (100,000
+#   by default: about 45 minutes here; BENCH_SYNC_STEPS=0 skips it, `make bench-sync` runs it alone).
+BENCH_SYNC_STEPS ?= 100000
 bench: $(TEST_STAMP)
 	$(BIN)/python -m tests.bench.bench_diff $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_compare_page $(BENCH_ARGS)
 	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m tests.bench.bench_pages $(BENCH_ARGS)
+	@if [ "$(BENCH_SYNC_STEPS)" != 0 ]; then $(BIN)/python -m tests.bench.bench_sync --steps $(BENCH_SYNC_STEPS); fi
 
 # Sync throughput against the simulator's raw serving rate, and memory, at a tenth of --steps and at
 # --steps (PostgreSQL, simulator). Quick by default (500 and 5000 steps); the issue's figures:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, timedelta
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
@@ -27,7 +28,9 @@ def _iso(when) -> str:
 
 class Links:
     """Step-list URLs for a bucket (and a series): the current filters, the bucket's time
-    (until is inclusive in the list, so it ends a microsecond before the next bucket)."""
+    (until is inclusive in the list, so it ends a microsecond before the next bucket).
+    A 90-day chart has hundreds of links: the current filters are encoded once per set of
+    parameters a link replaces, not once per link."""
 
     def __init__(self, params: QueryDict, breakdown: str):
         self.base = without_empty(params)
@@ -35,6 +38,7 @@ class Links:
             self.base.pop(key, None)
         self.column, self.param = BREAKDOWNS[breakdown]
         self.list_url = reverse("step_list")
+        self._encoded: dict[tuple[str, ...], str] = {}
 
     def series_param(self, value: str) -> str | None:
         """The list filter selecting exactly this series, or None when none can ("other", "")."""
@@ -43,17 +47,23 @@ class Links:
         return value
 
     def url(self, bucket: Bucket, series: Series | None = None, **extra) -> str | None:
-        params = self.base.copy()
-        params["since"] = _iso(bucket.start)
-        params["until"] = _iso(bucket.end - timedelta(microseconds=1))
+        replaced = {"since": _iso(bucket.start), "until": _iso(bucket.end - timedelta(microseconds=1))}
         if series is not None:
             value = self.series_param(series.key)
             if value is None:
                 return None
-            params[self.param] = value
-        for key, value in extra.items():
-            params[key] = value
-        return f"{self.list_url}?{params.urlencode()}"
+            replaced[self.param] = value
+        replaced.update(extra)
+        return f"{self.list_url}?{self._kept(tuple(replaced))}{urlencode(replaced)}"
+
+    def _kept(self, replaced: tuple[str, ...]) -> str:
+        """The current filters other than `replaced`, encoded, with a trailing '&' if any."""
+        if replaced not in self._encoded:
+            kept = self.base.copy()
+            for key in replaced:
+                kept.pop(key, None)
+            self._encoded[replaced] = kept.urlencode() + "&" if kept else ""
+        return self._encoded[replaced]
 
 
 def _series(overview: Overview) -> list[Series]:
