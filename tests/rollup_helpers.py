@@ -1,7 +1,7 @@
 """What the rollups should hold, computed in Python from the steps themselves (not from SQL)."""
 
 from collections import Counter, defaultdict
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from steps.models import HourlyRollup, Message, Step, ToolRollup
 from steps.models.rollups import DURATION_BUCKETS, HISTOGRAM_BOUNDS_NS, LLM_BUCKETS
@@ -90,9 +90,42 @@ def expected_daily() -> dict:
     return dict(days)
 
 
+def expected_weekly() -> dict:
+    weeks: dict = defaultdict(Counter)
+    for (day, *dims), counts in expected_daily().items():
+        weeks[(day - timedelta(days=day.weekday()), *dims)].update(counts)
+    return dict(weeks)
+
+
+def expected_daily_tools() -> Counter:
+    days = Counter()
+    for (hour, agent, tool), n in expected_tools().items():
+        days[(hour.replace(hour=0), agent, tool)] += n
+    return days
+
+
+def stored_daily_tools() -> Counter:
+    from steps.models import DailyToolRollup
+
+    calls = Counter()
+    for r in DailyToolRollup.objects.all():
+        calls[(r.hour, r.agent_id, r.tool_name)] += r.calls
+    return calls
+
+
+def stored_weekly() -> dict:
+    from steps.models import WeeklyRollup
+
+    return _stored(WeeklyRollup)
+
+
 def stored_daily() -> dict:
     from steps.models import DailyRollup
 
+    return _stored(DailyRollup)
+
+
+def _stored(model) -> dict:
     counted = ["steps", "prompt_tokens", "completion_tokens", "cached_tokens", "duration_ns"]
     counted += [
         "duration_count",
@@ -104,8 +137,8 @@ def stored_daily() -> dict:
         *LLM_BUCKETS,
     ]
     stored = {}
-    for r in DailyRollup.objects.all():
+    for r in model.objects.all():
         key = (r.hour, r.agent_id, r.model, r.provider_name, r.status, r.error_type, r.hidden)
-        assert key not in stored, f"two daily rows for {key}"
+        assert key not in stored, f"two {model.__name__} rows for {key}"
         stored[key] = +Counter({name: getattr(r, name) for name in counted})
     return stored

@@ -1,7 +1,7 @@
 """The overview page's numbers, its breakdown chooser, bad parameters, and where its links lead."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from html import unescape
 from urllib.parse import unquote
 
@@ -186,6 +186,30 @@ def test_a_long_range_has_daily_buckets_whose_links_hold_their_steps(user_client
         unescape(h) for h in re.findall(r'<a href="([^"]+)" class="chart-link"><rect class="cbar s', html)
     ]
     assert links and all("T00:00:00Z" in unquote(u) and "T23:59:59.999999Z" in unquote(u) for u in links)
+    assert (
+        sum(len(_listed_ids(user_client, u)) for u in links if "has_error" not in u and "model=" in u) == 10
+    )
+
+
+def test_a_range_of_months_has_weekly_buckets_from_monday_whose_links_hold_their_steps(user_client, seeded):
+    since = (BASE_TIME - timedelta(days=50)).strftime("%Y-%m-%dT%H:%MZ")
+    until = (BASE_TIME + timedelta(days=40)).strftime("%Y-%m-%dT%H:%MZ")
+    html = user_client.get("/overview/", {"since": since, "until": until}).content.decode()
+
+    assert "weekly buckets" in html and "All numbers, per week" in html
+    assert kpi(html, "Steps") == "10"
+    links = [
+        unquote(unescape(h))
+        for h in re.findall(r'<a href="([^"]+)" class="chart-link"><rect class="cbar s', html)
+    ]
+    spans = {re.search(r"since=([^&]+)&until=([^&]+)", u).groups() for u in links}
+    for start, end in spans:  # Monday 00:00 to Sunday 23:59:59.999999 (UTC in the tests)
+        first, last = datetime.fromisoformat(start), datetime.fromisoformat(end)
+        assert (
+            first.weekday() == 0
+            and first.time() == time(0)
+            and last - first == timedelta(days=7, microseconds=-1)
+        )
     assert (
         sum(len(_listed_ids(user_client, u)) for u in links if "has_error" not in u and "model=" in u) == 10
     )

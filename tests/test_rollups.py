@@ -6,17 +6,21 @@ import pytest
 from django.core.management import call_command
 
 from steps import feedback
-from steps.models import DirtyHour, HourlyRollup, Step, StepReview
+from steps.models import DailyToolRollup, DirtyHour, HourlyRollup, Step, StepReview, WeeklyRollup
 from steps.overview.rollup import flush, rebuild
 from steps.sync import run_sync
 from tests.factories import StepFactory, UserFactory
 from tests.rollup_helpers import (
     expected_daily,
+    expected_daily_tools,
     expected_rollups,
     expected_tools,
+    expected_weekly,
     stored_daily,
+    stored_daily_tools,
     stored_rollups,
     stored_tools,
+    stored_weekly,
 )
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +29,9 @@ pytestmark = pytest.mark.django_db
 def assert_rollups_match():
     assert stored_rollups() == expected_rollups()
     assert stored_daily() == expected_daily()
+    assert stored_weekly() == expected_weekly()
     assert stored_tools() == expected_tools()
+    assert stored_daily_tools() == expected_daily_tools()
 
 
 def test_a_sync_leaves_rollups_equal_to_the_steps(simulator, letta):
@@ -93,7 +99,10 @@ def test_archiving_moves_a_step_to_the_hidden_rollups():
 def test_rebuild_gives_the_same_rows_and_drops_hours_without_steps(simulator, letta):
     run_sync(letta)
     synced = stored_rollups()
-    stray = HourlyRollup.objects.create(hour=Step.objects.earliest("step_time").step_time - timedelta(days=3))
+    long_before = Step.objects.earliest("step_time").step_time - timedelta(days=30)
+    stray = HourlyRollup.objects.create(hour=long_before + timedelta(days=27))
+    WeeklyRollup.objects.create(hour=long_before.replace(hour=0, minute=0, second=0, microsecond=0), steps=5)
+    DailyToolRollup.objects.create(hour=long_before.replace(minute=0, second=0, microsecond=0), tool_name="t")
 
     rebuild()
 

@@ -20,7 +20,17 @@ from .mirrored import (
 )
 from .pricing import ModelPrice
 from .review import ShareLink, StepReview
-from .rollups import DailyRollup, DirtyDay, DirtyHour, HourlyRollup, ToolRollup, mark_dirty
+from .rollups import (
+    DailyRollup,
+    DailyToolRollup,
+    DirtyDay,
+    DirtyHour,
+    DirtyWeek,
+    HourlyRollup,
+    ToolRollup,
+    WeeklyRollup,
+    mark_dirty,
+)
 from .syncing import SyncCursor, SyncRun, stale_after, unclaimed
 
 __all__ = [
@@ -31,7 +41,9 @@ __all__ = [
     "ApiToken",
     "FacetCount",
     "DailyRollup",
+    "DailyToolRollup",
     "DirtyDay",
+    "DirtyWeek",
     "DirtyHour",
     "FeedbackBatch",
     "FeedbackPush",
@@ -49,6 +61,7 @@ __all__ = [
     "SyncCursor",
     "SyncRun",
     "ToolRollup",
+    "WeeklyRollup",
     "datetime_from_ns",
     "mark_dirty",
     "message_item_key",

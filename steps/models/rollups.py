@@ -122,8 +122,21 @@ class DailyRollup(RollupRow):
         return f"{self.hour:%Y-%m-%d} {self.agent_id} {self.model}"
 
 
+class WeeklyRollup(RollupRow):
+    """The daily rows of a UTC week (Monday to Sunday) summed: what a range of months reads
+    (~3x fewer rows than its days, and a 90-day chart of 13 bars instead of 90)."""
+
+    hour = models.DateTimeField(help_text="The week's first hour (Monday, UTC midnight).")
+
+    class Meta:
+        indexes = [models.Index(fields=["hour"], name="steps_rollup_week")]
+
+    def __str__(self) -> str:
+        return f"week of {self.hour:%Y-%m-%d} {self.agent_id} {self.model}"
+
+
 class DirtyDay(models.Model):
-    """A UTC day whose DailyRollup rows must be summed again from its hours."""
+    """A UTC day whose DailyRollup and DailyToolRollup rows must be summed again from its hours."""
 
     day = models.DateTimeField(primary_key=True)
 
@@ -131,10 +144,18 @@ class DirtyDay(models.Model):
         return f"dirty {self.day:%Y-%m-%d}"
 
 
-class ToolRollup(models.Model):
-    """Per hour and tool: the steps that called it and how many calls, for "top tools"."""
+class DirtyWeek(models.Model):
+    """A UTC week whose WeeklyRollup rows must be summed again from its days."""
 
-    hour = models.DateTimeField()
+    week = models.DateTimeField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"dirty week of {self.week:%Y-%m-%d}"
+
+
+class ToolRow(models.Model):
+    """The dimensions and counts of a tool rollup row; ToolRollup and DailyToolRollup add the time."""
+
     agent_id = models.CharField(max_length=64, blank=True)
     model = models.CharField(max_length=255, blank=True)
     provider_name = models.CharField(max_length=64, blank=True)
@@ -148,10 +169,34 @@ class ToolRollup(models.Model):
     objects = RollupQuerySet.as_manager()
 
     class Meta:
+        abstract = True
+
+
+TOOL_DIMENSIONS = [*ROLLUP_DIMENSIONS, "tool_name"]
+
+
+class ToolRollup(ToolRow):
+    """Per hour and tool: the steps that called it and how many calls, for "top tools"."""
+
+    hour = models.DateTimeField()
+
+    class Meta:
         indexes = [models.Index(fields=["hour"], name="steps_toolrollup_hour")]
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H:00} {self.tool_name}"
+
+
+class DailyToolRollup(ToolRow):
+    """The hourly tool rows of a UTC day summed (a month of hours is ~70 k rows, its days ~5 k)."""
+
+    hour = models.DateTimeField(help_text="The day's first hour (UTC midnight).")
+
+    class Meta:
+        indexes = [models.Index(fields=["hour"], name="steps_toolrollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d} {self.tool_name}"
 
 
 ONE_HOUR = timedelta(hours=1)

@@ -10,13 +10,13 @@ from decimal import Decimal
 
 from django import forms
 from django.db.models import Case, CharField, F, Q, Sum, Value, When
-from django.db.models.functions import TruncDay
+from django.db.models.functions import TruncDay, TruncWeek
 from django.utils import timezone
 
 from ..cost import current_prices
 from ..filters import PERIODS, StepFilterForm
 from ..ids import is_letta_id
-from ..models import Agent, DailyRollup, HourlyRollup, ToolRollup
+from ..models import Agent, DailyRollup, DailyToolRollup, HourlyRollup, ToolRollup, WeeklyRollup
 from ..models.rollups import DURATION_BUCKETS, HISTOGRAM_BOUNDS_NS, LLM_BUCKETS, ONE_HOUR, hour_of
 from .charts import Bucket
 from .stats import percentile
@@ -48,6 +48,9 @@ OTHER = "(other)"  # in Python only: the query says NULL, which no rollup column
 DEFAULT_PERIOD = "7d"
 MAX_RANGE = timedelta(days=400)
 HOURLY_UP_TO = timedelta(days=3)
+# Longer ranges have weekly buckets: 13 bars for 90 days, 58 for 400, each still a click into
+# its steps, and a third of the daily rows to read.
+DAILY_UP_TO = timedelta(days=32)
 
 SUMS = ["steps", "prompt_tokens", "completion_tokens", "cached_tokens", "duration_ns", "duration_count"]
 SUMS += ["llm_ns", "llm_count", "positive", "negative"]
@@ -78,29 +81,47 @@ class OverviewForm(StepFilterForm):
 
 @dataclass
 class TimeRange:
-    since: datetime  # whole hours (daily buckets: local midnights)
+    since: datetime  # whole hours (daily buckets: local midnights; weekly: local Monday midnights)
     until: datetime
-    daily: bool
+    grain: str  # "hour", "day" or "week": the bucket, chosen from the range's length
     clamped: bool = False
+
+    @property
+    def daily(self) -> bool:
+        """Buckets of a day or more (the hourly rollups are then summed, or not read)."""
+        return self.grain != "hour"
 
     @property
     def buckets(self) -> list[Bucket]:
         found, start = [], self.since
         while start < self.until:
-            end = _next_day(start) if self.daily else start + ONE_HOUR
-            found.append(_bucket(start, end, self.daily))
+            end = _next(start, self.grain)
+            found.append(_bucket(start, end, self.grain))
             start = end
         return found
 
 
-def _next_day(start: datetime) -> datetime:
+def _next(start: datetime, grain: str) -> datetime:
+    if grain == "hour":
+        return start + ONE_HOUR
     local = timezone.localtime(start)
-    return timezone.make_aware(datetime.combine(local.date() + timedelta(days=1), time()), local.tzinfo)
+    days = 7 if grain == "week" else 1
+    return timezone.make_aware(datetime.combine(local.date() + timedelta(days=days), time()), local.tzinfo)
 
 
-def _bucket(start: datetime, end: datetime, daily: bool) -> Bucket:
+def _first(when: datetime, grain: str) -> datetime:
+    """The start of the day or week (Monday) `when` is in, in the current time zone."""
+    local = timezone.localtime(when)
+    day = local.date() - timedelta(days=local.weekday() if grain == "week" else 0)
+    return timezone.make_aware(datetime.combine(day, time()), local.tzinfo)
+
+
+def _bucket(start: datetime, end: datetime, grain: str) -> Bucket:
     local = timezone.localtime(start)
-    if daily:
+    if grain == "week":
+        last = timezone.localtime(end - timedelta(microseconds=1))
+        return Bucket(start, end, local.strftime("%b %-d"), f"week of {local:%a %b %-d} – {last:%a %b %-d}")
+    if grain == "day":
         return Bucket(start, end, local.strftime("%b %-d"), local.strftime("%a %b %-d"))
     label = local.strftime("%H:%M") if local.hour else local.strftime("%b %-d")
     return Bucket(start, end, label, f"{local:%b %-d, %H:%M}–{timezone.localtime(end):%H:%M}")
@@ -119,13 +140,12 @@ def time_range(data: dict, now: datetime | None = None, default: str = DEFAULT_P
     clamped = until - since > MAX_RANGE
     if clamped:
         since = until - MAX_RANGE
-    daily = until - since > HOURLY_UP_TO
+    length = until - since
+    grain = "hour" if length <= HOURLY_UP_TO else "day" if length <= DAILY_UP_TO else "week"
     start, end = hour_of(since), hour_of(until) + ONE_HOUR
-    if daily:
-        local = timezone.localtime(start)
-        start = timezone.make_aware(datetime.combine(local.date(), time()), local.tzinfo)
-        end = _next_day(timezone.localtime(end - timedelta(microseconds=1)))
-    return TimeRange(start, end, daily, clamped)
+    if grain != "hour":
+        start, end = _first(start, grain), _next(_first(end - timedelta(microseconds=1), grain), grain)
+    return TimeRange(start, end, grain, clamped)
 
 
 def rollup_filter(data: dict) -> Q:
@@ -147,15 +167,30 @@ def rollup_filter(data: dict) -> Q:
     return condition
 
 
+UTC_ROLLUPS = {"hour": HourlyRollup, "day": DailyRollup, "week": WeeklyRollup}
+LOCAL_TRUNC = {"day": TruncDay, "week": TruncWeek}
+
+
+def _utc_zone() -> bool:
+    return timezone.get_current_timezone_name() in ("UTC", "Etc/UTC")
+
+
 def rollup_rows(span: TimeRange, data: dict):
     """The rollup rows of a range with the served filters, and the expression of their bucket.
-    Daily buckets read DailyRollup when days are UTC days (TIME_ZONE=UTC), else sum hours."""
-    utc_days = span.daily and timezone.get_current_timezone_name() in ("UTC", "Etc/UTC")
-    model = DailyRollup if utc_days else HourlyRollup
-    rows = model.objects.filter(hour__gte=span.since, hour__lt=span.until).filter(rollup_filter(data))
-    if span.daily and not utc_days:
-        return rows, TruncDay("hour", tzinfo=timezone.get_current_timezone())
-    return rows, F("hour")
+    Days and weeks read DailyRollup and WeeklyRollup when they are UTC ones (TIME_ZONE=UTC),
+    else sum hours."""
+    if span.grain == "hour" or _utc_zone():
+        rows, bucket = UTC_ROLLUPS[span.grain].objects, F("hour")
+    else:
+        rows = HourlyRollup.objects
+        bucket = LOCAL_TRUNC[span.grain]("hour", tzinfo=timezone.get_current_timezone())
+    return rows.filter(hour__gte=span.since, hour__lt=span.until).filter(rollup_filter(data)), bucket
+
+
+def tool_rows(span: TimeRange, data: dict):
+    """The tool rollup rows of a range: whole UTC days read their daily sums."""
+    model = DailyToolRollup if span.daily and _utc_zone() else ToolRollup
+    return model.objects.filter(hour__gte=span.since, hour__lt=span.until).filter(rollup_filter(data))
 
 
 def _agent_ids(value: str) -> list[str]:
@@ -306,8 +341,7 @@ def build(form: OverviewForm, now: datetime | None = None) -> Overview:
         .order_by("-n", "error_type")[:8]
     )
     tools = list(
-        ToolRollup.objects.filter(hour__gte=span.since, hour__lt=span.until)
-        .filter(rollup_filter(data))
+        tool_rows(span, data)
         .values_list("tool_name")
         .order_by()
         .annotate(steps=Sum("steps"), calls=Sum("calls"))

@@ -15,7 +15,19 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Count, F, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncHour
 
-from ..models import DailyRollup, DirtyDay, DirtyHour, HourlyRollup, Message, Step, ToolRollup, mark_dirty
+from ..models import (
+    DailyRollup,
+    DailyToolRollup,
+    DirtyDay,
+    DirtyHour,
+    DirtyWeek,
+    HourlyRollup,
+    Message,
+    Step,
+    ToolRollup,
+    WeeklyRollup,
+    mark_dirty,
+)
 from ..models.rollups import (
     DURATION_BUCKETS,
     HISTOGRAM_BOUNDS_NS,
@@ -23,6 +35,7 @@ from ..models.rollups import (
     ONE_HOUR,
     ROLLUP_DIMENSIONS,
     SUMMED,
+    TOOL_DIMENSIONS,
     hour_of,
 )
 
@@ -163,20 +176,58 @@ def day_of(hour: datetime) -> datetime:
     return hour.replace(hour=0)
 
 
-def recompute_day(day: datetime) -> None:
-    """Replace a UTC day's DailyRollup rows with the sums of its hourly rows."""
-    hours = HourlyRollup.objects.between(day, day + timedelta(days=1))
-    summed = hours.values(*ROLLUP_DIMENSIONS).order_by().annotate(**{f"sum_{n}": Sum(n) for n in SUMMED})
-    rows = [
-        DailyRollup(hour=day, **{d: r[d] for d in ROLLUP_DIMENSIONS}, **{n: r[f"sum_{n}"] for n in SUMMED})
-        for r in summed
+def week_of(day: datetime) -> datetime:
+    """The Monday (UTC midnight) of a day's ISO week."""
+    return day_of(day) - timedelta(days=day.weekday())
+
+
+def _sum_into(coarse, fine, start: datetime, end: datetime, dimensions: list[str], summed: list[str]) -> None:
+    """Replace `coarse`'s rows at `start` with the sums of `fine`'s rows in [start, end)."""
+    rows = (
+        fine.objects.between(start, end)
+        .values(*dimensions)
+        .order_by()
+        .annotate(**{f"sum_{n}": Sum(n) for n in summed})
+    )
+    summed_rows = [
+        coarse(hour=start, **{d: r[d] for d in dimensions}, **{n: r[f"sum_{n}"] for n in summed})
+        for r in rows
     ]
-    DailyRollup.objects.filter(hour=day).delete()
-    DailyRollup.objects.bulk_create(rows, batch_size=1000)
+    coarse.objects.filter(hour=start).delete()
+    coarse.objects.bulk_create(summed_rows, batch_size=1000)
+
+
+def recompute_day(day: datetime) -> None:
+    """Replace a UTC day's DailyRollup and DailyToolRollup rows with the sums of its hours."""
+    end = day + timedelta(days=1)
+    _sum_into(DailyRollup, HourlyRollup, day, end, ROLLUP_DIMENSIONS, SUMMED)
+    _sum_into(DailyToolRollup, ToolRollup, day, end, TOOL_DIMENSIONS, ["steps", "calls"])
+
+
+def recompute_week(week: datetime) -> None:
+    """Replace a UTC week's WeeklyRollup rows with the sums of its days."""
+    _sum_into(WeeklyRollup, DailyRollup, week, week + timedelta(days=7), ROLLUP_DIMENSIONS, SUMMED)
+
+
+def _flush_periods(dirty, recompute: Callable[[datetime], None], then_dirty=None, of=None) -> None:
+    """Recompute every period `dirty` names (days, weeks), claimed so two flushes never
+    rebuild the same one at once; mark the coarser periods they are in (`then_dirty`)."""
+    while True:
+        with transaction.atomic():
+            claimed = dirty.objects.select_for_update(skip_locked=True).order_by("pk")
+            periods = list(claimed.values_list("pk", flat=True)[:FLUSH_CHUNK])
+            if not periods:
+                return
+            for period in periods:
+                recompute(period)
+            dirty.objects.filter(pk__in=periods).delete()
+            if then_dirty is not None:
+                coarser = sorted({of(p) for p in periods})
+                then_dirty.objects.bulk_create([then_dirty(pk=c) for c in coarser], ignore_conflicts=True)
 
 
 def flush(on_chunk: Callable[[int, int], None] | None = None) -> int:
-    """Recompute every dirty hour, then the days they are in; returns how many hours.
+    """Recompute every dirty hour, then the days and weeks they are in; returns how many hours.
     `on_chunk(hours_done, rows)` after each chunk of hours."""
     done = 0
     while True:
@@ -192,16 +243,9 @@ def flush(on_chunk: Callable[[int, int], None] | None = None) -> int:
         done += len(hours)
         if on_chunk:
             on_chunk(done, rows)
-    # days as hours: claimed, so two flushes never rebuild the same day at once
-    while True:
-        with transaction.atomic():
-            claimed = DirtyDay.objects.select_for_update(skip_locked=True).order_by("day")
-            days = list(claimed.values_list("day", flat=True)[:FLUSH_CHUNK])
-            if not days:
-                return done
-            for day in days:
-                recompute_day(day)
-            DirtyDay.objects.filter(day__in=days).delete()
+    _flush_periods(DirtyDay, recompute_day, then_dirty=DirtyWeek, of=week_of)
+    _flush_periods(DirtyWeek, recompute_week)
+    return done
 
 
 def mark_range(since: datetime, until: datetime) -> int:
@@ -237,16 +281,20 @@ def rebuild(since: datetime | None = None, on_progress: Callable[[int, int], Non
             tools = tools.exclude(hour__gte=hour_of(bounds[0]), hour__lte=bounds[1])
         stale.delete()
         tools.delete()
-        days = DailyRollup.objects.all()
-        if since:
-            days = days.filter(hour__gte=day_of(hour_of(since)))
-        if bounds:
-            days = days.exclude(hour__gte=day_of(hour_of(bounds[0])), hour__lte=bounds[1])
-        days.delete()
+        for coarse, start_of in ((DailyRollup, day_of), (DailyToolRollup, day_of), (WeeklyRollup, week_of)):
+            periods = coarse.objects.all()
+            if since:
+                periods = periods.filter(hour__gte=start_of(hour_of(since)))
+            if bounds:
+                periods = periods.exclude(hour__gte=start_of(hour_of(bounds[0])), hour__lte=bounds[1])
+            periods.delete()
     total = mark_range(bounds[0], bounds[1] + timedelta(microseconds=1)) if bounds else 0
     total += DirtyHour.objects.count() - total  # hours other writers had marked are flushed too
     hours = flush(lambda done, rows: on_progress and on_progress(done, max(total, done)))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # fresh statistics: the planner then hashes, never sorts to disk
-            cursor.execute("ANALYZE steps_hourlyrollup, steps_dailyrollup, steps_toolrollup")
+            cursor.execute(
+                "ANALYZE steps_hourlyrollup, steps_dailyrollup, steps_weeklyrollup, "
+                "steps_toolrollup, steps_dailytoolrollup"
+            )
     return hours

@@ -48,6 +48,5 @@ def sparkline(form: StepFilterForm) -> Sparkline:
             if errors:
                 eh = max(HEIGHT * errors / peak, 1.5)
                 line.bars.append((x, round(HEIGHT - eh, 2), w, round(eh, 2), "err"))
-    unit = "day" if span.daily else "hour"
-    line.title = f"Steps (blue) and errors (red) per {unit}: {line.steps} steps, {line.errors} errors"
+    line.title = f"Steps (blue) and errors (red) per {span.grain}: {line.steps} steps, {line.errors} errors"
     return line

@@ -39,6 +39,7 @@ class Links:
         self.column, self.param = BREAKDOWNS[breakdown]
         self.list_url = reverse("step_list")
         self._encoded: dict[tuple[str, ...], str] = {}
+        self._encoded_parts: dict[tuple, str] = {}  # a bucket's time span, a name=value pair
 
     def series_param(self, value: str) -> str | None:
         """The list filter selecting exactly this series, or None when none can ("other", "")."""
@@ -47,14 +48,16 @@ class Links:
         return value
 
     def url(self, bucket: Bucket, series: Series | None = None, **extra) -> str | None:
-        replaced = {"since": _iso(bucket.start), "until": _iso(bucket.end - timedelta(microseconds=1))}
+        replaced, parts = ("since", "until"), [self._span(bucket)]
         if series is not None:
             value = self.series_param(series.key)
             if value is None:
                 return None
-            replaced[self.param] = value
-        replaced.update(extra)
-        return f"{self.list_url}?{self._kept(tuple(replaced))}{urlencode(replaced)}"
+            extra = {self.param: value, **extra}
+        for key, value in extra.items():
+            replaced += (key,)
+            parts.append(self._pair(key, value))
+        return f"{self.list_url}?{self._kept(replaced)}{'&'.join(parts)}"
 
     def _kept(self, replaced: tuple[str, ...]) -> str:
         """The current filters other than `replaced`, encoded, with a trailing '&' if any."""
@@ -65,6 +68,19 @@ class Links:
             self._encoded[replaced] = kept.urlencode() + "&" if kept else ""
         return self._encoded[replaced]
 
+    def _span(self, bucket: Bucket) -> str:
+        key = ("", bucket.start, bucket.end)
+        if key not in self._encoded_parts:
+            since, until = _iso(bucket.start), _iso(bucket.end - timedelta(microseconds=1))
+            self._encoded_parts[key] = urlencode({"since": since, "until": until})
+        return self._encoded_parts[key]
+
+    def _pair(self, name: str, value: str) -> str:
+        key = (name, value, None)
+        if key not in self._encoded_parts:
+            self._encoded_parts[key] = urlencode({name: value})
+        return self._encoded_parts[key]
+
 
 def _series(overview: Overview) -> list[Series]:
     return [
@@ -74,7 +90,7 @@ def _series(overview: Overview) -> list[Series]:
 
 
 def _charts(overview: Overview, links: Links) -> dict[str, charts.Chart]:
-    buckets, per = overview.buckets, "per day" if overview.range.daily else "per hour"
+    buckets, per = overview.buckets, f"per {overview.range.grain}"
     series = _series(overview)
     steps = {(i, key): g["steps"] for (i, key), g in overview.by_series.items()}
     errors = {(i, key): g.errors for (i, key), g in overview.by_series.items()}
