@@ -16,8 +16,8 @@ writer to serialise on the counter rows for the whole of its transaction, which 
 throughput; a facet count is a hint next to a filter, never a total anyone reconciles.
 """
 
-from .read import facets, known_tags
+from .read import facets, known_tags, values_of
 from .rebuild import rebuild
 from .store import apply_deltas, tracking
 
-__all__ = ["apply_deltas", "facets", "known_tags", "rebuild", "tracking"]
+__all__ = ["apply_deltas", "facets", "known_tags", "rebuild", "tracking", "values_of"]

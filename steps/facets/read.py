@@ -39,6 +39,14 @@ def facets() -> dict[str, list[tuple]]:
     return found
 
 
+def values_of(dimension: str) -> list[str]:
+    """The values one dimension has in some step ("provider": ["anthropic", "openai"]), sorted."""
+    from ..models import FacetCount
+
+    found = FacetCount.objects.filter(dimension=dimension, steps__gt=0).exclude(value="")
+    return sorted(found.values_list("value", flat=True))
+
+
 def known_tags(limit: int = 500) -> list[str]:
     """Tags in use, here or in Letta, for the tag input's autocomplete."""
     from ..models import FacetCount

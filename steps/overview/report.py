@@ -14,6 +14,7 @@ from django.db.models.functions import TruncDay, TruncWeek
 from django.utils import timezone
 
 from ..cost import current_prices
+from ..facets import values_of
 from ..filters import PERIODS, StepFilterForm
 from ..ids import is_letta_id
 from ..models import Agent, DailyRollup, DailyToolRollup, HourlyRollup, ToolRollup, WeeklyRollup
@@ -298,11 +299,13 @@ def build(form: OverviewForm, now: datetime | None = None) -> Overview:
         for group in (total, per_agent[row["agent_id"]]):
             group.add(row)
             group.add_cost(row, prices)
-    # the largest series, and the providers seen (for the filter select)
-    per_series = dict(rows.values_list(column).order_by().annotate(n=Sum("steps")))
-    providers = (
-        per_series if column == "provider_name" else rows.values_list("provider_name", flat=True).distinct()
-    )
+    # the largest series: from the groups above when they are by the breakdown's column
+    if column in ("agent_id", "model"):
+        per_series: dict[str, int] = defaultdict(int)
+        for row in groups:
+            per_series[row[column]] += row["steps"] or 0
+    else:
+        per_series = dict(rows.values_list(column).order_by().annotate(n=Sum("steps")))
     ranked = sorted(per_series, key=lambda v: (-per_series[v], v))
     top = ranked if len(ranked) <= TOP_SERIES + 1 else ranked[:TOP_SERIES]  # never "1 other"
     rest = [v for v in ranked if v not in top]
@@ -360,9 +363,8 @@ def build(form: OverviewForm, now: datetime | None = None) -> Overview:
     options = {
         "agent": sorted({(g["agent_id"]) for g in groups if g["agent_id"]}),
         "model": sorted({g["model"] for g in groups if g["model"]}),
-        "provider": sorted(p for p in providers.order_by() if p)
-        if column != "provider_name"
-        else sorted(p for p in providers if p),
+        # every provider the list knows (precomputed), not only those of the range
+        "provider": values_of("provider"),
     }
     return Overview(
         range=span,

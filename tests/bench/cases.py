@@ -84,7 +84,7 @@ CASES = (
     Case("compare steps", "/compare/{step}/{other_step}/", kind="page", sql="compare"),
     Case("compare runs", "/compare/runs/{run}/{other_run}/", kind="page", sql="compare_runs"),
     # --- pages other branches add (404 here until they are merged) ------------------------------
-    Case("overview (7 days)", "/overview/", kind="page", sql="overview_30d", optional=True),
+    Case("overview (7 days)", "/overview/", kind="page", sql="overview_7d", optional=True),
     Case("overview 24h", "/overview/?period=24h", kind="page", sql="overview_24h", optional=True),
     Case(
         "overview 30d by model",
@@ -98,6 +98,20 @@ CASES = (
         "/overview/?period=30d&breakdown=agent&has_error=yes",
         kind="page",
         sql="overview_30d",
+        optional=True,
+    ),
+    Case(
+        "overview 90d (weekly) by model",
+        "/overview/?since={since_90d}&until={newest}&breakdown=model",
+        kind="page",
+        sql="overview_90d",
+        optional=True,
+    ),
+    Case(
+        "overview 400d (weekly) by provider",
+        "/overview/?since={since_400d}&until={newest}&breakdown=provider",
+        kind="page",
+        sql="overview_400d",
         optional=True,
     ),
     Case("api steps", "/api/v1/steps/", optional=True),

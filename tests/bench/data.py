@@ -57,6 +57,10 @@ def bench_data(step_count: int) -> dict[str, str]:
         "deep_tokens_cursor": _cursor_at("-tokens", depth),
         "since": (day - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
         "until": day.strftime("%Y-%m-%dT%H:%M"),
+        # the overview's longest ranges, ending at the newest step
+        "newest": newest.step_time.strftime("%Y-%m-%dT%H:%M"),
+        "since_90d": (newest.step_time - timedelta(days=90)).strftime("%Y-%m-%dT%H:%M"),
+        "since_400d": (newest.step_time - timedelta(days=400)).strftime("%Y-%m-%dT%H:%M"),
         "common_word": catalog.COMMON_WORD,
         "rare_word": catalog.RARE_WORD,
         "common_word_cjk": catalog.COMMON_WORD_CJK,

@@ -15,7 +15,8 @@ from django.db.models import Max, Sum
 from django.http import QueryDict
 
 from steps.filters import StepFilterForm
-from steps.models import DailyRollup, HourlyRollup, Message, ProviderTrace, Step
+from steps.models import DailyRollup, HourlyRollup, Message, ProviderTrace, Step, WeeklyRollup
+from steps.models.rollups import SUMMED
 from steps.views.steps import PAGE_SIZE
 
 # a sequential scan of one of these at a million steps is a page that grows with the table
@@ -44,8 +45,11 @@ PAGE_QUERIES = {
     # the compare page: both steps' provider traces
     "compare": lambda d: ProviderTrace.objects.filter(step_id__in=[d["step"], d["other_step"]]),
     "compare_runs": lambda d: Step.objects.filter(run_id__in=[d["run"], d["other_run"]]),
-    # the overview: its biggest read, the daily rollups of the range grouped by day and series
+    # the overview: its widest read, every sum of the range's rollups per bucket and model
+    "overview_7d": lambda d: _rollups(DailyRollup, days=7),
     "overview_30d": lambda d: _rollups(DailyRollup, days=30),
+    "overview_90d": lambda d: _rollups(WeeklyRollup, days=91),
+    "overview_400d": lambda d: _rollups(WeeklyRollup, days=400),
     "overview_24h": lambda d: _rollups(HourlyRollup, days=1),
     # the API's step detail: the step's traces, the biggest part of its answer
     "api_step": lambda d: ProviderTrace.objects.filter(step_id=d["step"]),
@@ -58,7 +62,7 @@ def _rollups(model, days: int):
     return (
         model.objects.filter(hour__gt=since, hour__lte=until)
         .values("hour", "model")
-        .annotate(n=Sum("steps"), p=Sum("prompt_tokens"), c=Sum("completion_tokens"))
+        .annotate(**{f"sum_{name}": Sum(name) for name in SUMMED})  # every sum and histogram
     )
 
 
