@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, F, IntegerField, Q, Sum, Value
+from django.db.models import BooleanField, Count, DateTimeField, F, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncHour
 
 from ..models import (
@@ -114,49 +114,56 @@ def _tool_rows(since: datetime, until: datetime):
     )
 
 
+# rollup column <- the name the aggregate query gives it
+STEP_ROW_COLUMNS = {
+    "hour": "hour",
+    **{d: d for d in ROLLUP_DIMENSIONS if d != "hidden"},
+    "hidden": "is_hidden",
+    "steps": "steps",
+    "prompt_tokens": "prompt",
+    "completion_tokens": "completion",
+    "cached_tokens": "cached",
+    "duration_ns": "duration",
+    "duration_count": "duration_n",
+    "llm_ns": "llm_sum",
+    "llm_count": "llm_n",
+    "positive": "up",
+    "negative": "down",
+    **{name: name for name in DURATION_BUCKETS + LLM_BUCKETS},
+}
+TOOL_ROW_COLUMNS = {
+    "hour": "hour",
+    **{d: f"step__{d}" for d in ROLLUP_DIMENSIONS if d != "hidden"},
+    "hidden": "is_hidden",
+    "tool_name": "tool_name",
+    "steps": "steps",
+    "calls": "calls",
+}
+
+
+def _insert_select(model, rows, columns: dict[str, str]) -> int:
+    """INSERT the rows of an aggregate queryset into `model`'s table inside the database: a
+    day of hours is thousands of rows of fifty columns, too many to bring into Python and back."""
+    sql, params = rows.query.sql_with_params()
+    quote = connection.ops.quote_name
+    targets = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+    sources = ", ".join(f"r.{quote(alias)}" for alias in columns.values())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)} ({targets}) SELECT {sources} FROM ({sql}) r", params
+        )
+        return cursor.rowcount
+
+
 def recompute_range(since: datetime, until: datetime) -> int:
     """Replace the rollups of the whole hours in [since, until); returns the rows written."""
     since, until = hour_of(since), hour_of(until - timedelta(microseconds=1)) + ONE_HOUR
-    rollups = [
-        HourlyRollup(
-            hour=row["hour"],
-            **{d: row[d] for d in ROLLUP_DIMENSIONS if d != "hidden"},
-            hidden=row["is_hidden"],
-            steps=row["steps"],
-            prompt_tokens=row["prompt"],
-            completion_tokens=row["completion"],
-            cached_tokens=row["cached"],
-            duration_ns=row["duration"],
-            duration_count=row["duration_n"],
-            llm_ns=row["llm_sum"],
-            llm_count=row["llm_n"],
-            positive=row["up"],
-            negative=row["down"],
-            **{name: row[name] for name in DURATION_BUCKETS + LLM_BUCKETS},
-        )
-        for row in _step_rows(since, until)
-    ]
-    tools = [
-        ToolRollup(
-            hour=row["hour"],
-            agent_id=row["step__agent_id"],
-            model=row["step__model"],
-            provider_name=row["step__provider_name"],
-            status=row["step__status"],
-            error_type=row["step__error_type"],
-            hidden=row["is_hidden"],
-            tool_name=row["tool_name"],
-            steps=row["steps"],
-            calls=row["calls"],
-        )
-        for row in _tool_rows(since, until)
-    ]
     with transaction.atomic():
         HourlyRollup.objects.between(since, until).delete()
         ToolRollup.objects.between(since, until).delete()
-        HourlyRollup.objects.bulk_create(rollups, batch_size=1000)
-        ToolRollup.objects.bulk_create(tools, batch_size=1000)
-    return len(rollups)
+        written = _insert_select(HourlyRollup, _step_rows(since, until), STEP_ROW_COLUMNS)
+        _insert_select(ToolRollup, _tool_rows(since, until), TOOL_ROW_COLUMNS)
+    return written
 
 
 def _ranges(hours: Iterable[datetime]) -> list[tuple[datetime, datetime]]:
@@ -187,14 +194,12 @@ def _sum_into(coarse, fine, start: datetime, end: datetime, dimensions: list[str
         fine.objects.between(start, end)
         .values(*dimensions)
         .order_by()
-        .annotate(**{f"sum_{n}": Sum(n) for n in summed})
+        .annotate(period=Value(start, output_field=DateTimeField()), **{f"sum_{n}": Sum(n) for n in summed})
     )
-    summed_rows = [
-        coarse(hour=start, **{d: r[d] for d in dimensions}, **{n: r[f"sum_{n}"] for n in summed})
-        for r in rows
-    ]
     coarse.objects.filter(hour=start).delete()
-    coarse.objects.bulk_create(summed_rows, batch_size=1000)
+    _insert_select(
+        coarse, rows, {"hour": "period", **{d: d for d in dimensions}, **{n: f"sum_{n}" for n in summed}}
+    )
 
 
 def recompute_day(day: datetime) -> None:
