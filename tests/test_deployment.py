@@ -185,3 +185,24 @@ def test_the_bulk_progress_bar_is_drawn_without_inline_styles(client, db):
     parser = InlineCode()
     parser.feed(html)
     assert parser.found == []
+
+
+def test_a_web_process_compiles_every_template_before_its_first_request(tmp_path):
+    """gunicorn imports dashboard.wsgi before serving: every template is parsed then, so no
+    visitor's first request pays for it (and a template that does not parse stops the start)."""
+    code = (
+        "import dashboard.wsgi; from django.template import engines; from pathlib import Path; "
+        "loader = engines['django'].engine.template_loaders[0]; "
+        "print(len(loader.get_template_cache), len(list(Path('templates').rglob('*.html'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean_env(tmp_path, **PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="dashboard.settings"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    cached, templates = map(int, result.stdout.split())
+    assert templates > 30 and cached >= templates
