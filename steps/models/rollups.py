@@ -61,8 +61,8 @@ class RollupQuerySet(models.QuerySet):
         return qs
 
 
-class RollupRow(models.Model):
-    """The dimensions and sums of a rollup row; HourlyRollup and DailyRollup add the time."""
+class Dimensions(models.Model):
+    """What a rollup row is per (ROLLUP_DIMENSIONS): the overview's filters and breakdowns."""
 
     agent_id = models.CharField(max_length=64, blank=True)
     model = models.CharField(max_length=255, blank=True)
@@ -71,6 +71,15 @@ class RollupRow(models.Model):
     error_type = models.CharField(max_length=255, blank=True)
     # archived steps are out of the default list, so the charts can leave them out too
     hidden = models.BooleanField(default=False)
+
+    objects = RollupQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class RollupRow(Dimensions):
+    """The dimensions and sums of a rollup row; HourlyRollup, DailyRollup and WeeklyRollup add the time."""
 
     steps = models.IntegerField(default=0)
     prompt_tokens = models.BigIntegerField(default=0)
@@ -83,8 +92,6 @@ class RollupRow(models.Model):
     # feedback as the review UI shows it: our vote when there is one, else Letta's
     positive = models.IntegerField(default=0)
     negative = models.IntegerField(default=0)
-
-    objects = RollupQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -153,20 +160,12 @@ class DirtyWeek(models.Model):
         return f"dirty week of {self.week:%Y-%m-%d}"
 
 
-class ToolRow(models.Model):
+class ToolRow(Dimensions):
     """The dimensions and counts of a tool rollup row; ToolRollup and DailyToolRollup add the time."""
 
-    agent_id = models.CharField(max_length=64, blank=True)
-    model = models.CharField(max_length=255, blank=True)
-    provider_name = models.CharField(max_length=64, blank=True)
-    status = models.CharField(max_length=32, blank=True)
-    error_type = models.CharField(max_length=255, blank=True)
-    hidden = models.BooleanField(default=False)
     tool_name = models.CharField(max_length=255)
     steps = models.IntegerField(default=0)
     calls = models.IntegerField(default=0)
-
-    objects = RollupQuerySet.as_manager()
 
     class Meta:
         abstract = True
