@@ -17,22 +17,20 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
+def _shape(element: str, css: str, geometry: str, shape: Shape) -> str:
+    """One bar or point: its hover text as a <title> (and for the readout), linked if it has steps."""
+    tip = escape(shape.title)
+    drawn = f'<{element} class="{css} {escape(shape.css)}" {geometry} data-tip="{tip}"><title>{tip}</title></{element}>'
+    return f'<a href="{escape(shape.href)}" class="chart-link">{drawn}</a>' if shape.href else drawn
+
+
 def _bar(bar: Shape) -> str:
-    tip = escape(bar.title)
-    rect = (
-        f'<rect class="cbar {escape(bar.css)}" x="{_num(bar.x)}" y="{_num(bar.y)}" width="{_num(bar.w)}" '
-        f'height="{_num(bar.h)}" data-tip="{tip}"><title>{tip}</title></rect>'
-    )
-    return f'<a href="{escape(bar.href)}" class="chart-link">{rect}</a>' if bar.href else rect
+    geometry = f'x="{_num(bar.x)}" y="{_num(bar.y)}" width="{_num(bar.w)}" height="{_num(bar.h)}"'
+    return _shape("rect", "cbar", geometry, bar)
 
 
 def _point(point: Shape) -> str:
-    tip = escape(point.title)
-    circle = (
-        f'<circle class="point {escape(point.css)}" cx="{_num(point.x)}" cy="{_num(point.y)}" r="3.5" '
-        f'data-tip="{tip}"><title>{tip}</title></circle>'
-    )
-    return f'<a href="{escape(point.href)}" class="chart-link">{circle}</a>' if point.href else circle
+    return _shape("circle", "point", f'cx="{_num(point.x)}" cy="{_num(point.y)}" r="3.5"', point)
 
 
 def shapes(chart: Chart) -> str:
