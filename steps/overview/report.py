@@ -223,6 +223,11 @@ class Group:
             self.sums[name] += row[name] or 0
         self.errors += row.get("errors") or 0
 
+    def add_counts(self, row: dict) -> None:
+        """Only the steps and errors of a row (a chart's series)."""
+        self.sums["steps"] += row["steps"] or 0
+        self.errors += row["errors"] or 0
+
     def add_cost(self, row: dict, prices) -> None:
         price = prices.for_model(row["model"]) if hasattr(prices, "for_model") else prices.get(row["model"])
         if price is None:
@@ -310,31 +315,39 @@ def build(form: OverviewForm, now: datetime | None = None) -> Overview:
     top = ranked if len(ranked) <= TOP_SERIES + 1 else ranked[:TOP_SERIES]  # never "1 other"
     rest = [v for v in ranked if v not in top]
 
-    # 2. steps and errors per bucket and series (the rest folded into "other")
-    series_of = Case(
-        *[When(**{column: v}, then=Value(v)) for v in top], default=Value(None), output_field=CharField()
-    )
-    by_series: dict[tuple[int, str], Group] = defaultdict(Group)
-    for row in (
-        rows.annotate(b=bucket_of, series=series_of)
-        .values("b", "series")
-        .order_by()
-        .annotate(errors=_errors(), steps=Sum("steps"))
-    ):
-        if (i := starts.get(row["b"])) is not None:
-            by_series[(i, OTHER if row["series"] is None else row["series"])].add(row)
-
-    # 3. everything else per bucket; cost needs the model
+    # 2. everything per bucket; cost needs the model
     by_bucket = [Group() for _ in buckets]
-    for row in (
+    per_model = list(
         rows.annotate(b=bucket_of)
         .values("b", "model")
         .order_by()
         .annotate(errors=_errors(), **_sums(*SUMS, *DURATION_BUCKETS, *LLM_BUCKETS))
-    ):
+    )
+    for row in per_model:
         if (i := starts.get(row["b"])) is not None:
             by_bucket[i].add(row)
             by_bucket[i].add_cost(row, prices)
+
+    # 3. steps and errors per bucket and series (the rest folded into "other"): by model,
+    # the rows above already say it
+    if column == "model":
+        per_series_rows = [
+            {**row, "series": row["model"] if row["model"] in top else None} for row in per_model
+        ]
+    else:
+        series_of = Case(
+            *[When(**{column: v}, then=Value(v)) for v in top], default=Value(None), output_field=CharField()
+        )
+        per_series_rows = (
+            rows.annotate(b=bucket_of, series=series_of)
+            .values("b", "series")
+            .order_by()
+            .annotate(errors=_errors(), steps=Sum("steps"))
+        )
+    by_series: dict[tuple[int, str], Group] = defaultdict(Group)
+    for row in per_series_rows:
+        if (i := starts.get(row["b"])) is not None:
+            by_series[(i, OTHER if row["series"] is None else row["series"])].add_counts(row)
 
     error_types = list(
         rows.exclude(error_type="")
