@@ -1,4 +1,4 @@
-"""The overview's charts: their shapes as SVG markup (steps/overview/svg.py escapes every value)."""
+"""The overview's chart shapes and numbers table, written in Python (steps/overview/svg.py and numbers.py escape every value)."""
 
 from django import template
 from django.utils.safestring import mark_safe
