@@ -131,7 +131,7 @@ class DailyRollup(RollupRow):
 
 class WeeklyRollup(RollupRow):
     """The daily rows of a UTC week (Monday to Sunday) summed: what a range of months reads
-    (~3x fewer rows than its days, and a 90-day chart of 13 bars instead of 90)."""
+    (~3x fewer rows than its days, and a 90-day chart of 14 bars instead of 90)."""
 
     hour = models.DateTimeField(help_text="The week's first hour (Monday, UTC midnight).")
 

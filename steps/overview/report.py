@@ -49,7 +49,7 @@ OTHER = "(other)"  # in Python only: the query says NULL, which no rollup column
 DEFAULT_PERIOD = "7d"
 MAX_RANGE = timedelta(days=400)
 HOURLY_UP_TO = timedelta(days=3)
-# Longer ranges have weekly buckets: 13 bars for 90 days, 58 for 400, each still a click into
+# Longer ranges have weekly buckets: 14 bars for 90 days, 58 for 400, each still a click into
 # its steps, and a third of the daily rows to read.
 DAILY_UP_TO = timedelta(days=32)
 
