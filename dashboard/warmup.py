@@ -2,9 +2,8 @@
 
 Django compiles a template the first time it renders it and keeps it per process (the cached
 loader): without this, the first visitor of each page in each fresh worker paid for parsing
-the page and its includes (a cold overview was ~50 ms slower than a warm one). gunicorn
-imports the WSGI module before a worker serves anything (in the master with --preload, so
-forked workers share the result).
+the page and its includes. gunicorn imports the WSGI module before a worker serves anything
+(in the master with --preload, so forked workers share the result).
 """
 
 from __future__ import annotations
