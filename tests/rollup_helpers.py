@@ -48,22 +48,7 @@ def expected_rollups() -> dict:
 
 
 def stored_rollups() -> dict:
-    counted = ["steps", "prompt_tokens", "completion_tokens", "cached_tokens", "duration_ns"]
-    counted += [
-        "duration_count",
-        "llm_ns",
-        "llm_count",
-        "positive",
-        "negative",
-        *DURATION_BUCKETS,
-        *LLM_BUCKETS,
-    ]
-    stored = {}
-    for r in HourlyRollup.objects.all():
-        key = (r.hour, r.agent_id, r.model, r.provider_name, r.status, r.error_type, r.hidden)
-        assert key not in stored, f"two rollup rows for {key}"
-        stored[key] = +Counter({name: getattr(r, name) for name in counted})
-    return stored
+    return _stored(HourlyRollup)
 
 
 def expected_tools() -> Counter:
@@ -125,20 +110,16 @@ def stored_daily() -> dict:
     return _stored(DailyRollup)
 
 
+# the summed columns, named here rather than taken from the models under test
+COUNTED = ["steps", "prompt_tokens", "completion_tokens", "cached_tokens", "duration_ns", "duration_count"]
+COUNTED += ["llm_ns", "llm_count", "positive", "negative", *DURATION_BUCKETS, *LLM_BUCKETS]
+
+
 def _stored(model) -> dict:
-    counted = ["steps", "prompt_tokens", "completion_tokens", "cached_tokens", "duration_ns"]
-    counted += [
-        "duration_count",
-        "llm_ns",
-        "llm_count",
-        "positive",
-        "negative",
-        *DURATION_BUCKETS,
-        *LLM_BUCKETS,
-    ]
+    """A rollup table's rows by (period, dimensions), their counts without zeros."""
     stored = {}
     for r in model.objects.all():
         key = (r.hour, r.agent_id, r.model, r.provider_name, r.status, r.error_type, r.hidden)
         assert key not in stored, f"two {model.__name__} rows for {key}"
-        stored[key] = +Counter({name: getattr(r, name) for name in counted})
+        stored[key] = +Counter({name: getattr(r, name) for name in COUNTED})
     return stored

@@ -185,13 +185,13 @@ def rollup_rows(span: TimeRange, data: dict):
     else:
         rows = HourlyRollup.objects
         bucket = LOCAL_TRUNC[span.grain]("hour", tzinfo=timezone.get_current_timezone())
-    return rows.filter(hour__gte=span.since, hour__lt=span.until).filter(rollup_filter(data)), bucket
+    return rows.between(span.since, span.until).filter(rollup_filter(data)), bucket
 
 
 def tool_rows(span: TimeRange, data: dict):
     """The tool rollup rows of a range: whole UTC days read their daily sums."""
     model = DailyToolRollup if span.daily and _utc_zone() else ToolRollup
-    return model.objects.filter(hour__gte=span.since, hour__lt=span.until).filter(rollup_filter(data))
+    return model.objects.between(span.since, span.until).filter(rollup_filter(data))
 
 
 def _agent_ids(value: str) -> list[str]:
