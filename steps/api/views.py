@@ -1,5 +1,5 @@
 """API views: HTTP in, JSON out. Filtering is StepFilterForm and StepQuerySet, writes go through
-steps/feedback.py (the outbox the pages use), so the API and the pages can never disagree."""
+steps/feedback/ (the outbox the pages use), so the API and the pages can never disagree."""
 
 from __future__ import annotations
 

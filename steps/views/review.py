@@ -1,5 +1,5 @@
 """Review actions: votes, tags, notes, bulk rating, the review queue. Thin views over
-steps/feedback.py, which owns the outbox; every POST answers with the fragment it changed."""
+steps/feedback/, which owns the outbox; every POST answers with the fragment it changed."""
 
 from __future__ import annotations
 
