@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from .cost.pages import with_costs
+from .feedback import VoteState, vote_states
 from .models import Agent, Step
-from .querysets import VoteState, vote_states
 from .templatetags.cost_ui import step_cost_cell
 from .templatetags.steps_ui import ago, ns_duration, short_id, svg_bar
 from .timeline import Preview, previews

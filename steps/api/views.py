@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import compare, diff, feedback
+from ..feedback import vote_state, vote_states
 from ..filters import list_query
 from ..models import Agent, FeedbackBatch, Run, Step, StepReview, SyncRun
-from ..querysets import vote_state, vote_states
 from ..timeline import previews, timeline
 from . import params
 from .errors import InvalidParameters

@@ -13,10 +13,11 @@ from django_htmx.http import HttpResponseStopPolling
 
 from .. import compare, share
 from ..cost.pages import run_cost, step_breakdown
+from ..feedback import reviewer_counts, vote_state
 from ..filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
 from ..models import Agent, Run, ShareLink, Step
 from ..overview.sparkline import sparkline
-from ..querysets import SORTS, reviewer_counts, vote_state
+from ..querysets import SORTS
 from ..rows import list_rows, run_rows
 from ..timeline import timeline
 
