@@ -269,7 +269,7 @@ class ShareLinkAdmin(SafeAdmin):
     def public_url(self, obj):
         from django.urls import reverse
 
-        from .share import signed_token
+        from .pages.share import signed_token
 
         return format_html("<code>{}</code>", reverse("shared_step", args=[signed_token(obj)]))
 

@@ -12,11 +12,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import compare, diff, feedback
+from .. import diff, feedback
 from ..feedback import vote_state, vote_states
 from ..filters import list_query
 from ..models import Agent, FeedbackBatch, Run, Step, StepReview, SyncRun
-from ..timeline import previews, timeline
+from ..pages import compare
+from ..pages.timeline import previews, timeline
 from . import params
 from .errors import InvalidParameters
 from .pagination import (
