@@ -13,25 +13,9 @@ from typing import Any
 
 from django.db.models.functions import Substr
 
-from .messages import tool_calls
+from .messages import system_event, tool_calls
 
 PREVIEW_CHARS = 240
-# Letta wraps text it writes itself in JSON user messages; `user_message` wraps real input.
-SYSTEM_EVENT_TYPES = {"heartbeat", "system_alert", "login", "summary", "warning"}
-
-
-def system_event(text: str) -> dict | None:
-    """The event a system-written user message carries, e.g. {"type": "heartbeat", ...}."""
-    text = text.strip()
-    if not text.startswith("{"):
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    if isinstance(data, dict) and data.get("type") in SYSTEM_EVENT_TYPES:
-        return data
-    return None
 
 
 def unwrap_user_text(text: str) -> str:

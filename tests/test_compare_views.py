@@ -356,3 +356,28 @@ def test_an_empty_compare_form_is_a_page_and_an_unknown_part_is_404(user_client)
     url = reverse("compare_expand", args=[a.pk, b.pk])
     assert user_client.get(url, {"part": "request", "entry": "0"}).status_code == 200
     assert user_client.get(url, {"part": "bogus", "entry": "0"}).status_code == 404
+
+
+def test_a_heartbeat_is_called_a_heartbeat_as_on_the_step_page(user_client):
+    from tests.compare_fixtures import request
+    from tests.samples import body
+
+    heartbeat = body("step_messages_tool_call")[-1]["content"]
+    a, b = StepFactory(), StepFactory()
+    history = [{"role": "user", "content": "look it up"}]
+    ProviderTraceFactory(step=a, request_json=request("The human is a tester.", history))
+    turn = [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "web_search", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "3 results"},
+        {"role": "user", "content": heartbeat},
+    ]
+    ProviderTraceFactory(step=b, request_json=request("The human is a tester.", history + turn))
+    html = get(user_client, a, b)
+    assert "3 messages appended (tool call + tool return + heartbeat)" in headline(html)
+    assert '<span class="chip chip-quiet">heartbeat</span>' in html

@@ -141,7 +141,9 @@ class Message:
     "model" becomes "assistant", a Responses ``function_call_output`` item becomes "tool"). ``kind`` is
     the most telling part kind (tool_call > tool_return > text > reasoning > other). ``text`` is the parts
     rendered as one string (a tool call reads ``name({"arg": 1})``), the thing the word diff runs on.
-    ``is_summary`` marks Letta's "prior messages have been hidden ... summary" message.
+    ``is_summary`` marks Letta's "prior messages have been hidden ... summary" message. ``event`` is the type
+    of a user message Letta wrote itself ("heartbeat", "system_alert", ...; "" for anything else), read
+    as the step page reads it (``steps.messages.system_event``).
     """
 
     index: int
@@ -150,6 +152,7 @@ class Message:
     parts: tuple[Part, ...]
     text: str
     is_summary: bool = False
+    event: str = ""
 
     @property
     def tool_names(self) -> tuple[str, ...]:
