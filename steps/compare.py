@@ -226,10 +226,10 @@ class StepComparison:
         return sum(1 for row in self.fields if row.op == diff.CHANGED)
 
 
-def _breakdown(side: Side, scale: bool) -> diff.Breakdown | None:
+def _breakdown(side: Side, scale: bool, baseline: diff.Breakdown | None = None) -> diff.Breakdown | None:
     if side.request is None:
         return None
-    return diff.context_breakdown(side.request, side.step.prompt_tokens if scale else None)
+    return diff.context_breakdown(side.request, side.step.prompt_tokens if scale else None, baseline)
 
 
 def _scale_breakdowns(a: Side, b: Side) -> bool:
@@ -245,7 +245,9 @@ def compare_steps(a: Side, b: Side) -> StepComparison:
     response = diff.diff_responses(a.response, b.response)
     written = written_messages(a, b)
     scale = _scale_breakdowns(a, b)
-    breakdown_a, breakdown_b = _breakdown(a, scale), _breakdown(b, scale)
+    breakdown_a = _breakdown(a, scale)
+    # B against A: an unchanged part reads 0, and the real prompt-token difference sits on what changed
+    breakdown_b = _breakdown(b, scale, breakdown_a)
     comparison = StepComparison(
         a=a,
         b=b,

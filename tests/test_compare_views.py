@@ -381,3 +381,30 @@ def test_a_heartbeat_is_called_a_heartbeat_as_on_the_step_page(user_client):
     html = get(user_client, a, b)
     assert "3 messages appended (tool call + tool return + heartbeat)" in headline(html)
     assert '<span class="chip chip-quiet">heartbeat</span>' in html
+
+
+def context_rows(html: str) -> dict[str, str]:
+    """The context-window table as {part: Δ}."""
+    table = html.split('class="num-table ctx-table"')[1].split("</tbody>")[0]
+    rows = re.findall(
+        r"<th><i[^>]*></i>(.*?)</th>.*?<td[^>]*>[^<]*</td><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td>",
+        table,
+        re.S,
+    )
+    names = [re.sub(r"<[^>]+>", "", name).removesuffix(" changed").strip() for name, _ in rows]
+    return dict(zip(names, (delta for _, delta in rows), strict=True))
+
+
+def test_unchanged_parts_of_the_context_window_read_zero(user_client):
+    from tests.compare_fixtures import request
+
+    history = [{"role": "user", "content": f"question {i}"} for i in range(6)]
+    a, b = StepFactory(prompt_tokens=2578), StepFactory(prompt_tokens=2731)
+    ProviderTraceFactory(step=a, request_json=request("The human is a tester.", history))
+    more = history + [{"role": "assistant", "content": "an answer " * 40}]
+    ProviderTraceFactory(step=b, request_json=request("The human is a tester.", more))
+    html = get(user_client, a, b)
+    rows = context_rows(html)
+    assert rows["system instructions"] == "0" and rows["tool schemas"] == "0" and rows["block human"] == "0"
+    assert rows["history"] == "+153"  # the whole real difference, on the part that changed
+    assert "Per-part figures are estimates" in html

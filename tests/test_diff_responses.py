@@ -183,3 +183,41 @@ def test_the_app_uses_only_the_engines_public_api():
                     reaching_in.append(f"{path.relative_to(app)}: from {dotted} import …")
     assert reaching_in == []
     assert all(hasattr(steps.diff, name) for name in steps.diff.__all__)
+
+
+def test_only_the_parts_that_changed_carry_the_real_prompt_token_difference():
+    a = samples.openai_request()
+    b = {**a, "messages": [*a["messages"], *samples.openai_tool_turn()]}
+    # the real counts: the history grew by 153 tokens, nothing else changed
+    before = context_breakdown(a, prompt_tokens=2578)
+    rows = {(r.kind, r.label): r for r in diff_breakdowns(before, context_breakdown(b, 2731)).rows}
+    assert rows[("system", "instructions")].delta != 0  # each side scaled on its own: spread everywhere
+
+    after = context_breakdown(b, prompt_tokens=2731, baseline=before)
+    diff = diff_breakdowns(before, after)
+    assert after.tokens == 2731 and after.scaled
+    assert {(r.kind, r.label): r.delta for r in diff.rows if r.delta} == {
+        ("messages", "message history"): 153
+    }
+    assert [(r.kind, r.label) for r in diff.rows if r.changed] == [("messages", "message history")]
+    assert diff.total.delta == 153
+
+
+def test_a_part_edited_at_the_same_length_is_changed_and_a_short_real_count_stays_sane():
+    a = {"model": "m", "messages": [{"role": "system", "content": samples.letta_system(human="likes tea")}]}
+    b = {"model": "m", "messages": [{"role": "system", "content": samples.letta_system(human="likes tee")}]}
+    before = context_breakdown(a, prompt_tokens=200)
+    diff = diff_breakdowns(before, context_breakdown(b, prompt_tokens=203, baseline=before))
+    assert [(r.label, r.delta) for r in diff.rows if r.changed] == [("human", 3)]
+    assert all(r.delta == 0 for r in diff.rows if not r.changed)
+
+    # a real count smaller than the unchanged parts already take: the changed part keeps A's density
+    grown = {"model": "m", "messages": [{"role": "system", "content": samples.letta_system(human="x" * 400)}]}
+    after = context_breakdown(grown, prompt_tokens=150, baseline=before)
+    rows = diff_breakdowns(before, after).rows
+    assert all(r.delta == 0 for r in rows if not r.changed)
+    human = next(r for r in rows if r.label == "human")
+    assert human.b_tokens > human.a_tokens > 0
+    # unscaled on both sides: unchanged parts agree as well
+    plain = context_breakdown(b, baseline=context_breakdown(a))
+    assert not plain.scaled and sum(r.delta for r in diff_breakdowns(context_breakdown(a), plain).rows) == 0

@@ -456,12 +456,15 @@ class ResponseDiff:
 class BreakdownPart:
     """``kind``: "system" (base instructions and other prose), "memory_block" (``label`` = block label),
     "tool_rules", "files" (Letta's ``<directories>``), "memory_metadata", "tools" (tool schemas),
-    "messages" (history), "summary" (Letta's summary message). ``tokens`` is an estimate (chars / 4, scaled to the real prompt_tokens when known)."""
+    "messages" (history), "summary" (Letta's summary message). ``tokens`` is an estimate (chars / 4, scaled to the real prompt_tokens when known).
+    ``digest`` fingerprints the part's text, so a comparison can tell an unchanged part from one that
+    changed at the same length."""
 
     kind: str
     label: str
     chars: int
     tokens: int
+    digest: str = field(default="", repr=False, metadata={"serialize": False})
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,6 +477,9 @@ class Breakdown:
 
 @dataclass(frozen=True, slots=True)
 class BreakdownRow:
+    """``changed`` when the part's text differs (or it is on one side only); an unchanged part's delta is
+    0 when B's breakdown was made with A's as its ``baseline``."""
+
     kind: str
     label: str
     a_tokens: int | None
@@ -481,6 +487,7 @@ class BreakdownRow:
     delta: int
     a_chars: int | None = None
     b_chars: int | None = None
+    changed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
