@@ -353,23 +353,31 @@ def load_run(run_id: str) -> RunSide | None:
 
 
 def compare_runs(a: RunSide, b: RunSide) -> diff.RunAlignment:
-    """Align the runs by the tools each step called (one query for every step's tool calls)."""
+    """Align the runs by the tools each step called and the messages each wrote (one query for every
+    step's messages)."""
     ids = [s.pk for s in a.steps] + [s.pk for s in b.steps]
     tools: dict[str, list[str]] = {i: [] for i in ids}
-    calls = (
-        Message.objects.filter(
-            step_id__in=ids, message_type__in=("tool_call_message", "approval_request_message")
-        )
-        .exclude(tool_name="")
+    written: dict[str, list[dict]] = {i: [] for i in ids}
+    rows = (
+        Message.objects.filter(step_id__in=ids)
         .order_by("step_id", "position")
-        .values_list("step_id", "tool_name")
+        .values_list("step_id", "message_type", "tool_name", "payload")
     )
-    for step_id, name in calls:
-        tools[step_id].append(name)
+    for step_id, message_type, tool_name, payload in rows:
+        written[step_id].append(payload)
+        if tool_name and message_type in ("tool_call_message", "approval_request_message"):
+            tools[step_id].append(tool_name)
 
     def summaries(side: RunSide) -> list[diff.StepSummary]:
         return [
-            diff.StepSummary(s.pk, tuple(tools[s.pk]), s.stop_reason or None, s.status or None)
+            diff.StepSummary(
+                s.pk,
+                tuple(tools[s.pk]),
+                s.stop_reason or None,
+                s.status or None,
+                s.model or None,
+                messages_as_request(written[s.pk])["messages"],
+            )
             for s in side.steps
         ]
 

@@ -96,7 +96,7 @@ def system_event(text: str) -> dict | None:
         return None
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # model output can nest deeper than the parser goes
         return None
     if isinstance(data, dict) and data.get("type") in SYSTEM_EVENT_TYPES:
         return data

@@ -1,5 +1,6 @@
 """Responses, usage and timing deltas, context-window breakdowns and run alignment."""
 
+import json
 import subprocess
 import sys
 
@@ -221,3 +222,64 @@ def test_a_part_edited_at_the_same_length_is_changed_and_a_short_real_count_stay
     # unscaled on both sides: unchanged parts agree as well
     plain = context_breakdown(b, baseline=context_breakdown(a))
     assert not plain.scaled and sum(r.delta for r in diff_breakdowns(context_breakdown(a), plain).rows) == 0
+
+
+def wrote(user: str, query: str, result: str, answer: str, time: str = "2026-11-25 09:30:21 AM") -> tuple:
+    """What a tool-calling step of a chat wrote, in chat shape (steps.compare.messages_as_request)."""
+    heartbeat = json.dumps({"type": "heartbeat", "reason": "Continuing: continue tool rule.", "time": time})
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "web_search", "arguments": json.dumps({"query": query})},
+    }
+    return (
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": result},
+        {"role": "user", "content": heartbeat},
+        {"role": "assistant", "content": answer},
+    )
+
+
+def test_runs_with_the_same_tools_but_other_input_arguments_and_answers_are_not_the_same():
+    def run(*steps):
+        return [StepSummary(f"s{i}", ("web_search",), "end_turn", messages=m) for i, m in enumerate(steps)]
+
+    a = run(
+        wrote("tea?", "tea", "3 results", "Tea is good."), wrote("more", "green tea", "1 result", "Green.")
+    )
+    b = run(
+        wrote("coffee?", "coffee", "9 results", "Coffee is good."),
+        wrote("more", "green tea", "1 result", "Green."),
+    )
+    runs = align_runs(a, b)
+
+    assert not runs.same and runs.first_divergence == 0
+    assert [p.same for p in runs.pairs] == [False, True]
+    assert runs.pairs[0].note == "same action; different user input, tool arguments, tool results and answers"
+    assert (
+        runs.divergence
+        == "step 1: same action; different user input, tool arguments, tool results and answers"
+    )
+    assert runs.extent == (
+        "same tool sequence; 1 of 2 steps differs in user input, tool arguments, tool results and answers"
+    )
+
+
+def test_a_heartbeat_written_at_another_time_is_the_same_step():
+    a = [StepSummary("a1", ("web_search",), "end_turn", messages=wrote("tea?", "tea", "3", "Tea."))]
+    later = wrote("tea?", "tea", "3", "Tea.", time="2026-11-26 10:00:00 AM")
+    runs = align_runs(
+        a, [{"id": "b1", "tools": ["web_search"], "stop_reason": "end_turn", "messages": later}]
+    )
+    assert runs.same and runs.divergence == "the runs took the same steps" and runs.extent == ""
+    other = StepSummary("b1", ("web_search",), "end_turn", model="gpt-4.1", messages=later)
+    assert align_runs(a, [other]).pairs[0].note == "same action; model — → gpt-4.1"
+
+
+def test_json_nested_past_the_parser_in_what_a_step_wrote_is_compared_as_text():
+    deep = '{"type": "heartbeat", "time": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    a = [StepSummary("a1", messages=({"role": "user", "content": deep},))]
+    b = [StepSummary("b1", messages=({"role": "user", "content": deep + " "},))]
+    assert align_runs(a, a).same
+    assert align_runs(a, b).pairs[0].differs == ("user input",)

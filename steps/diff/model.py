@@ -501,24 +501,33 @@ class BreakdownDiff:
 
 @dataclass(frozen=True, slots=True)
 class StepSummary:
-    """What run alignment needs to know of a step (``align_runs`` also accepts plain dicts with these keys)."""
+    """What run alignment needs to know of a step (``align_runs`` also accepts plain dicts with these keys).
+
+    ``messages`` are the messages the step wrote, as chat messages (role/content dicts, the shape
+    ``steps.compare.messages_as_request`` gives Letta's); None when unknown, and then only the actions
+    are compared."""
 
     id: str
     tools: tuple[str, ...] = ()
     stop_reason: str | None = None
     status: str | None = None
+    model: str | None = None
+    messages: Any = field(default=None, repr=False, metadata={"serialize": False})
 
 
 @dataclass(frozen=True, slots=True)
 class StepPair:
     """Two aligned steps (either may be None when one run has an extra step); ``same`` when they called
-    the same tools and stopped the same way; ``note`` describes the difference in words."""
+    the same tools, stopped the same way, ran on the same model and wrote the same messages (as the step
+    diff aligns them); ``differs`` names what their messages differ in ("user input", "tool arguments",
+    "tool results", "answers", ...); ``note`` describes the difference in words."""
 
     index: int
     a: StepSummary | None
     b: StepSummary | None
     same: bool
     note: str = ""
+    differs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,10 +537,12 @@ class RunAlignment:
     when one replaced the other), ``op`` unchanged/changed/added/removed, ``a``/``b`` the step ids on each
     side. ``first_divergence`` is the index into ``pairs`` of the first pair that is not ``same`` (None
     when the runs agree) and ``divergence`` says it in words ("step 2: run B called `web_search` where A
-    answered")."""
+    answered"). ``extent`` says how far the runs differ ("same tool sequence; 3 of 5 steps differ in tool
+    arguments and answers"; "" when they agree)."""
 
     pairs: tuple[StepPair, ...]
     tool_ops: tuple[ValueChange, ...]
     first_divergence: int | None
     divergence: str
     same: bool = field(default=False)
+    extent: str = ""
