@@ -23,7 +23,7 @@ def unwrap_user_text(text: str) -> str:
     if text.strip().startswith("{"):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # JSON nested deeper than the parser goes
             return text
         if isinstance(data, dict) and data.get("type") == "user_message" and "message" in data:
             return str(data["message"])
@@ -35,7 +35,7 @@ def pretty_json_text(raw: Any) -> str:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return raw
     return json.dumps(raw, indent=2, ensure_ascii=False)
 
