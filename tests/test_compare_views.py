@@ -154,8 +154,9 @@ def test_query_count_does_not_grow_with_messages_or_traces(user_client, django_a
     for i in range(3, 30):
         MessageFactory(step=b, position=i, message_type="user_message", content=f"more {i}")
     ProviderTraceFactory(step=a, call_type="summarization")
-    # session, user, the sync status in the top bar; steps with metrics, their traces, their messages
-    with django_assert_num_queries(6):
+    # session, user, the sync status in the top bar; steps with metrics, their traces, their messages;
+    # the agents' names
+    with django_assert_num_queries(7):
         get(user_client, a, b)
 
 
@@ -408,3 +409,19 @@ def test_unchanged_parts_of_the_context_window_read_zero(user_client):
     assert rows["system instructions"] == "0" and rows["tool schemas"] == "0" and rows["block human"] == "0"
     assert rows["history"] == "+153"  # the whole real difference, on the part that changed
     assert "Per-part figures are estimates" in html
+
+
+def test_agents_are_named_as_on_every_other_page_with_the_id_on_hover(user_client):
+    from steps.models import Agent
+
+    a, b = consecutive_steps()
+    # another agent, whose name Letta has not told us
+    other = StepFactory(run_id=b.run_id, agent_id="agent-00000000-0000-4000-8000-0000000000bb")
+    Agent.objects.create(id=a.agent_id, name="support-bot", model="openai/gpt-4o-mini", payload={})
+    html = get(user_client, a, b)
+    named = f'<span class="agent-name" title="{a.agent_id} · openai/gpt-4o-mini">support-bot</span>'
+    assert html.count(named) == 3  # each side, and the same-fields line
+    assert f"agent {a.agent_id}" not in html and ">{a.agent_id[6:14]}<" not in html
+    changed = get(user_client, a, other)
+    row = changed.split("<th>agent</th>")[1].split("</tr>")[0]
+    assert named in row and f'title="{other.agent_id} (name not synced)"' in row
