@@ -283,3 +283,11 @@ def test_json_nested_past_the_parser_in_what_a_step_wrote_is_compared_as_text():
     b = [StepSummary("b1", messages=({"role": "user", "content": deep + " "},))]
     assert align_runs(a, a).same
     assert align_runs(a, b).pairs[0].differs == ("user input",)
+
+
+def test_after_another_action_the_note_names_only_the_action():
+    a = [StepSummary("a1", ("web_search",), "tool_call", messages=wrote("tea?", "tea", "3", "Tea."))]
+    b = [StepSummary("b1", (), "end_turn", messages=({"role": "assistant", "content": "Hello."},))]
+    (pair,) = align_runs(a, b).pairs
+    assert pair.note == "run B answered where A called `web_search`"
+    assert pair.differs == ("user input", "tool arguments", "tool results", "answers", "heartbeats")

@@ -86,9 +86,11 @@ def _untimed(message: Any) -> Any:
     return {**message, "content": dumps(data)}
 
 
-# What a differing message is, in the words of the run page ("3 steps differ in tool arguments").
+# What a differing message is, in the words of the run page ("3 steps differ in tool arguments"), listed
+# in the order a turn happens whatever order the messages came in.
 _MESSAGE_WORDS = {"tool_call": "tool arguments", "tool_return": "tool results", "reasoning": "reasoning"}
 _ROLE_WORDS = {"user": "user input", "assistant": "answers", "tool": "tool results"}
+_ORDER = ("user input", "reasoning", "tool arguments", "tool results", "answers")
 
 
 def _word(message: Message) -> str:
@@ -110,7 +112,11 @@ def _differs(x: StepSummary, y: StepSummary) -> tuple[str, ...]:
     for entry in diff_messages(a, b).entries:
         if not isinstance(entry, UnchangedRun):
             words += [_word(m) for m in (entry.a, entry.b) if m is not None]
-    return tuple(dict.fromkeys(words))
+    return _in_order(words)
+
+
+def _in_order(words: list[str]) -> tuple[str, ...]:
+    return tuple(sorted(dict.fromkeys(words), key=lambda w: _ORDER.index(w) if w in _ORDER else len(_ORDER)))
 
 
 def _listed(words: Sequence[str]) -> str:
@@ -127,7 +133,7 @@ def _pair(index: int, x: StepSummary, y: StepSummary) -> StepPair:
         notes.append(f"same action, stop reason {x.stop_reason} → {y.stop_reason}")
     elif differs or x.model != y.model:
         notes.append("same action")
-    if differs:
+    if differs and same_action:  # after another action, other messages go without saying
         notes.append("different " + _listed(differs))
     if x.model != y.model:
         notes.append(f"model {x.model or '—'} → {y.model or '—'}")
@@ -150,7 +156,7 @@ def _extent(pairs: list[StepPair], a: list[StepSummary], b: list[StepSummary]) -
         what.append("stop reason")
     if any(p.a and p.b and p.a.model != p.b.model for p in differing):
         what.append("model")
-    return f"same tool sequence; {count} in {_listed(list(dict.fromkeys(what)))}"
+    return f"same tool sequence; {count} in {_listed(_in_order(what))}"
 
 
 def _actions(steps: list[StepSummary]) -> list[tuple[str, str]]:
