@@ -291,3 +291,18 @@ def test_after_another_action_the_note_names_only_the_action():
     (pair,) = align_runs(a, b).pairs
     assert pair.note == "run B answered where A called `web_search`"
     assert pair.differs == ("user input", "tool arguments", "tool results", "answers", "heartbeats")
+
+
+def test_the_real_difference_goes_to_the_parts_by_how_much_each_grew():
+    def request(human: str, metadata: str, turns: int) -> dict:
+        system = samples.letta_system(human=human).replace("0 previous", metadata)
+        history = [{"role": "user", "content": f"question {i} " * 20} for i in range(turns)]
+        return {"model": "m", "messages": [{"role": "system", "content": system}, *history]}
+
+    before = context_breakdown(request(samples.HUMAN, "0 previous", 2), prompt_tokens=2578)
+    # the metadata's count changed at the same length, the block gained a few words, the history a turn
+    after = context_breakdown(request(samples.HUMAN + " Likes tea.", "4 previous", 3), 2700, baseline=before)
+    deltas = {r.label: r.delta for r in diff_breakdowns(before, after).rows if r.changed}
+    assert deltas["memory_metadata"] == 0
+    assert 0 < deltas["human"] < 10 < deltas["message history"]
+    assert sum(deltas.values()) == 122

@@ -7,8 +7,8 @@ rounding), which keeps the proportions honest for a tokenizer that is denser or 
 
 Two steps are compared with the later one's breakdown made against the earlier one (``baseline``): a part
 whose text did not change keeps the earlier estimate, and the real prompt-token difference lands on the
-parts that changed. Scaling each side on its own spread that difference over every part, so an unchanged
-system prompt read "+22".
+parts that changed, in proportion to how many characters each gained or lost. Scaling each side on its
+own spread that difference over every part, so an unchanged system prompt read "+22".
 """
 
 from __future__ import annotations
@@ -31,17 +31,22 @@ _SYSTEM_KINDS = {
 }
 
 
+def _rounded(exact: list[float], total: int) -> list[int]:
+    """Whole numbers close to ``exact`` (which add up to ``total``) that add up to ``total`` exactly:
+    largest remainder rounding."""
+    tokens = [int(x) for x in exact]
+    short = total - sum(tokens)
+    for index in sorted(range(len(exact)), key=lambda i: exact[i] - tokens[i], reverse=True)[:short]:
+        tokens[index] += 1
+    return tokens
+
+
 def _scaled(chars: list[int], prompt_tokens: int | None) -> tuple[list[int], bool]:
     estimates = [c / CHARS_PER_TOKEN for c in chars]
     total = sum(estimates)
     if not prompt_tokens or prompt_tokens <= 0 or total <= 0:
         return [round(e) for e in estimates], False
-    exact = [e * prompt_tokens / total for e in estimates]
-    tokens = [int(x) for x in exact]
-    short = prompt_tokens - sum(tokens)
-    for index in sorted(range(len(exact)), key=lambda i: exact[i] - tokens[i], reverse=True)[:short]:
-        tokens[index] += 1
-    return tokens, True
+    return _rounded([e * prompt_tokens / total for e in estimates], prompt_tokens), True
 
 
 def _digest(texts: list[str]) -> str:
@@ -73,32 +78,54 @@ def _sized(request_json: Any) -> list[tuple[str, str, list[str]]]:
     return sized
 
 
+# Tokens per character any tokenizer gives (from long repeated runs to emoji): a growth outside it means
+# the characters that changed cannot explain the real difference, so it is shared by size instead.
+_PLAUSIBLE_RATE = (0.02, 4.0)
+
+
+def _by_growth(had: list[int], grew: list[int], left: int) -> list[int] | None:
+    """The changed parts' tokens as their earlier estimate plus their growth in characters at the one
+    rate that makes them add up to ``left``; None when no plausible rate does."""
+    growth, chars = left - sum(had), sum(grew)
+    if not chars or not _PLAUSIBLE_RATE[0] <= growth / chars <= _PLAUSIBLE_RATE[1]:
+        return None
+    exact = [h + g * growth / chars for h, g in zip(had, grew, strict=True)]
+    return _rounded(exact, left) if min(exact) >= 0 else None
+
+
 def _anchored(
     parts: list[tuple[str, str, int, str]], prompt_tokens: int | None, baseline: Breakdown
 ) -> tuple[list[int], bool]:
     """Token estimates for ``parts`` that keep ``baseline``'s figure for every part whose text is the same
-    and share what is left of ``prompt_tokens`` among the parts that changed."""
+    and share what is left of ``prompt_tokens`` among the parts that changed: by how much each grew
+    (a memory block that gained a line gets a few tokens, the history most), else by their size."""
     known = {(p.kind, p.label): p for p in baseline.parts}
-    kept = []
-    for kind, label, chars, digest in parts:
-        before = known.get((kind, label))
-        kept.append(before.tokens if before and before.digest == digest and before.chars == chars else None)
-    changed = [i for i, tokens in enumerate(kept) if tokens is None]
-    left = prompt_tokens - sum(t for t in kept if t is not None) if prompt_tokens and baseline.scaled else 0
+    before = [known.get((kind, label)) for kind, label, _, _ in parts]
+    tokens = [
+        b.tokens if b and b.digest == digest and b.chars == chars else None
+        for b, (_, _, chars, digest) in zip(before, parts, strict=True)
+    ]
+    changed = [i for i, count in enumerate(tokens) if count is None]
+    chars = [parts[i][2] for i in changed]
+    left = prompt_tokens - sum(t for t in tokens if t is not None) if prompt_tokens and baseline.scaled else 0
+    shares = None
     if changed and left > 0:
-        shares, _ = _scaled([parts[i][2] for i in changed], left)
-    else:
-        # no real figure to share (unscaled, or one that the unchanged parts already use up): the
-        # changed parts get the baseline's tokens per character
+        earlier = [before[i] for i in changed]
+        had = [b.tokens if b else 0 for b in earlier]
+        grew = [c - (b.chars if b else 0) for b, c in zip(earlier, chars, strict=True)]
+        shares = _by_growth(had, grew, left) or _scaled(chars, left)[0]
+    if shares is None:
+        # no real figure to share (unscaled, or one the unchanged parts already use up): the changed
+        # parts get the baseline's tokens per character
         density = (
             baseline.tokens / baseline.chars if baseline.scaled and baseline.chars else 1 / CHARS_PER_TOKEN
         )
-        shares = [round(parts[i][2] * density) for i in changed]
+        shares = [round(c * density) for c in chars]
     for index, share in zip(changed, shares, strict=True):
-        kept[index] = share
-    tokens = [t or 0 for t in kept]
+        tokens[index] = share
+    counts = [t or 0 for t in tokens]
     # "scaled" promises parts that add up to the real count, which a spent-up remainder breaks
-    return tokens, baseline.scaled and sum(tokens) == prompt_tokens
+    return counts, baseline.scaled and sum(counts) == prompt_tokens
 
 
 def context_breakdown(
