@@ -101,6 +101,10 @@ def test_screenshots_of_every_view_on_simulator_data(page, live_server, simulato
     page.goto(url)
     headline = page.locator("#headline").inner_text()
     assert "appended" in headline and "block human changed" in headline
+    # the real prompt-token difference sits on the parts that changed, never on the tools or instructions
+    for part in ("tool schemas", "system instructions"):
+        row = page.locator("#context tbody tr", has_text=part)
+        expect(row.locator("td").last).to_have_text("0")
     save(page, "compare-structural")
     page.goto(url + "?view=side")
     save(page, "compare-side")

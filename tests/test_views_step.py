@@ -165,6 +165,16 @@ def test_hostile_payloads_are_escaped(user_client):
     assert "<script>alert" not in html and "<img src=x" not in html
 
 
+def test_json_nested_deeper_than_the_parser_goes_reads_as_text(user_client):
+    deep = "[" * 100_000 + "]" * 100_000
+    step = StepFactory()
+    MessageFactory(step=step, position=0, content='{"type": "user_message", "message": ' + deep + "}")
+    MessageFactory(step=step, position=1, content='{"type": "heartbeat", "x": ' + deep + "}")
+    MessageFactory(step=step, position=2, message_type="tool_call_message", arguments=deep)
+    assert "[[[[" in page(user_client, step)
+    assert user_client.get(reverse("step_list")).status_code == 200
+
+
 def test_run_page(user_client):
     run = RunFactory()
     steps = [

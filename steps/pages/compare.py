@@ -226,10 +226,10 @@ class StepComparison:
         return sum(1 for row in self.fields if row.op == diff.CHANGED)
 
 
-def _breakdown(side: Side, scale: bool) -> diff.Breakdown | None:
+def _breakdown(side: Side, scale: bool, baseline: diff.Breakdown | None = None) -> diff.Breakdown | None:
     if side.request is None:
         return None
-    return diff.context_breakdown(side.request, side.step.prompt_tokens if scale else None)
+    return diff.context_breakdown(side.request, side.step.prompt_tokens if scale else None, baseline)
 
 
 def _scale_breakdowns(a: Side, b: Side) -> bool:
@@ -245,7 +245,9 @@ def compare_steps(a: Side, b: Side) -> StepComparison:
     response = diff.diff_responses(a.response, b.response)
     written = written_messages(a, b)
     scale = _scale_breakdowns(a, b)
-    breakdown_a, breakdown_b = _breakdown(a, scale), _breakdown(b, scale)
+    breakdown_a = _breakdown(a, scale)
+    # B against A: an unchanged part reads 0, and the real prompt-token difference sits on what changed
+    breakdown_b = _breakdown(b, scale, breakdown_a)
     comparison = StepComparison(
         a=a,
         b=b,
@@ -351,23 +353,31 @@ def load_run(run_id: str) -> RunSide | None:
 
 
 def compare_runs(a: RunSide, b: RunSide) -> diff.RunAlignment:
-    """Align the runs by the tools each step called (one query for every step's tool calls)."""
+    """Align the runs by the tools each step called and the messages each wrote (one query for every
+    step's messages)."""
     ids = [s.pk for s in a.steps] + [s.pk for s in b.steps]
     tools: dict[str, list[str]] = {i: [] for i in ids}
-    calls = (
-        Message.objects.filter(
-            step_id__in=ids, message_type__in=("tool_call_message", "approval_request_message")
-        )
-        .exclude(tool_name="")
+    written: dict[str, list[dict]] = {i: [] for i in ids}
+    rows = (
+        Message.objects.filter(step_id__in=ids)
         .order_by("step_id", "position")
-        .values_list("step_id", "tool_name")
+        .values_list("step_id", "message_type", "tool_name", "payload")
     )
-    for step_id, name in calls:
-        tools[step_id].append(name)
+    for step_id, message_type, tool_name, payload in rows:
+        written[step_id].append(payload)
+        if tool_name and message_type in ("tool_call_message", "approval_request_message"):
+            tools[step_id].append(tool_name)
 
     def summaries(side: RunSide) -> list[diff.StepSummary]:
         return [
-            diff.StepSummary(s.pk, tuple(tools[s.pk]), s.stop_reason or None, s.status or None)
+            diff.StepSummary(
+                s.pk,
+                tuple(tools[s.pk]),
+                s.stop_reason or None,
+                s.status or None,
+                s.model or None,
+                messages_as_request(written[s.pk])["messages"],
+            )
             for s in side.steps
         ]
 

@@ -13,25 +13,9 @@ from typing import Any
 
 from django.db.models.functions import Substr
 
-from ..messages import tool_calls
+from ..messages import system_event, tool_calls
 
 PREVIEW_CHARS = 240
-# Letta wraps text it writes itself in JSON user messages; `user_message` wraps real input.
-SYSTEM_EVENT_TYPES = {"heartbeat", "system_alert", "login", "summary", "warning"}
-
-
-def system_event(text: str) -> dict | None:
-    """The event a system-written user message carries, e.g. {"type": "heartbeat", ...}."""
-    text = text.strip()
-    if not text.startswith("{"):
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    if isinstance(data, dict) and data.get("type") in SYSTEM_EVENT_TYPES:
-        return data
-    return None
 
 
 def unwrap_user_text(text: str) -> str:
@@ -39,7 +23,7 @@ def unwrap_user_text(text: str) -> str:
     if text.strip().startswith("{"):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # JSON nested deeper than the parser goes
             return text
         if isinstance(data, dict) and data.get("type") == "user_message" and "message" in data:
             return str(data["message"])
@@ -51,7 +35,7 @@ def pretty_json_text(raw: Any) -> str:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return raw
     return json.dumps(raw, indent=2, ensure_ascii=False)
 

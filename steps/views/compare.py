@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from .. import diff
 from ..ids import is_letta_id
-from ..models import Run, Step
+from ..models import Agent, Run, Step
 from ..pages import compare
 
 VIEW_CHOICES = (("structural", "Structural"), ("side", "Side by side"), ("json", "Unified JSON"))
@@ -100,10 +100,13 @@ def _trace_query(c: compare.StepComparison) -> str:
 def compare_steps(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
     c = _load(request, a_id, b_id)
     options = _options(request)
+    agents = Agent.objects.names([c.a.step.agent_id, c.b.step.agent_id])
     context = {
         "c": c,
         **options,
         "sides": [(c.a, "a"), (c.b, "b")],
+        "agent_a": agents.get(c.a.step.agent_id),
+        "agent_b": agents.get(c.b.step.agent_id),
         "view_choices": VIEW_CHOICES,
         "trace_query": _trace_query(c),
     }
