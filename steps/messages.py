@@ -1,4 +1,4 @@
-"""Pure helpers over Letta message items (letta-api.md §1.6, §2.3): order, text, tools."""
+"""Pure helpers over Letta message items (docs/letta-api.md §1.6, §2.3): order, text, tools."""
 
 from __future__ import annotations
 

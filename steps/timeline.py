@@ -1,4 +1,4 @@
-"""What the step page and the list show of Letta message items (letta-api.md §2.3).
+"""What the step page and the list show of Letta message items (docs/letta-api.md §2.3).
 
 Pure functions over payload dicts (no HTML: templates escape everything they print), plus
 `previews`, which reads a page's message texts in one query.
@@ -220,7 +220,7 @@ def previews(step_ids: list[str]) -> dict[str, Preview]:
             reasoning[step_id] = head
         elif kind == "tool_call_message" and tool and tool not in preview.tools:
             preview.tools.append(tool)
-    # letta_v1 agents answer in a reasoning_message (letta-api.md §1.6 point 3): a step's last
+    # letta_v1 agents answer in a reasoning_message (docs/letta-api.md §1.6 point 3): a step's last
     # item, when it is reasoning, is its reply. Reasoning followed by a tool call is a thought, and
     # a step without a reply shows it labelled as such, not as what the user was told.
     for step_id, head in reasoning.items():

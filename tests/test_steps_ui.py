@@ -65,7 +65,7 @@ def test_a_step_without_a_reply_previews_its_reasoning_as_reasoning():
     MessageFactory(step=thinking, position=1, message_type="tool_call_message")
     MessageFactory(step=answered, position=0, message_type="reasoning_message", content="thinking")
     MessageFactory(step=answered, position=1, message_type="assistant_message", content="Here it is")
-    # a letta_v1 agent's reply is a reasoning_message, the step's last item (letta-api.md §1.6)
+    # a letta_v1 agent's reply is a reasoning_message, the step's last item (docs/letta-api.md §1.6)
     MessageFactory(step=v1, position=0, content="Hi!")
     MessageFactory(step=v1, position=1, message_type="reasoning_message", content="Hello! How can I help?")
     found = previews([thinking.pk, answered.pk, v1.pk])

@@ -17,7 +17,7 @@ from django.utils import timezone
 from ..ids import is_letta_id
 from ..querysets import StepQuerySet
 
-# Upstream enums (letta-api.md §2.2); stored as plain strings so a new value never breaks a sync.
+# Upstream enums (docs/letta-api.md §2.2); stored as plain strings so a new value never breaks a sync.
 STEP_TERMINAL_STATUSES = ("success", "failed", "cancelled")
 # "deleted" is ours: a run that Letta answers 404 for is not looked at again.
 RUN_DELETED = "deleted"
@@ -131,7 +131,7 @@ class Run(MirroredModel):
 
 
 class Step(MirroredModel):
-    """One LLM round-trip of an agent loop (letta-api.md §2.1), plus what we derive and track."""
+    """One LLM round-trip of an agent loop (docs/letta-api.md §2.1), plus what we derive and track."""
 
     class TimeSource(models.TextChoices):
         METRICS = "metrics", "metrics step_start_ns"
@@ -441,7 +441,7 @@ class Message(MirroredModel):
 
 
 def message_item_key(payload: dict) -> str:
-    # letta-api.md §2.3: (id, otid) when otid is set, else (id, message_type)
+    # docs/letta-api.md §2.3: (id, otid) when otid is set, else (id, message_type)
     return str(payload.get("otid") or payload.get("message_type") or "")[:64]
 
 
