@@ -248,6 +248,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     # the order Swagger UI shows them in
     "TAGS": [
+        {"name": "index", "description": "Every endpoint, and where the docs are."},
         {"name": "steps", "description": "Steps: the list page's filters, one step, votes, tags, notes."},
         {"name": "bulk", "description": "Progress of a bulk vote."},
         {"name": "compare", "description": "The trace diff of two steps."},
