@@ -1,5 +1,6 @@
 """How the review UI writes durations, times and list previews for people."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,7 +8,7 @@ from django.template import Context, Template
 from django.utils import timezone
 
 from steps.templatetags.steps_ui import ago, ns_duration
-from steps.timeline import previews
+from steps.timeline import previews, structured_text
 from tests.factories import MessageFactory, StepFactory
 
 
@@ -72,3 +73,37 @@ def test_a_step_without_a_reply_previews_its_reasoning_as_reasoning():
     assert (found[thinking.pk].assistant, found[thinking.pk].reasoning) == ("", "I should call it")
     assert (found[answered.pk].assistant, found[answered.pk].reasoning) == ("Here it is", "")
     assert (found[v1.pk].assistant, found[v1.pk].reasoning) == ("Hello! How can I help?", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("{'message': 'No results found.', 'results': []}", {"message": "No results found.", "results": []}),
+        ('{"status": "OK", "count": 2}', {"status": "OK", "count": 2}),
+        ("[{'content': '議題', 'ok': True, 'n': None}]", [{"content": "議題", "ok": True, "n": None}]),
+        ("  ['a', (1, 2)]  ", ["a", [1, 2]]),
+        ("[" * 20 + "]" * 20, [[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]),
+    ],
+)
+def test_a_tool_return_holding_a_dict_or_list_reads_as_indented_json(text, shown):
+    pretty = structured_text(text)
+    assert json.loads(pretty) == shown and "\n  " in pretty
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No results found.",
+        "42",
+        "'just a string'",
+        "{'unclosed': ",
+        "{1, 2}",  # a set: not JSON's
+        "{(1, 2): 'tuple key'}",
+        "[__import__('os').system('true')]",  # literals only: never run
+        "[" * 21 + "]" * 21,  # deeper than any real tool result: indenting it would explode
+        "[" * 5000 + "]" * 5000,
+        "[" + "1, " * 100_000 + "1]",  # too long to parse on every page view
+    ],
+)
+def test_anything_else_a_tool_returns_is_shown_as_the_text_it_is(text):
+    assert structured_text(text) == ""

@@ -480,6 +480,29 @@ class ProviderTrace(MirroredModel):
         return changed
 
     @property
+    def origin(self) -> list[tuple[str, str]]:
+        """Who answered this call, as (label, value) pairs from the trace's own fields.
+
+        Letta's `source` is the server's telemetry name and is null on a plain self-hosted server
+        (docs/letta-api.md §2.5), so the provider and model come from the call's llm_config (a
+        summarization call names its model in compaction_settings). None of these on a trace from
+        Letta's ClickHouse backend: then nothing.
+        """
+        payload = self.payload if isinstance(self.payload, dict) else {}
+
+        def text(obj: Any, *keys: str) -> str:
+            obj = obj if isinstance(obj, dict) else {}
+            return next((v for k in keys if isinstance(v := obj.get(k), str) and v.strip()), "")
+
+        config, compaction = payload.get("llm_config"), payload.get("compaction_settings")
+        found = [
+            ("provider", text(config, "provider_name", "model_endpoint_type")),
+            ("model", text(config, "handle", "model") or text(compaction, "model")),
+            ("source", self.source),
+        ]
+        return [(label, value) for label, value in found if value]
+
+    @property
     def upstream_payload(self) -> dict:
         """The trace exactly as Letta returned it."""
         if not self.payload:
