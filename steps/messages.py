@@ -1,4 +1,4 @@
-"""Pure helpers over Letta message items (letta-api.md §1.6, §2.3): order, text, tools, system events.
+"""Pure helpers over Letta message items (docs/letta-api.md §1.6, §2.3): order, text, tools, system events.
 
 No Django here: the diff engine (``steps.diff``) reads heartbeats with the same ``system_event`` as the step
 page."""

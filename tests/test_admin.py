@@ -142,6 +142,12 @@ def test_the_admin_index_names_models_in_proper_english(admin_client):
     html = admin_client.get(reverse("admin:index")).content.decode()
     assert "Feedback batches" in html and "Feedback pushes" in html
     assert "batchs" not in html and "pushs" not in html
+    assert "API tokens" in html and "Api tokens" not in html
+
+
+def test_the_token_change_list_says_api_token(admin_client):
+    html = admin_client.get(reverse("admin:steps_apitoken_changelist")).content.decode()
+    assert "Select API token to change" in html and "Api token" not in html
 
 
 def test_the_admin_carries_the_products_name_and_icon(admin_client):

@@ -1,4 +1,4 @@
-"""Votes and tags written back to Letta, never lost (letta-api.md §1.5).
+"""Votes and tags written back to Letta, never lost (docs/letta-api.md §1.5).
 
 Letta's PATCH overwrites `feedback` every time (omitting it clears the vote) and replaces
 `tags` only when the list is non-empty, so every push sends the full intended state and a

@@ -1,4 +1,4 @@
-"""Incremental, idempotent, resumable sync of a Letta server into the mirror (letta-api.md §5).
+"""Incremental, idempotent, resumable sync of a Letta server into the mirror (docs/letta-api.md §5).
 
 One sync run has three phases:
 

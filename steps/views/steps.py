@@ -124,11 +124,14 @@ def _step_context(step: Step, *, with_traces: bool = True) -> dict:
 
 
 def _timing(metrics) -> dict | None:
+    """The step's parts; None where Letta measured nothing (a failed LLM call has no llm_request_ns,
+    a step without a tool no tool_execution_ns): the page says "—" there, never "0 ms"."""
     if not metrics or not metrics.step_ns:
         return None
-    llm = metrics.llm_request_ns or 0
-    tool = metrics.tool_execution_ns or 0
-    return {"total": metrics.step_ns, "llm": llm, "tool": tool, "rest": max(0, metrics.step_ns - llm - tool)}
+    llm, tool = metrics.llm_request_ns, metrics.tool_execution_ns
+    measured = [part for part in (llm, tool) if part is not None]
+    rest = max(0, metrics.step_ns - sum(measured)) if measured else None
+    return {"total": metrics.step_ns, "llm": llm, "tool": tool, "rest": rest}
 
 
 def _neighbours(step: Step, **same) -> tuple[Step | None, Step | None]:
