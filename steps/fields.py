@@ -1,5 +1,6 @@
-"""Form fields shared by every form that takes input, so a value PostgreSQL would refuse
-(an offset beyond ±15:59, a NUL inside JSON) is a form error, never a 500.
+"""Form fields and checks shared by everything that takes input, so a value PostgreSQL or Python
+would refuse (an offset beyond ±15:59, a NUL inside JSON, a date whose range leaves year 9999)
+is a form error or a 400, never a 500.
 
 Plain CharFields need nothing extra: Django's CharField already refuses NUL, and
 dashboard/middleware.py turns one away before any view runs.
@@ -12,6 +13,12 @@ from datetime import UTC, datetime
 from django import forms
 
 NUL_MESSAGE = "Text cannot contain NUL characters (\\0)."
+# The dates a filter or a page link may name. A range is then widened by up to a year (400 days
+# back, a week to its bucket's end, a time zone's offset) without leaving datetime's years 1 to
+# 9999: "until=9999-12-31" or "until=0001-01-07" can never reach date arithmetic.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # excluded
+OUT_OF_RANGE = "That date is out of range: use one from 1970 to 9998."
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -22,13 +29,25 @@ def as_utc(value: datetime | None) -> datetime | None:
         return None
 
 
+def in_range(value: datetime | None) -> datetime | None:
+    """A parsed date in UTC when it lies from EARLIEST to before LATEST, else None."""
+    value = as_utc(value)
+    return value if value is not None and EARLIEST <= value < LATEST else None
+
+
+def clamp(value: datetime) -> datetime:
+    """A date moved into [EARLIEST, LATEST]: where code computes with a date it did not parse."""
+    return min(max(value, EARLIEST), LATEST)
+
+
 class DateTimeField(forms.DateTimeField):
-    """Always a UTC datetime PostgreSQL accepts ("9999-12-31T23:59-23:59" is not one)."""
+    """Always a UTC datetime from EARLIEST to before LATEST, so PostgreSQL accepts it
+    ("9999-12-31T23:59-23:59" is year 10000 in UTC) and a range around it stays in datetime's."""
 
     def to_python(self, value):
         parsed = super().to_python(value)  # a form error for Feb 30, hour 25, year 0, +25:00
-        if parsed is not None and as_utc(parsed) is None:
-            raise forms.ValidationError("That date is out of range.", code="invalid")
+        if parsed is not None and in_range(parsed) is None:
+            raise forms.ValidationError(OUT_OF_RANGE, code="invalid")
         return as_utc(parsed)
 
 

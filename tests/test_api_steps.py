@@ -109,6 +109,8 @@ def test_a_row_says_what_the_list_shows(api, steps):
         ("prompt_min=-1", "prompt_min"),
         ("tokens_max=99999999999999999999", "tokens_max"),
         ("since=2024-02-30T10:00", "since"),
+        ("until=9999-12-31T23:59:59", "until"),  # after the last date a filter takes
+        ("since=0001-01-01T00:00:00", "since"),
         ("cursor=!!!not-base64!!!", "cursor"),
         ("page_size=501", "page_size"),
         ("page_size=0", "page_size"),
