@@ -97,7 +97,8 @@ def load_pair(a_id: str, b_id: str) -> tuple[Side, Side] | None:
 
 def pick_trace(side: Side, raw: str | None) -> None:
     """Apply a `trace_a` / `trace_b` query value; anything out of range keeps the default."""
-    if raw and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(side.traces):
+    # at most a few digits: int() of thousands of them is a ValueError (int max str digits)
+    if raw and len(raw) <= 9 and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(side.traces):
         side.trace_number = int(raw)
 
 

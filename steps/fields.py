@@ -1,6 +1,6 @@
 """Form fields and checks shared by everything that takes input, so a value PostgreSQL or Python
-would refuse (an offset beyond ±15:59, a NUL inside JSON, a date whose range leaves year 9999)
-is a form error or a 400, never a 500.
+would refuse (an offset beyond ±15:59, a NUL inside JSON, a date whose range leaves year 9999, a
+5,000-digit number) is a form error or a 400, never a 500.
 
 Plain CharFields need nothing extra: Django's CharField already refuses NUL, and
 dashboard/middleware.py turns one away before any view runs.
@@ -19,6 +19,9 @@ NUL_MESSAGE = "Text cannot contain NUL characters (\\0)."
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)  # excluded
 OUT_OF_RANGE = "That date is out of range: use one from 1970 to 9998."
+# Digits a hand-typed whole number may have: int() of thousands of digits is slow, and past
+# 4,300 a ValueError (Python's int max str digits).
+MAX_DIGITS = 18
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -38,6 +41,13 @@ def in_range(value: datetime | None) -> datetime | None:
 def clamp(value: datetime) -> datetime:
     """A date moved into [EARLIEST, LATEST]: where code computes with a date it did not parse."""
     return min(max(value, EARLIEST), LATEST)
+
+
+def whole_number(raw: str | None, max_digits: int = MAX_DIGITS) -> int | None:
+    """A non-negative whole number written in ASCII digits (no sign, no spaces), or None."""
+    if not raw or len(raw) > max_digits or not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw)
 
 
 class DateTimeField(forms.DateTimeField):

@@ -119,3 +119,15 @@ def test_compare_two_steps_returns_the_structured_diff(api, step):
     assert any(row["name"] == "prompt" and row["a"] == 2578 and row["b"] == 3000 for row in body["tokens"])
     missing = api.get(f"/api/v1/compare/{step.pk}/step-00000000-0000-4000-8000-000000000000/")
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query", ["trace_a=" + "9" * 5000, "trace_b=abc", "trace_a=0", "trace_b=-1", "trace_a=1.0"]
+)
+def test_a_trace_number_that_is_no_whole_number_from_1_is_a_400_naming_it(api, step, query):
+    other = StepFactory()
+    response = api.get(f"/api/v1/compare/{step.pk}/{other.pk}/?{query}")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [query.split("=")[0]]
+    # a number past the step's traces keeps the default, as documented
+    assert api.get(f"/api/v1/compare/{step.pk}/{other.pk}/?trace_a=99").json()["trace_a"] == 1
