@@ -299,7 +299,7 @@ CACHES = {
 # --- Letta upstream ---------------------------------------------------------------------
 # Empty LETTA_BASE_URL: `make run` (manage.py serve) starts the project's own simulator and
 # hands its processes LETTA_BASE_URL and LETTA_SIMULATOR_NONCE; the client then talks to that
-# URL only after it answered with the nonce (see steps/upstream.py), never to a real Letta.
+# URL only after it answered with the nonce (see steps/sync/upstream.py), never to a real Letta.
 LETTA_BASE_URL = os.environ.get("LETTA_BASE_URL", "").rstrip("/")
 LETTA_SIMULATOR_NONCE = os.environ.get("LETTA_SIMULATOR_NONCE", "")
 LETTA_API_KEY = os.environ.get("LETTA_API_KEY", "")
@@ -308,7 +308,7 @@ LETTA_TIMEOUT_SECONDS = float(os.environ.get("LETTA_TIMEOUT_SECONDS", "30"))
 LETTA_MAX_RETRIES = env_int("LETTA_MAX_RETRIES", 4)
 SIMULATOR_PORT = env_int("SIMULATOR_PORT", 0)  # the demo simulator's port; 0 picks a free one
 
-# Sync knobs (see steps/sync.py for what each protects against).
+# Sync knobs (see steps/sync/run.py for what each protects against).
 SYNC_INTERVAL_SECONDS = float(os.environ.get("SYNC_INTERVAL_SECONDS", "5"))
 SYNC_PAGE_SIZE = env_int("SYNC_PAGE_SIZE", 100)
 SYNC_OVERLAP_STEPS = env_int("SYNC_OVERLAP_STEPS", 200)

@@ -21,7 +21,7 @@ from .fields import DateTimeField, in_range, whole_number
 from .ids import LettaIdField, is_letta_id
 from .models import Step
 from .querysets import SORTS, StepQuerySet
-from .search import is_short
+from .search import is_short, matching
 
 FEEDBACK_CHOICES = [
     ("", "Any feedback"),
@@ -192,7 +192,7 @@ class StepFilterForm(forms.Form):
         if data.get("unreviewed"):
             qs = qs.unreviewed()
         if data.get("q", "").strip():
-            qs = qs.search(data["q"].strip())
+            qs = matching(qs, data["q"].strip())
         return qs
 
     def sort_order(self) -> str:

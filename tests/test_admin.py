@@ -4,8 +4,9 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from steps import feedback, share
+from steps import feedback
 from steps.models import FeedbackPush, StepReview
+from steps.pages import share
 from tests.factories import (
     MessageFactory,
     ProviderTraceFactory,

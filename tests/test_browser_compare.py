@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from steps.models import Message, ProviderTrace, Step
 from steps.sync import run_sync
-from steps.upstream import LettaClient
+from steps.sync.upstream import LettaClient
 from tests.browser_fixtures import ARTIFACTS, open_logged_in, shot
 from tests.compare_fixtures import consecutive_steps
 from tests.conftest import quick_sleep

@@ -9,7 +9,7 @@ from celery.contrib.testing.worker import start_worker
 from dashboard.celery import app
 from steps.models import FeedbackPush, Step
 from steps.sync import run_sync
-from steps.upstream import LettaClient
+from steps.sync.upstream import LettaClient
 from tests.browser_fixtures import open_logged_in, shot
 from tests.factories import UserFactory
 

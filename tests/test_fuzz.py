@@ -27,9 +27,9 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from steps import share
 from steps.filters import LiveForm
 from steps.models import Agent, ApiToken, FeedbackBatch, ShareLink, Step
+from steps.pages import share
 from steps.querysets import SORTS
 from tests.factories import RunFactory, StepFactory, SyncRunFactory, UserFactory, conversation
 from tests.test_urls_require_login import routes

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from steps.mirror import store_step_details, upsert_runs, upsert_steps
 from steps.models import Message, ProviderTrace, Run, Step, StepMetrics
+from steps.sync.mirror import store_step_details, upsert_runs, upsert_steps
 from tests.samples import body
 
 pytestmark = pytest.mark.django_db

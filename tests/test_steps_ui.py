@@ -6,8 +6,8 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone
 
+from steps.pages.timeline import previews
 from steps.templatetags.steps_ui import ago, ns_duration
-from steps.timeline import previews
 from tests.factories import MessageFactory, StepFactory
 
 

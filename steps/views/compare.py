@@ -7,10 +7,11 @@ from django.shortcuts import redirect, render
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
-from .. import compare, diff
+from .. import diff
 from ..fields import whole_number
 from ..ids import is_letta_id
 from ..models import Run, Step
+from ..pages import compare
 
 VIEW_CHOICES = (("structural", "Structural"), ("side", "Side by side"), ("json", "Unified JSON"))
 # the collapsible runs of unchanged messages: the request's, and the messages each step wrote

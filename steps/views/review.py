@@ -1,5 +1,5 @@
 """Review actions: votes, tags, notes, bulk rating, the review queue. Thin views over
-steps/feedback.py, which owns the outbox; every POST answers with the fragment it changed."""
+steps/feedback/, which owns the outbox; every POST answers with the fragment it changed."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import feedback
+from ..feedback import vote_state
 from ..filters import StepFilterForm, known_tags
 from ..ids import is_letta_id
 from ..models import FeedbackBatch, Step, StepReview, StepVote
 from ..models.feedback import FEEDBACK_VALUES
-from ..querysets import SORTS, vote_state
+from ..querysets import SORTS
 
 # what a bulk bar button does: action -> start_bulk keyword arguments (tag actions add the tag)
 BULK_ACTIONS = {

@@ -11,14 +11,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from .. import compare, share
 from ..cost.pages import run_cost, step_breakdown
+from ..feedback import reviewer_counts, vote_state
 from ..filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
 from ..models import Agent, Run, ShareLink, Step
 from ..overview.sparkline import sparkline
-from ..querysets import SORTS, reviewer_counts, vote_state
-from ..rows import list_rows, run_rows
-from ..timeline import timeline
+from ..pages import compare, share
+from ..pages.rows import list_rows, run_rows
+from ..pages.timeline import timeline
+from ..querysets import SORTS
 
 PAGE_SIZE = 50
 LIVE_MAX_ROWS = 100

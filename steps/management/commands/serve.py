@@ -30,7 +30,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from steps.upstream import LettaClient, UpstreamError
+from steps.sync.upstream import LettaClient, UpstreamError
 
 COLORS = {"web": 34, "worker": 32, "beat": 35, "simulator": 33}
 LISTENING = re.compile(r"Letta simulator listening on (http://\S+)")

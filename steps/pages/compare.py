@@ -14,9 +14,9 @@ from typing import Any
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 
-from . import diff
-from .messages import tool_calls
-from .models import Message, ProviderTrace, Run, Step
+from .. import diff
+from ..messages import tool_calls
+from ..models import Message, ProviderTrace, Run, Step
 
 VIEWS = ("structural", "side", "json")
 

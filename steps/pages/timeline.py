@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models.functions import Substr
 
-from .messages import tool_calls
+from ..messages import tool_calls
 
 PREVIEW_CHARS = 240
 # Letta wraps text it writes itself in JSON user messages; `user_message` wraps real input.
@@ -189,7 +189,7 @@ class Preview:
 
 def previews(step_ids: list[str]) -> dict[str, Preview]:
     """First user text, last assistant text and tool names of each step, in one query."""
-    from .models import Message
+    from ..models import Message
 
     result: dict[str, Preview] = defaultdict(Preview)
     if not step_ids:
