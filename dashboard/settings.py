@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dashboard.middleware.RejectNulMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "dashboard.middleware.FormBodiesOnlyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -230,6 +231,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["steps.api.throttling.PerTokenThrottle"],
     # JSON only: no browsable API (its HTML needs inline scripts; errors must be JSON)
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's three, with a JSON parser that answers a body nested too deep with a 400
+    "DEFAULT_PARSER_CLASSES": [
+        "steps.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # `format` is the export's own parameter (csv, jsonl, finetune), as on the list page's Export;
     # DRF would read it as a renderer override and answer ?format=csv with a 404.
     "URL_FORMAT_OVERRIDE": None,

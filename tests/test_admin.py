@@ -74,27 +74,41 @@ def test_step_changelist_skips_full_count():
     assert admin.site._registry[Step].show_full_result_count is False
 
 
-def test_local_label_edit_is_in_history(admin_client):
-    step = StepFactory()
-    url = reverse("admin:steps_step_change", args=[step.pk])
-    data = {
+def label_form(step, labels: str) -> dict:
+    return {
         "review-TOTAL_FORMS": "1",
         "review-INITIAL_FORMS": "0",
         "review-MIN_NUM_FORMS": "0",
         "review-MAX_NUM_FORMS": "1",
         "review-0-step": step.pk,
-        "review-0-labels": '["hallucination"]',
+        "review-0-labels": labels,
         "review-0-notes": "made up a citation",
         "share_links-TOTAL_FORMS": "0",
         "share_links-INITIAL_FORMS": "0",
         "share_links-MIN_NUM_FORMS": "0",
         "share_links-MAX_NUM_FORMS": "1000",
     }
-    response = admin_client.post(url, data)
+
+
+def test_local_label_edit_is_in_history(admin_client):
+    step = StepFactory()
+    url = reverse("admin:steps_step_change", args=[step.pk])
+    response = admin_client.post(url, label_form(step, '["hallucination"]'))
     assert response.status_code == 302, response.content.decode()[:2000]
     assert StepReview.objects.get(step=step).labels == ["hallucination"]
     entry = LogEntry.objects.get(object_id=step.pk)
     assert entry.user.username == "boss"
+
+
+@pytest.mark.parametrize("depth", [100_000, 5000])
+def test_labels_nested_too_deep_are_the_forms_error(admin_client, depth):
+    # json gives up on 100,000 levels with a RecursionError; 5,000 parse, and then recursed
+    step = StepFactory()
+    url = reverse("admin:steps_step_change", args=[step.pk])
+    response = admin_client.post(url, label_form(step, "[" * depth + "]" * depth))
+    assert response.status_code == 200
+    assert "This JSON is nested more than 32 levels deep." in response.content.decode()
+    assert not StepReview.objects.filter(step=step).exists()
 
 
 def test_resync_action_enqueues_after_commit(admin_client, django_capture_on_commit_callbacks):

@@ -66,7 +66,7 @@ def test_expanding_a_collapsed_run_returns_its_messages_escaped(user_client):
     assert "<html" not in body
 
 
-@pytest.mark.parametrize("entry", ["99", "x", "", "1", "²", "-1"])
+@pytest.mark.parametrize("entry", ["99", "x", "", "1", "²", "-1", "9" * 5000])
 def test_expand_with_a_bad_entry_is_a_404(user_client, entry):
     a, b = consecutive_steps(history_len=3)
     url = reverse("compare_expand", args=[a.pk, b.pk])
@@ -112,7 +112,7 @@ def test_a_step_with_several_traces_lets_you_pick(user_client):
     assert "2 messages appended" in headline(html)  # the default is the step's own agent_step call
     picked = get(user_client, a, b, trace_b="2")
     assert "2 messages appended" not in headline(picked)
-    for odd in ("7", "0", "²", "-1", "1e3"):  # out of range or not a number: the default
+    for odd in ("7", "0", "²", "-1", "1e3", "9" * 5000):  # out of range or not a number: the default
         assert "2 messages appended" in headline(get(user_client, a, b, trace_b=odd))
 
 

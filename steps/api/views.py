@@ -416,6 +416,7 @@ class CompareSteps(APIView):
         responses={200: COMPARISON},
     )
     def get(self, request, a_id: str, b_id: str):
+        params.check_trace_numbers(request.query_params)
         pair = compare.load_pair(a_id, b_id)
         if pair is None:
             return Response(

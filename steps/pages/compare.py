@@ -15,6 +15,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 
 from .. import diff
+from ..fields import whole_number
 from ..messages import tool_calls
 from ..models import Message, ProviderTrace, Run, Step
 
@@ -97,8 +98,9 @@ def load_pair(a_id: str, b_id: str) -> tuple[Side, Side] | None:
 
 def pick_trace(side: Side, raw: str | None) -> None:
     """Apply a `trace_a` / `trace_b` query value; anything out of range keeps the default."""
-    if raw and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(side.traces):
-        side.trace_number = int(raw)
+    number = whole_number(raw)
+    if number is not None and 1 <= number <= len(side.traces):
+        side.trace_number = number
 
 
 def step_page_context(

@@ -112,7 +112,10 @@ def tags_update(request: HttpRequest, step_id: str) -> HttpResponse:
 @require_POST
 def note_update(request: HttpRequest, step_id: str) -> HttpResponse:
     step = _step(step_id)
-    notes = request.POST.get("notes", "")
+    if "notes" not in request.POST:
+        # a request without the field is not a request to clear the note
+        raise BadRequest("Nothing to save: send notes= (empty clears the note).")
+    notes = request.POST["notes"]
     if len(notes) > 20_000:
         raise BadRequest("The note is too long (20,000 characters at most).")
     StepReview.objects.update_or_create(step=step, defaults={"notes": notes.strip()})
