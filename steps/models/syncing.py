@@ -26,12 +26,18 @@ class SyncRunQuerySet(models.QuerySet):
         """Runs still working: running, with a heartbeat within the last three intervals."""
         return self.filter(status=SyncRun.Status.RUNNING, heartbeat_at__gte=silent_since(now))
 
-    def mark_abandoned(self, now=None) -> int:
-        """Running runs whose heartbeat stopped: their process is gone, say so."""
+    def mark_abandoned(self, now=None, *, taken_over_by: SyncRun | None = None) -> int:
+        """Running runs whose heartbeat stopped: their process is gone, say so. A sync taking
+        over such a run's claims calls this in the same transaction, naming itself."""
+        reason = (
+            f"sync #{taken_over_by.pk} took over its work"
+            if taken_over_by
+            else "the process was killed or lost"
+        )
         return self.filter(status=SyncRun.Status.RUNNING, heartbeat_at__lt=silent_since(now)).update(
             status=SyncRun.Status.ABANDONED,
             finished_at=F("heartbeat_at"),
-            error_message="Abandoned: its heartbeat stopped (the process was killed or lost).",
+            error_message=f"Abandoned: its heartbeat stopped ({reason}).",
         )
 
 
