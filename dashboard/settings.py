@@ -303,6 +303,11 @@ SIMULATOR_PORT = env_int("SIMULATOR_PORT", 0)  # the demo simulator's port; 0 pi
 
 # Sync knobs (see steps/sync/run.py for what each protects against).
 SYNC_INTERVAL_SECONDS = float(os.environ.get("SYNC_INTERVAL_SECONDS", "5"))
+# Scheduled syncs running at once. A beat tick that finds this many live syncs (heartbeat fresh)
+# records nothing and returns: a sync slower than the interval runs back to back instead of
+# piling up. Raise it with more sync worker processes (`celery worker -Q sync`) to share a
+# large backlog between them; claims and the discovery lease keep overlapping syncs safe.
+SYNC_MAX_CONCURRENT = env_int("SYNC_MAX_CONCURRENT", 1)
 SYNC_PAGE_SIZE = env_int("SYNC_PAGE_SIZE", 100)
 SYNC_OVERLAP_STEPS = env_int("SYNC_OVERLAP_STEPS", 200)
 SYNC_REFRESH_BATCH = env_int("SYNC_REFRESH_BATCH", 200)
@@ -352,6 +357,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
+# Two queues, so that a long sync never holds up a sweep: the sync's ticks go to "sync", consumed
+# by a worker of its own (`manage.py serve` and docker-compose start one); everything else (votes'
+# pushes, the feedback and rollup sweeps, facets, bulk actions, an admin's re-sync of chosen
+# steps, retention) goes to the default queue "celery" and its worker.
+SYNC_QUEUE = "sync"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"steps.tasks.sync_steps": {"queue": SYNC_QUEUE}}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = VAR_DIR / "broker"
     for sub in ("queue", "control", "processed"):

@@ -11,15 +11,19 @@ from django.conf import settings
 
 from . import facets, feedback, retention
 from .models import FeedbackBatch
-from .sync import LettaClient, prune_history, run_sync
+from .sync import LettaClient, prune_history, run_sync_unless_busy
 from .sync import refresh_steps as refresh_steps_now
 
 
 @shared_task(name="steps.tasks.sync_steps")
-def sync_steps(trigger: str = "schedule") -> int:
-    """Run one sync. Safe to overlap: discovery is leased, step refreshes are claimed."""
+def sync_steps(trigger: str = "schedule") -> int | None:
+    """Run one sync, unless SYNC_MAX_CONCURRENT syncs are running already: then this tick records
+    nothing and returns None at once (beat's next tick comes soon). Overlapping syncs, when
+    allowed, are safe: discovery is leased, step refreshes are claimed."""
     with LettaClient.from_settings() as client:
-        sync_run = run_sync(client, trigger=trigger)
+        sync_run = run_sync_unless_busy(client, trigger=trigger, max_running=settings.SYNC_MAX_CONCURRENT)
+    if sync_run is None:
+        return None
     prune_history()  # one indexed DELETE: the history stays bounded without a task of its own
     return sync_run.pk
 

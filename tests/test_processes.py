@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
+from steps.management.commands.serve import _worker as serve_worker
 from steps.models import FeedbackPush, Step, SyncRun
 from steps.simulator import start_simulator
 from tests.conftest import make_world
@@ -39,18 +40,9 @@ def wait_for(condition, timeout=90.0, interval=0.3, what="condition"):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-WORKER_ARGV = [
-    sys.executable,
-    "-m",
-    "celery",
-    "-A",
-    "dashboard",
-    "worker",
-    "-l",
-    "info",
-    "--concurrency",
-    "2",
-]
+# the workers as `make run` starts them: the default queue's and the sync's
+WORKER_ARGV = serve_worker("worker", "celery", 2, {}).argv
+SYNC_WORKER_ARGV = serve_worker("sync-worker", "sync", 1, {}).argv
 
 
 def beat_argv(schedule):
@@ -59,7 +51,7 @@ def beat_argv(schedule):
 
 def purge_queue(env):
     subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "dashboard", "purge", "-f"],
+        [sys.executable, "-m", "celery", "-A", "dashboard", "purge", "-f", "-Q", "celery,sync"],
         cwd=ROOT,
         env=env,
         check=True,
@@ -102,11 +94,8 @@ def service_env(simulator, tmp_path):
 def test_worker_and_beat_on_redis_keep_the_mirror_current(simulator, service_env, tmp_path):
     assert django_settings.CELERY_BROKER_URL.startswith("redis://"), "make test runs Celery on real Redis"
     purge_queue(service_env)
-    worker = spawn(
-        WORKER_ARGV,
-        service_env,
-        tmp_path / "worker.log",
-    )
+    worker = spawn(WORKER_ARGV, service_env, tmp_path / "worker.log")
+    sync_worker = spawn(SYNC_WORKER_ARGV, service_env, tmp_path / "sync-worker.log")
     beat = spawn(
         beat_argv(tmp_path / "schedule"),
         service_env,
@@ -129,7 +118,60 @@ def test_worker_and_beat_on_redis_keep_the_mirror_current(simulator, service_env
     finally:
         stop(beat)
         stop(worker)
+        stop(sync_worker)
     assert worker.returncode == 0, (tmp_path / "worker.log").read_text()[-3000:]
+    assert sync_worker.returncode == 0, (tmp_path / "sync-worker.log").read_text()[-3000:]
+
+
+def waiting_on(queue, broker_url) -> int:
+    import redis
+
+    with redis.Redis.from_url(broker_url) as broker:
+        return broker.llen(queue)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_feedback_sweep_runs_while_syncs_are_backed_up(simulator, service_env, tmp_path):
+    """Sweeps do not wait behind syncs: with a slow sync holding the sync worker and a backlog
+    of sync messages queued, the feedback sweep still delivers a vote whose message was lost;
+    and the syncs, one at a time, never overlap."""
+    from celery import current_app
+    from django.contrib.auth.models import User
+
+    from steps import feedback
+    from steps.sync import run_sync
+    from steps.sync.upstream import LettaClient
+
+    env = service_env | {"FEEDBACK_SWEEP_SECONDS": "1", "LETTA_MAX_RETRIES": "0"}
+    purge_queue(env)
+    with LettaClient(simulator.base_url) as client:
+        run_sync(client, reverify_batch=0)
+    step = Step.objects.filter(status="success", feedback="").order_by("pk").first()
+    feedback.cast_vote(step, user=User.objects.create_user("rita"), feedback="positive")
+    purge_queue(env)  # its push message is lost: only the sweep can deliver it now
+    for _ in range(20):  # what beat used to pile up under load
+        current_app.tasks["steps.tasks.sync_steps"].delay()
+    simulator.faults.latency_ms = 300  # a slow Letta: each sync takes many seconds
+    processes = [
+        spawn(WORKER_ARGV, env, tmp_path / "worker.log"),
+        spawn(SYNC_WORKER_ARGV, env, tmp_path / "sync-worker.log"),
+        spawn(beat_argv(tmp_path / "schedule"), env, tmp_path / "beat.log"),
+    ]
+    try:
+        wait_for(
+            lambda: simulator.world.step_payload(step.pk)["feedback"] == "positive",
+            what="the sweep to deliver the vote",
+        )
+        assert waiting_on("sync", env["CELERY_BROKER_URL"]) > 0  # the syncs are still backed up
+    finally:
+        for process in processes:
+            stop(process)
+        purge_queue(env)
+
+    runs = list(SyncRun.objects.filter(trigger="schedule").order_by("started_at"))
+    for earlier, later in zip(runs, runs[1:], strict=False):
+        assert earlier.finished_at and earlier.finished_at <= later.started_at, "two syncs overlapped"
+    assert all(run.requests > 0 for run in runs if run.finished_at), "a tick was recorded without syncing"
 
 
 def serve_env(tmp_path, **extra):

@@ -4,7 +4,8 @@ Modules, in the order data flows:
 
 * ``upstream``: the only code that speaks HTTP to Letta (``LettaClient``, the ``Upstream*`` errors).
 * ``run``: one sync run (discovery under a lease, refresh, re-verification); ``run_sync``,
-  ``refresh_steps`` (given steps now), ``prune_history``.
+  ``run_sync_unless_busy`` (the schedule's, single-flight by default), ``refresh_steps`` (given
+  steps now), ``prune_history``.
 * ``refresh``: claimed steps fetched again by id, with their messages, metrics and trace.
 * ``mirror``: payloads mapped and upserted into the mirror's tables.
 * ``claims``: the discovery lease, the heartbeat and step claims that make overlapping syncs safe.
@@ -17,10 +18,18 @@ Modules, in the order data flows:
 
 from celery import current_app
 
-from .run import SyncProgress, prune_history, refresh_steps, run_sync
+from .run import SyncProgress, prune_history, refresh_steps, run_sync, run_sync_unless_busy
 from .upstream import LettaClient
 
-__all__ = ["LettaClient", "SyncProgress", "prune_history", "refresh_later", "refresh_steps", "run_sync"]
+__all__ = [
+    "LettaClient",
+    "SyncProgress",
+    "prune_history",
+    "refresh_later",
+    "refresh_steps",
+    "run_sync",
+    "run_sync_unless_busy",
+]
 
 
 def refresh_later(step_ids: list[str]) -> None:
