@@ -281,6 +281,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ.get("API_THROTTLE_CACHE_URL") or _broker,
         "KEY_PREFIX": "api",
+        # Redis gone silent (a failover, a dropped connection) must not hold an API request: the
+        # throttle gives up after this and lets the request through (steps/api/throttling.py).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
     if (os.environ.get("API_THROTTLE_CACHE_URL") or _broker).startswith("redis")
     else {
@@ -364,6 +367,15 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
 SYNC_QUEUE = "sync"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {"steps.tasks.sync_steps": {"queue": SYNC_QUEUE}}
+# A vote is committed before its push is queued, and a sweep delivers whatever was not queued:
+# with the broker down, a request gives up queueing quickly (steps/taskqueue.py logs it) instead
+# of hanging. One retry covers a pooled connection the broker closed meanwhile.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = VAR_DIR / "broker"
     for sub in ("queue", "control", "processed"):
@@ -379,7 +391,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 elif CELERY_BROKER_URL.startswith("redis"):
     # Redelivery of a task whose worker was killed waits for the visibility timeout; the
     # database outbox and sweeper tasks are what make work durable, this only shortens it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+    # Timeouts: a broker that stops answering without closing the connection would otherwise hold
+    # a publish (and the request that sent it) forever. BRPOP answers within 1 s, under both.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 600,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 2,
+    }
 
 LOGGING = {
     "version": 1,

@@ -16,8 +16,7 @@ Modules, in the order data flows:
 ``refresh_later`` hands a refresh to a worker; nothing here imports ``steps.tasks``, which calls in.
 """
 
-from celery import current_app
-
+from .. import taskqueue
 from .run import SyncProgress, prune_history, refresh_steps, run_sync, run_sync_unless_busy
 from .upstream import LettaClient
 
@@ -35,5 +34,4 @@ __all__ = [
 def refresh_later(step_ids: list[str]) -> None:
     """Refresh these steps in a worker, once the caller's transaction has committed (the worker
     must not read the steps before it)."""
-    # By the task's registered name (steps/feedback/outbox.py says why, not `from ..tasks import`).
-    current_app.tasks["steps.tasks.refresh_steps"].delay_on_commit(list(step_ids))
+    taskqueue.send_on_commit("steps.tasks.refresh_steps", list(step_ids))
