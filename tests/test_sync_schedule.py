@@ -1,5 +1,5 @@
 """The schedule's syncs run one at a time (SYNC_MAX_CONCURRENT): a beat tick while a sync runs
-starts nothing and records nothing."""
+starts nothing and records nothing, and the top bar shows the last finished run steadily."""
 
 import threading
 import time
@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from steps.models import SyncCursor, SyncRun
@@ -125,3 +126,44 @@ def wait_for_a_lock_wait(timeout=30.0):
                 return
             time.sleep(0.05)
     raise AssertionError("the second tick never waited for the first one's lock")
+
+
+# --- the top bar ------------------------------------------------------------------------------
+
+
+def chrome(client) -> str:
+    html = client.get(reverse("step_list")).content.decode()
+    start = html.index('id="sync-status"')
+    return html[start : html.index("</div>", start)]
+
+
+def test_the_top_bar_shows_the_last_finished_run_and_says_syncing_while_one_runs(user_client):
+    SyncRunFactory(mode=SyncRun.Mode.RUNS)
+    idle = chrome(user_client)
+    SyncRun.objects.create()  # started: no mode, no counts yet
+
+    busy = chrome(user_client)
+
+    assert "syncing…" not in idle and "syncing…" in busy
+    for bar in (idle, busy):
+        assert "synced <time" in bar and "dot-ok" in bar
+        assert ">through runs</span>" in bar  # what the last finished run found, while the next runs
+
+
+def test_a_run_that_failed_before_discovery_keeps_the_mode_the_one_before_found(user_client):
+    SyncRunFactory(mode=SyncRun.Mode.RUNS, started_at=timezone.now() - timedelta(seconds=30))
+    SyncRunFactory(status="failed", mode="", error_message="Letta answered 503")
+
+    bar = chrome(user_client)
+
+    assert "sync failed" in bar and "Letta answered 503" in bar
+    assert ">through runs</span>" in bar
+
+
+def test_the_first_sync_says_syncing_and_nothing_else(user_client):
+    SyncRun.objects.create()
+
+    bar = chrome(user_client)
+
+    assert "syncing…" in bar and "dot-busy" in bar
+    assert "never synced" not in bar and "synced <time" not in bar and "chip" not in bar
