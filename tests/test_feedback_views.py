@@ -343,7 +343,7 @@ def test_bulk_all_matching_uses_the_list_query(user_client):
         batch.total == 2 and batch.params["query"] == "model=m1" and batch.params["add_tags"] == ["triaged"]
     )
     html = user_client.get(reverse("bulk_progress", args=[batch.pk]), headers=HX).content.decode()
-    assert 'hx-trigger="every 1s"' in html and "recording" in html
+    assert 'hx-trigger="every 1s"' in html and "queued, to be applied shortly" in html
 
 
 def test_bulk_count(user_client):

@@ -21,12 +21,11 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
-from celery import current_app
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import facets
+from .. import facets, taskqueue
 from ..models import FeedbackPush, Step, StepVote, mark_dirty
 from ..models.feedback import FEEDBACK_VALUES
 from ..sync.conflicts import PUSH_COLUMNS, sent_among
@@ -59,11 +58,10 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-# Tasks are enqueued by the name they are registered under (StepsConfig.ready loads steps/tasks.py
-# in every process), never imported: steps/tasks.py imports this package to run the work, so an
-# import back would close a circle. The name finds the same task object, eager mode included.
 def _enqueue(step_ids: list[str]) -> None:
-    current_app.tasks["steps.tasks.push_feedback"].delay(list(step_ids))
+    """Push these steps' votes in a worker once the vote is committed; a broker that is down only
+    leaves them to the sweep (steps/taskqueue.py)."""
+    taskqueue.send_on_commit("steps.tasks.push_feedback", list(step_ids))
 
 
 # --- casting ------------------------------------------------------------------------------
@@ -100,8 +98,8 @@ def cast_vote(
         )
         mark_dirty([step.step_time])  # the feedback counts of its hour
         if enqueue:
-            transaction.on_commit(lambda: _enqueue([step.pk]))
-            transaction.on_commit(_update_rollups)
+            _enqueue([step.pk])
+            transaction.on_commit(_update_rollups, robust=True)  # the rollup sweep redoes it
     return push
 
 

@@ -69,9 +69,18 @@ class FeedbackBatch(models.Model):
     applied = models.PositiveIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The worker applying it holds it until then (steps/feedback/bulk.py); unfinished and
+    # unclaimed, the feedback sweep hands it to a worker again.
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "feedback batches"
+        indexes = [
+            # the feedback sweep: batches left unfinished (a handful at most)
+            models.Index(
+                fields=["created_at"], name="steps_feedbackbatch_open", condition=Q(finished_at__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} on {self.total} steps"

@@ -100,7 +100,13 @@ class Refresher:
         """
         now = timezone.now()
         steps = Step.objects.due_for_refresh(now) if only_if_due else Step.objects.filter(unclaimed())
-        taken = steps.filter(pk__in=step_ids).update(claimed_by=self.holder)
+        with transaction.atomic():
+            # a holder whose heartbeat stopped is abandoned as its steps are taken, not later
+            holders = (
+                Step.objects.filter(pk__in=step_ids).exclude(claimed_by=self.holder).values("claimed_by")
+            )
+            SyncRun.objects.filter(pk__in=holders).mark_abandoned(now, taken_over_by=self.holder)
+            taken = steps.filter(pk__in=step_ids).update(claimed_by=self.holder)
         if not taken:
             return []
         return list(Step.objects.filter(pk__in=step_ids, claimed_by=self.holder).values_list("id", flat=True))

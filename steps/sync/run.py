@@ -409,13 +409,37 @@ def run_sync(
     refresh_limit: int | None = None,
     reverify_batch: int | None = None,
 ) -> SyncRun:
-    """One complete sync run, recorded as a SyncRun whatever happens."""
+    """One complete sync run, recorded as a SyncRun whatever happens. Asked for by someone (the
+    sync_steps command, a benchmark): it runs whatever else is running."""
+    sync_run = SyncRun.objects.create(trigger=trigger, upstream_url=client.base_url)
+    return _run(client, sync_run, on_progress, refresh_limit, reverify_batch)
+
+
+def run_sync_unless_busy(
+    client: LettaClient, *, trigger: str = "schedule", max_running: int
+) -> SyncRun | None:
+    """The schedule's sync: run_sync, unless `max_running` syncs are alive already. Then nothing
+    is recorded (a tick every few seconds behind a long sync would bury the history) and None
+    comes back at once."""
+    sync_run = SyncRun.objects.start_unless_busy(max_running, trigger=trigger, upstream_url=client.base_url)
+    if sync_run is None:
+        log.debug("Sync skipped: %d sync(s) already running", max_running)
+        return None
+    return _run(client, sync_run, None, None, None)
+
+
+def _run(
+    client: LettaClient,
+    sync_run: SyncRun,
+    on_progress: ProgressCallback | None,
+    refresh_limit: int | None,
+    reverify_batch: int | None,
+) -> SyncRun:
     progress = SyncProgress()
-    if abandoned := SyncRun.objects.mark_abandoned():
+    if abandoned := SyncRun.objects.exclude(pk=sync_run.pk).mark_abandoned():
         progress.notes.append(
             f"{abandoned} earlier sync run(s) marked abandoned: their heartbeat had stopped."
         )
-    sync_run = SyncRun.objects.create(trigger=trigger, upstream_url=client.base_url)
     syncer = Syncer(client, progress, sync_run, on_progress)
     try:
         with _recorded(sync_run, progress, client):
