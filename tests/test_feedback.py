@@ -257,7 +257,7 @@ def test_tags_changed_upstream_before_our_tag_edit_are_not_overwritten(mirrored,
     assert StepVote.objects.get(step=step).conflict_tags == ["theirs"]
 
     feedback.resolve_conflict(step, user=reviewer, keep="theirs")
-    assert StepVote.objects.get(step=step).tags == ["theirs"]
+    assert feedback.vote_state(Step.objects.get(pk=step.pk)).tags == ["theirs"]
     assert FeedbackPush.objects.get(step=step).status == FeedbackPush.Status.SUPERSEDED
 
 

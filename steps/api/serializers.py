@@ -49,7 +49,11 @@ class PushSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     feedback = serializers.ChoiceField(choices=FEEDBACK_ENUM)
-    tags = serializers.ListField(child=serializers.CharField())
+    tags = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The tags sent; null: none sent, the vote left Letta's tags as they were.",
+    )
     status = serializers.ChoiceField(choices=FeedbackPush.Status.values)
     attempts = serializers.IntegerField()
     last_error = serializers.CharField(allow_blank=True)

@@ -65,7 +65,8 @@ def apply_bulk(batch: FeedbackBatch) -> None:
         with transaction.atomic(), facets.tracking(chunk):
             for step in Step.objects.filter(pk__in=chunk).select_related("vote"):
                 current = getattr(step, "vote", None)
-                tags = [t for t in (current.tags if current else step.tags) if t not in remove] + add
+                base = current.tags if current and current.tags is not None else step.tags
+                tags = [t for t in base if t not in remove] + add
                 cast_vote(
                     step,
                     user=user,

@@ -24,7 +24,10 @@ class VoteState:
 
     @property
     def tags(self) -> list[str]:
-        return list(self.vote.tags) if self.vote else list(self.step.tags or [])
+        """The tags set here, else (never edited here: a vote alone owns no tags) Letta's."""
+        if self.vote and self.vote.tags is not None:
+            return list(self.vote.tags)
+        return list(self.step.tags or [])
 
     @property
     def conflict(self) -> bool:
@@ -61,8 +64,10 @@ class VoteState:
 
     @property
     def tags_stuck_upstream(self) -> list[str]:
-        """Tags Letta keeps although we removed them all: its API cannot clear a tag list."""
-        return list(self.step.tags or []) if not self.tags else []
+        """Tags Letta keeps although a reviewer removed them all here: its API cannot clear a
+        tag list."""
+        removed_here = self.vote is not None and self.vote.tags == []
+        return list(self.step.tags or []) if removed_here else []
 
 
 def vote_states(steps) -> dict[str, VoteState]:
