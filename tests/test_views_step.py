@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from steps.models import Step
 from tests.factories import (
     BASE_TIME,
     MessageFactory,
@@ -200,3 +201,11 @@ def test_a_step_without_feedback_reads_none_without_a_stray_mark(user_client):
     html = user_client.get(reverse("step_detail", args=[step.pk])).content.decode()
     assert '<dt>Feedback</dt><dd><span class="muted">none</span></dd>' in html
     assert 'class="fb fb-none"' not in html
+
+
+def test_a_step_deleted_in_letta_says_so_and_that_a_vote_cannot_be_sent(user_client):
+    step = StepFactory()
+    Step.objects.filter(pk=step.pk).mark_gone_upstream()
+    html = page(user_client, step)
+    assert "deleted in Letta" in html and "your vote is kept here but cannot be sent" in html
+    assert "deleted in Letta" not in page(user_client, StepFactory())

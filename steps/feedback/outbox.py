@@ -31,7 +31,13 @@ from .. import facets
 from ..models import FeedbackPush, Step, StepVote, mark_dirty
 from ..models.feedback import FEEDBACK_VALUES
 from ..sync.conflicts import PUSH_COLUMNS, sent_among
-from ..sync.upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
+from ..sync.upstream import (
+    LettaClient,
+    UpstreamAuthError,
+    UpstreamError,
+    UpstreamNotFound,
+    UpstreamUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,8 @@ def push_client() -> LettaClient:
 
 
 RETRY_BASE_SECONDS, RETRY_CAP_SECONDS = 5.0, 300.0
+# A push's last_error when Letta answers 404: a sentence, not Letta's 600-character detail.
+GONE_ERROR = "Letta no longer has this step (deleted there): the vote is kept here but cannot be sent."
 
 Unchanged = object()  # "leave as it is", distinct from None / [] which mean "clear"
 
@@ -200,8 +208,11 @@ def _deliver_one(client: LettaClient, push: FeedbackPush) -> float | None:
         returned = client.patch_feedback(step.pk, feedback=push.feedback or None, tags=push.tags)
     except (UpstreamUnavailable, UpstreamAuthError) as exc:
         return _retry_later(push, exc)
+    except UpstreamNotFound:
+        _step_gone(push)
+        return None
     except UpstreamError as exc:
-        # 404 (step gone), 422, 400: asking again will not help; show why.
+        # 422, 400: asking again will not help; show why.
         push.status, push.last_error, push.claimed_until = FeedbackPush.Status.FAILED, str(exc)[:2000], None
         push.save(update_fields=["status", "last_error", "claimed_until"])
         return None
@@ -220,6 +231,16 @@ def _deliver_one(client: LettaClient, push: FeedbackPush) -> float | None:
             push.note = f"Letta cannot clear tags; it still has: {', '.join(step.tags)}"
         push.save(update_fields=["status", "done_at", "claimed_until", "last_error", "note"])
     return None
+
+
+def _step_gone(push: FeedbackPush) -> None:
+    """The step was deleted in Letta: the push ends (no retry can succeed) and the step is
+    marked, which keeps it out of the unreviewed list. The vote stays."""
+    with transaction.atomic():
+        Step.objects.filter(pk=push.step_id).mark_gone_upstream()
+        push.status, push.last_error, push.claimed_until = FeedbackPush.Status.GONE, GONE_ERROR, None
+        push.save(update_fields=["status", "last_error", "claimed_until"])
+    log.info("Feedback for %s not sent: the step is gone from Letta", push.step_id)
 
 
 def values_we_sent(step_id: str) -> list[tuple[str, list[str] | None]]:

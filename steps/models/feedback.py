@@ -92,6 +92,7 @@ class FeedbackPush(models.Model):
         FAILED = "failed", "failed"
         SUPERSEDED = "superseded", "replaced by a newer vote"
         CONFLICT = "conflict", "changed in Letta by someone else"
+        GONE = "gone", "step deleted in Letta"  # final: asking again cannot help
 
     OPEN_STATUSES = (Status.PENDING, Status.IN_FLIGHT)
 
