@@ -44,6 +44,13 @@ class StepQuerySet(models.QuerySet):
     def least_recently_synced(self) -> StepQuerySet:
         return self.order_by("last_synced_at", "id")
 
+    def mark_gone_upstream(self, now: datetime | None = None) -> int:
+        """Letta answered 404 for these steps: keep them, say since when (the first 404), and
+        count them as looked at. Returns how many were not marked before."""
+        now = now or timezone.now()
+        self.update(last_synced_at=now, last_sync_error="")
+        return self.filter(gone_upstream_at__isnull=True).update(gone_upstream_at=now)
+
     # --- review UI ----------------------------------------------------------------------
 
     def for_list(self) -> StepQuerySet:
@@ -96,14 +103,17 @@ class StepQuerySet(models.QuerySet):
 
     def unreviewed(self) -> StepQuerySet:
         """Steps with no vote: our StepVote when there is one (it is the team's intention, even
-        while Letta still holds the old value), else the vote Letta holds."""
+        while Letta still holds the old value), else the vote Letta holds. Steps deleted in
+        Letta are no review work: a vote there could never be sent."""
         StepVote = apps.get_model("steps", "StepVote")
 
         voted_here = StepVote.objects.filter(step=OuterRef("pk"))
         # The vote inside the OR as a scalar subquery (primary key lookup per row): an EXISTS
-        # there becomes a hashed scan of every vote on each page.
+        # there becomes a hashed scan of every vote on each page. The gone test is a column of
+        # the row the time index leads to, like feedback: the walk stays an index scan.
         return (
-            self.exclude(Exists(voted_here.exclude(feedback="")))
+            self.filter(gone_upstream_at__isnull=True)
+            .exclude(Exists(voted_here.exclude(feedback="")))
             .alias(_local_vote=Subquery(voted_here.values("pk")[:1]))
             .filter(Q(feedback="") | Q(_local_vote__isnull=False))
         )
@@ -139,4 +149,5 @@ LIST_FIELDS = (
     "step_time",
     "step_time_source",
     "run_position",
+    "gone_upstream_at",  # the row's "deleted in Letta" badge
 )

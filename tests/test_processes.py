@@ -330,6 +330,7 @@ def test_make_run_default_needs_no_service_and_stops_cleanly(tmp_path):
     assert serve.returncode == 0, output[-3000:]
     for name in ("web", "beat", "worker", "sync-worker", "simulator"):
         assert f"{name} stopped" in output
+    assert (tmp_path / "var" / "simulator-world.pickle").exists()  # the next start serves the same steps
     assert not processes_with_env("DASHBOARD_VAR_DIR", str(tmp_path / "var")), "processes outlived Ctrl-C"
     if imposter:
         assert imposter.requests == [], "the demo talked to a server it did not start"

@@ -108,7 +108,8 @@ def apply_bulk(batch: FeedbackBatch) -> None:
             todo = [step_id for step_id in chunk if step_id not in applied]
             for step in Step.objects.filter(pk__in=todo).select_related("vote"):
                 current = getattr(step, "vote", None)
-                tags = [t for t in (current.tags if current else step.tags) if t not in remove] + add
+                base = current.tags if current and current.tags is not None else step.tags
+                tags = [t for t in base if t not in remove] + add
                 cast_vote(
                     step,
                     user=user,
@@ -141,14 +142,17 @@ def _chunked(iterable, size):
 
 def batch_progress(batch: FeedbackBatch) -> dict[str, int]:
     """How far a bulk action got: steps applied locally, then their pushes by state
-    (a push replaced by a later vote on the same step counts as delivered)."""
-    counts = {"total": batch.total, "applied": batch.applied, "done": 0, "saving": 0, "failed": 0}
+    (a push replaced by a later vote on the same step counts as delivered; a step deleted in
+    Letta is neither delivered nor a failure to retry)."""
+    counts = {"total": batch.total, "applied": batch.applied, "done": 0, "saving": 0, "failed": 0, "gone": 0}
     by_status = FeedbackPush.objects.filter(batch=batch).values("status").annotate(n=models.Count("id"))
     for row in by_status:
         if row["status"] in (FeedbackPush.Status.DONE, FeedbackPush.Status.SUPERSEDED):
             counts["done"] += row["n"]
         elif row["status"] in FeedbackPush.OPEN_STATUSES:
             counts["saving"] += row["n"]
+        elif row["status"] == FeedbackPush.Status.GONE:
+            counts["gone"] += row["n"]
         else:
             counts["failed"] += row["n"]
     return counts

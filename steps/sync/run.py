@@ -389,16 +389,18 @@ class Syncer:
         ids = list(with_feedback.values_list("id", flat=True)[: batch // 2])
         stale = not_seen_this_run.least_recently_synced().values_list("id", flat=True)[:batch]
         ids += [i for i in stale if i not in ids][: batch - len(ids)]
+        gone = []
         for step_id in ids:
             try:
                 payload = self.client.get_step(step_id)
-            except UpstreamNotFound as exc:
-                Step.objects.filter(pk=step_id).update(
-                    last_synced_at=timezone.now(), last_sync_error=str(exc)[:2000]
-                )
-                self.progress.errors += 1
+            except UpstreamNotFound:
+                gone.append(step_id)  # deleted in Letta: not our error, and kept here
                 continue
             self._count(upsert_steps([payload]))
+        if newly_gone := Step.objects.filter(pk__in=gone).mark_gone_upstream():
+            self.progress.notes.append(
+                f"{newly_gone} step(s) no longer in Letta (deleted there): kept here, marked deleted in Letta."
+            )
 
 
 def run_sync(

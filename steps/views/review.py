@@ -40,6 +40,8 @@ def _vote_response(request: HttpRequest, step: Step) -> HttpResponse:
     """The vote widget for htmx; without JavaScript, back to where the form was."""
     if not request.htmx:
         return _back(request, step)
+    if request.method == "POST":
+        step = _step(step.pk)  # as the push left it (delivered at once: Letta's tags, or gone)
     if request.POST.get("compact", request.GET.get("compact")) == "1":
         # a list row's widget, the same partial the list renders
         context = {"vs": vote_state(step), "vote_url": reverse("step_vote", args=[step.pk])}
@@ -106,7 +108,7 @@ def tags_update(request: HttpRequest, step_id: str) -> HttpResponse:
         feedback.cast_vote(step, user=request.user, tags=new, source="tags")
     if not request.htmx:
         return _back(request, step)
-    return render(request, "steps/step_detail.html#review-card", _review_context(step))
+    return render(request, "steps/step_detail.html#review-card", _review_context(_step(step.pk)))
 
 
 @require_POST

@@ -175,8 +175,10 @@ class Command(BaseCommand):
         nonce = secrets.token_urlsafe(16)
         child = Child(
             "simulator",
-            # fresh runs and steps on every start (a restarted world must not reuse the ids already
-            # mirrored), the same four agents; the port stays last (a restart rewrites it)
+            # one world across restarts, kept under var/, so the steps already mirrored are still
+            # Letta's after a restart; the first start makes it from a random seed (a seed-7 world
+            # would reuse the ids of an older demo's mirror), with the same four agents. The port
+            # stays last (a restart rewrites it).
             [
                 python,
                 "manage.py",
@@ -185,6 +187,8 @@ class Command(BaseCommand):
                 "random",
                 "--agent-seed",
                 "7",
+                "--state-file",
+                str(settings.VAR_DIR / "simulator-world.pickle"),
                 "--port",
                 str(settings.SIMULATOR_PORT),
             ],
