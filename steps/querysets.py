@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.apps import apps
 from django.db import connection, models
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
@@ -62,10 +62,15 @@ class StepQuerySet(models.QuerySet):
         return self.exclude(Exists(StepReview.objects.filter(step=OuterRef("pk"), hidden=True)))
 
     def with_tool(self, name: str) -> StepQuerySet:
-        Message = apps.get_model("steps", "Message")
-
-        # EXISTS, not a join: a step calls a tool many times and must come out once.
-        return self.filter(Exists(Message.objects.filter(step=OuterRef("pk"), tool_name=name)))
+        """Steps that called the tool, by a join on StepTool (one row per step and tool, so a
+        step comes out once). Its copy of the step's time is matched to the step's: PostgreSQL
+        then knows steps_steptool_time is in the list's (step_time, id) order, and a page reads
+        that index from the cursor on and stops, instead of checking steps one by one; the
+        keyset (after_key, newer_than) compares the index's own columns for the same reason.
+        Other sorts walk their own index and look each step up in StepTool's key."""
+        return self.alias(
+            tool_call=FilteredRelation("tool_calls", condition=Q(tool_calls__tool_name=name))
+        ).filter(tool_call__step_time=F("step_time"))
 
     def with_tag(self, tag: str) -> StepQuerySet:
         if connection.vendor == "postgresql":
@@ -87,12 +92,19 @@ class StepQuerySet(models.QuerySet):
         """Rows after (value, id) in `sort` order, as one row comparison an index can seek:
         ("step_time", "id") < (%s, %s), never `a < x OR (a = x AND b < y)`."""
         column, descending = SORTS[sort]
-        key = Tuple(F(column), F("id"))
+        key = self._time_key() if column == "step_time" else Tuple(F(column), F("id"))
         lookup = TupleLessThan if descending else TupleGreaterThan
         return self.filter(lookup(key, (value, step_id)))
 
     def newer_than(self, when: datetime, step_id: str) -> StepQuerySet:
-        return self.filter(TupleGreaterThan(Tuple(F("step_time"), F("id")), (when, step_id)))
+        return self.filter(TupleGreaterThan(self._time_key(), (when, step_id)))
+
+    def _time_key(self) -> Tuple:
+        """The rows' (step_time, id); under a tool filter the same values from StepTool, whose
+        index an inequality can seek only when it names that index's columns."""
+        if "tool_call" in self.query._filtered_relations:
+            return Tuple(F("tool_call__step_time"), F("tool_call__step"))
+        return Tuple(F("step_time"), F("id"))
 
     def unreviewed(self) -> StepQuerySet:
         """Steps with no vote: our StepVote when there is one (it is the team's intention, even
