@@ -62,15 +62,18 @@ class StepQuerySet(models.QuerySet):
         return self.exclude(Exists(StepReview.objects.filter(step=OuterRef("pk"), hidden=True)))
 
     def with_tool(self, name: str) -> StepQuerySet:
-        """Steps that called the tool, by a join on StepTool (one row per step and tool, so a
-        step comes out once). Its copy of the step's time is matched to the step's: PostgreSQL
-        then knows steps_steptool_time is in the list's (step_time, id) order, and a page reads
-        that index from the cursor on and stops, instead of checking steps one by one; the
-        keyset (after_key, newer_than) compares the index's own columns for the same reason.
-        Other sorts walk their own index and look each step up in StepTool's key."""
+        """Steps that called the tool: a join on StepTool, one row per step and tool, so a step
+        comes out once. In a time sort the list orders and pages by StepTool's copy of
+        (step_time, id) (ordered, after_key, newer_than), which steps_steptool_time holds in
+        that order: a page reads that index from its cursor and stops, where an EXISTS per step
+        walked every step newest first. Other sorts walk their own index and look each step up
+        by StepTool's key."""
         return self.alias(
-            tool_call=FilteredRelation("tool_calls", condition=Q(tool_calls__tool_name=name))
-        ).filter(tool_call__step_time=F("step_time"))
+            tool_call=FilteredRelation("tool_calls", condition=Q(tool_calls__tool_name=name)),
+            # named once here, so later filters and the ordering reuse this join, not add one
+            tool_time=F("tool_call__step_time"),
+            tool_step=F("tool_call__step"),
+        ).filter(tool_step__isnull=False)
 
     def with_tag(self, tag: str) -> StepQuerySet:
         if connection.vendor == "postgresql":
@@ -86,6 +89,8 @@ class StepQuerySet(models.QuerySet):
         if column != "step_time":
             qs = qs.filter(**{f"{column}__isnull": False})
         prefix = "-" if descending else ""
+        if column == "step_time" and self._tool_filtered:
+            return qs.order_by(f"{prefix}tool_time", f"{prefix}tool_step")
         return qs.order_by(f"{prefix}{column}", f"{prefix}id")
 
     def after_key(self, sort: str, value, step_id: str) -> StepQuerySet:
@@ -102,9 +107,13 @@ class StepQuerySet(models.QuerySet):
     def _time_key(self) -> Tuple:
         """The rows' (step_time, id); under a tool filter the same values from StepTool, whose
         index an inequality can seek only when it names that index's columns."""
-        if "tool_call" in self.query._filtered_relations:
-            return Tuple(F("tool_call__step_time"), F("tool_call__step"))
+        if self._tool_filtered:
+            return Tuple(F("tool_time"), F("tool_step"))
         return Tuple(F("step_time"), F("id"))
+
+    @property
+    def _tool_filtered(self) -> bool:
+        return "tool_time" in self.query.annotations
 
     def unreviewed(self) -> StepQuerySet:
         """Steps with no vote: our StepVote when there is one (it is the team's intention, even
