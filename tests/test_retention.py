@@ -71,6 +71,7 @@ def test_prune_deletes_exactly_the_old_steps_and_their_rows(capsys):
     assert set(children_of([s.pk for s in old]).values()) == {0}
     assert children_of([s.pk for s in new]) == {
         "Message": 4,
+        "StepTool": 2,
         "ProviderTrace": 2,
         "StepMetrics": 2,
         "StepVote": 2,
