@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.apps import apps
 from django.db import connection, models
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
@@ -69,10 +69,18 @@ class StepQuerySet(models.QuerySet):
         return self.exclude(Exists(StepReview.objects.filter(step=OuterRef("pk"), hidden=True)))
 
     def with_tool(self, name: str) -> StepQuerySet:
-        Message = apps.get_model("steps", "Message")
-
-        # EXISTS, not a join: a step calls a tool many times and must come out once.
-        return self.filter(Exists(Message.objects.filter(step=OuterRef("pk"), tool_name=name)))
+        """Steps that called the tool: a join on StepTool, one row per step and tool, so a step
+        comes out once. In a time sort the list orders and pages by StepTool's copy of
+        (step_time, id) (ordered, after_key, newer_than), which steps_steptool_time holds in
+        that order: a page reads that index from its cursor and stops, where an EXISTS per step
+        walked every step newest first. Other sorts walk their own index and look each step up
+        by StepTool's key."""
+        return self.alias(
+            tool_call=FilteredRelation("tool_calls", condition=Q(tool_calls__tool_name=name)),
+            # named once here, so later filters and the ordering reuse this join, not add one
+            tool_time=F("tool_call__step_time"),
+            tool_step=F("tool_call__step"),
+        ).filter(tool_step__isnull=False)
 
     def with_tag(self, tag: str) -> StepQuerySet:
         if connection.vendor == "postgresql":
@@ -88,18 +96,31 @@ class StepQuerySet(models.QuerySet):
         if column != "step_time":
             qs = qs.filter(**{f"{column}__isnull": False})
         prefix = "-" if descending else ""
+        if column == "step_time" and self._tool_filtered:
+            return qs.order_by(f"{prefix}tool_time", f"{prefix}tool_step")
         return qs.order_by(f"{prefix}{column}", f"{prefix}id")
 
     def after_key(self, sort: str, value, step_id: str) -> StepQuerySet:
         """Rows after (value, id) in `sort` order, as one row comparison an index can seek:
         ("step_time", "id") < (%s, %s), never `a < x OR (a = x AND b < y)`."""
         column, descending = SORTS[sort]
-        key = Tuple(F(column), F("id"))
+        key = self._time_key() if column == "step_time" else Tuple(F(column), F("id"))
         lookup = TupleLessThan if descending else TupleGreaterThan
         return self.filter(lookup(key, (value, step_id)))
 
     def newer_than(self, when: datetime, step_id: str) -> StepQuerySet:
-        return self.filter(TupleGreaterThan(Tuple(F("step_time"), F("id")), (when, step_id)))
+        return self.filter(TupleGreaterThan(self._time_key(), (when, step_id)))
+
+    def _time_key(self) -> Tuple:
+        """The rows' (step_time, id); under a tool filter the same values from StepTool, whose
+        index an inequality can seek only when it names that index's columns."""
+        if self._tool_filtered:
+            return Tuple(F("tool_time"), F("tool_step"))
+        return Tuple(F("step_time"), F("id"))
+
+    @property
+    def _tool_filtered(self) -> bool:
+        return "tool_time" in self.query.annotations
 
     def unreviewed(self) -> StepQuerySet:
         """Steps with no vote: our StepVote when there is one (it is the team's intention, even

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from steps import facets
-from steps.models import Message, ProviderTrace, Run, Step, StepMetrics, SyncRun
+from steps.models import Message, ProviderTrace, Run, Step, StepMetrics, StepTool, SyncRun
 
 ORG = "org-00000000-0000-4000-8000-000000000000"
 BASE_TIME = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -206,6 +206,17 @@ class MessageFactory(MirroredFactory):
     position = factory.Sequence(lambda n: n)
     payload = factory.LazyAttribute(message_payload)
     _local_fields = ("step", "position")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        message = super()._create(model_class, *args, **kwargs)
+        if message.tool_name:  # the tool filter's index, as the sync writes it with the messages
+            StepTool.objects.get_or_create(
+                step_id=message.step_id,
+                tool_name=message.tool_name,
+                defaults={"step_time": message.step.step_time},
+            )
+        return message
 
 
 class StepMetricsFactory(MirroredFactory):

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils.html import escape
 
-from steps.models import Agent, Message, ProviderTrace, Run, Step, StepMetrics, StepReview, StepVote
+from steps.models import Agent, Message, ProviderTrace, Run, Step, StepMetrics, StepReview, StepTool, StepVote
 from steps.pages.timeline import structured_text
 from steps.seeding import catalog, load
 from steps.seeding.generate import Seeder
@@ -31,6 +31,13 @@ def linked_steps(html: str) -> set[str]:
     return set(STEP_LINK.findall(html))
 
 
+def assert_tool_index_is_the_messages_tools():
+    """The tool filter's index holds each tool of a step's messages once, at the step's time."""
+    derived = Message.objects.exclude(tool_name="").values_list("step_id", "tool_name", "step__step_time")
+    assert set(StepTool.objects.values_list("step_id", "tool_name", "step_time")) == set(derived)
+    assert StepTool.objects.count() > Step.objects.count() / 4
+
+
 def test_seeded_steps_are_whole_and_consistent():
     output = seed()
     assert "Done: 300 steps" in output and "steps/s" in output
@@ -46,6 +53,7 @@ def test_seeded_steps_are_whole_and_consistent():
     }
     assert 10 <= ProviderTrace.objects.count() <= 80  # about one step in eight
     assert StepMetrics.objects.count() > 250
+    assert_tool_index_is_the_messages_tools()
     assert len(set(Step.objects.values_list("provider_name", flat=True))) >= 3
     assert Step.objects.exclude(error_type="").exists()
     # every typed column is what the sync would derive from the stored payload
@@ -138,6 +146,7 @@ def test_portable_bulk_create_path():
     assert Message.objects.count() > 240
     assert StepVote.objects.count() == Step.objects.exclude(feedback="").count()
     assert StepReview.objects.count() >= 0
+    assert_tool_index_is_the_messages_tools()
 
 
 @pytest.mark.django_db(transaction=False)

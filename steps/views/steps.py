@@ -83,7 +83,7 @@ def step_list_live(request: HttpRequest) -> HttpResponse:
     form = LiveForm(request.GET)
     if form.data.get("live") != "1":
         return HttpResponseStopPolling()
-    qs = form.filter(Step.objects.for_list()).order_by("step_time", "id")
+    qs = form.filter(Step.objects.for_list()).ordered("time")
     if bad := form.errors.keys() & {"newest_time", "newest_id"}:
         # only our own poller sends these, so a bad one is a hand-made request
         raise BadRequest(f"Not a valid {' or '.join(sorted(bad))}.")
