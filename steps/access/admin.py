@@ -54,7 +54,8 @@ class RoleUserAdmin(UserAdmin):
         if obj is None:
             return self.add_fieldsets
         return [
-            (name, {**options, "fields": _with_role(options["fields"])}) for name, options in super().get_fieldsets(request, obj)
+            (name, {**options, "fields": _with_role(options["fields"])})
+            for name, options in super().get_fieldsets(request, obj)
         ]
 
     def get_queryset(self, request):

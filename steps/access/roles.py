@@ -36,10 +36,10 @@ def with_role(users: QuerySet) -> QuerySet:
         *(When(group__name=name, then=Value(i)) for i, name in enumerate(ROLES)),
         output_field=IntegerField(),
     )
-    memberships = get_user_model().groups.through.objects.filter(user_id=OuterRef("pk"), group__name__in=ROLES)
-    return users.annotate(
-        role_group=Subquery(memberships.order_by(rank.desc()).values("group__name")[:1])
+    memberships = get_user_model().groups.through.objects.filter(
+        user_id=OuterRef("pk"), group__name__in=ROLES
     )
+    return users.annotate(role_group=Subquery(memberships.order_by(rank.desc()).values("group__name")[:1]))
 
 
 def role_of(user) -> str | None:
