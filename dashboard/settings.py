@@ -258,7 +258,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Steps, runs, agents and sync runs mirrored from Letta, their review state, and votes, tags "
         "and notes written back to Letta through the dashboard's outbox. Authenticate with a personal "
-        "token (`Authorization: Bearer <token>`, from /account/tokens/) or, in a browser, the session."
+        "token (`Authorization: Bearer <token>`, from /account/tokens/) or, in a browser, the session. "
+        "A token has its owner's role: every role reads; votes, tags, notes and bulk votes need the "
+        "reviewer role (a viewer gets a 403 saying so)."
     ),
     "VERSION": "1",
     # the order Swagger UI shows them in

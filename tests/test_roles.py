@@ -8,10 +8,22 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.test import Client
+from django.test import Client, RequestFactory
 
-from steps.access import MANAGER, REVIEWER, VIEWER, can_manage, can_review, can_share, role_of, set_role
+from steps.access import (
+    MANAGER,
+    REVIEWER,
+    VIEWER,
+    RoleRequired,
+    can_manage,
+    can_review,
+    can_share,
+    role_of,
+    set_role,
+)
+from steps.access.decorators import manager_required
 from steps.access.roles import highest
+from steps.api.permissions import ManagerWrites
 from tests.factories import StepFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +65,27 @@ def test_set_role_keeps_one_role_group_and_the_other_groups():
     }
     with pytest.raises(ValueError, match="Unknown role"):
         set_role(user, "owner")
+
+
+def test_manager_only_writes_refuse_reviewers_and_let_everyone_read():
+    """For what managers alone change (queues, rubrics): the page decorator and the API class."""
+
+    @manager_required
+    def settings_view(request):
+        return "changed"
+
+    for role, may_write in [(VIEWER, False), (REVIEWER, False), (MANAGER, True)]:
+        user = UserFactory(username=f"u-{role}", role=role)
+        get, post = RequestFactory().get("/"), RequestFactory().post("/")
+        get.user = post.user = user
+        assert settings_view(get) == "changed"
+        assert ManagerWrites().has_permission(get, None)
+        assert ManagerWrites().has_permission(post, None) is may_write
+        if may_write:
+            assert settings_view(post) == "changed"
+        else:
+            with pytest.raises(RoleRequired, match="Only managers"):
+                settings_view(post)
 
 
 def test_a_deactivated_reviewer_writes_nothing():
