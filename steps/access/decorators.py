@@ -1,4 +1,4 @@
-"""Role checks for page views. Reads (GET, HEAD) stay open to every signed-in role, so one
+"""Role checks for page views. Reads (GET, HEAD, OPTIONS) stay open to every signed-in role, so one
 decorator covers a view that both shows a widget and changes it (the vote)."""
 
 from __future__ import annotations

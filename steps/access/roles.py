@@ -12,7 +12,7 @@ from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, V
 VIEWER, REVIEWER, MANAGER = "viewer", "reviewer", "manager"
 ROLES = (VIEWER, REVIEWER, MANAGER)  # lowest first: the highest group a user is in wins
 VIEWER_REFUSED = "Viewers can read; ask a manager for the reviewer role."
-MANAGER_REFUSED = "Only managers can do that; ask a manager."
+MANAGER_REFUSED = "Only managers can do that."
 
 _UNSET = object()
 
