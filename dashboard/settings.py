@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, served as our own static files
     "axes",
     "steps",
+    "steps.access",  # roles: viewer, reviewer, manager (after auth: it replaces the user admin)
 ]
 
 MIDDLEWARE = [
@@ -99,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "steps.access.context_processors.access",
             ],
         },
     },
@@ -144,7 +146,8 @@ AUTHENTICATION_BACKENDS = [
     # It needs the request, which Django's login views pass; the test client's login()
     # does not, so tests log in with force_login() or login(request=HttpRequest(), ...).
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the user's role with the user (steps/access/backends.py)
+    "steps.access.backends.RoleBackend",
 ]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_MINUTES = float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
@@ -221,7 +224,12 @@ SECURE_CSP = {
 
 # --- REST API (steps/api/) -----------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Reads for every signed-in role; writes (any other method) need the reviewer role, for a
+    # session and a token alike (a token acts with its owner's role).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "steps.api.permissions.ReviewerWrites",
+    ],
     # Bearer first: an anonymous request then gets a 401 with its challenge. Session auth (the
     # browser, the docs page) enforces CSRF on writes; a bearer token needs none (no cookie).
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -250,7 +258,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Steps, runs, agents and sync runs mirrored from Letta, their review state, and votes, tags "
         "and notes written back to Letta through the dashboard's outbox. Authenticate with a personal "
-        "token (`Authorization: Bearer <token>`, from /account/tokens/) or, in a browser, the session."
+        "token (`Authorization: Bearer <token>`, from /account/tokens/) or, in a browser, the session. "
+        "A token has its owner's role: every role reads; votes, tags, notes and bulk votes need the "
+        "reviewer role (a viewer gets a 403 saying so)."
     ),
     "VERSION": "1",
     # the order Swagger UI shows them in

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from steps import facets
+from steps.access import REVIEWER, set_role
 from steps.models import Message, ProviderTrace, Run, Step, StepMetrics, StepTool, SyncRun
 
 ORG = "org-00000000-0000-4000-8000-000000000000"
@@ -312,12 +313,21 @@ class SyncRunFactory(factory.django.DjangoModelFactory):
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """A reviewer by default (what every signed-in user could do before roles);
+    UserFactory(role="viewer") or role="manager" for the others."""
+
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"reviewer{n}")
     password = factory.django.Password("correct horse battery")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create:
+            set_role(self, extracted or REVIEWER)
 
 
 def conversation(

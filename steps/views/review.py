@@ -1,5 +1,6 @@
 """Review actions: votes, tags, notes, bulk rating, the review queue. Thin views over
-steps/feedback/, which owns the outbox; every POST answers with the fragment it changed."""
+steps/feedback/, which owns the outbox; every POST answers with the fragment it changed, and
+needs the reviewer role (viewers get a 403 saying so)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import feedback
+from ..access.decorators import reviewer_required
 from ..feedback import vote_state
 from ..filters import StepFilterForm, known_tags
 from ..ids import is_letta_id
@@ -56,6 +58,7 @@ def _back(request: HttpRequest, step: Step) -> HttpResponse:
     return redirect("step_detail", step_id=step.pk)
 
 
+@reviewer_required
 @require_http_methods(["GET", "POST"])
 def vote(request: HttpRequest, step_id: str) -> HttpResponse:
     """GET: the widget (polled while a push is open). POST value=positive|negative toggles it,
@@ -73,6 +76,7 @@ def vote(request: HttpRequest, step_id: str) -> HttpResponse:
     return _vote_response(request, step)
 
 
+@reviewer_required
 @require_POST
 def vote_retry(request: HttpRequest, step_id: str) -> HttpResponse:
     step = _step(step_id)
@@ -80,6 +84,7 @@ def vote_retry(request: HttpRequest, step_id: str) -> HttpResponse:
     return _vote_response(request, step)
 
 
+@reviewer_required
 @require_POST
 def vote_resolve(request: HttpRequest, step_id: str) -> HttpResponse:
     step = _step(step_id)
@@ -92,6 +97,7 @@ def vote_resolve(request: HttpRequest, step_id: str) -> HttpResponse:
     return _vote_response(request, step)
 
 
+@reviewer_required
 @require_POST
 def tags_update(request: HttpRequest, step_id: str) -> HttpResponse:
     """add=<comma separated> and/or remove=<tag>; the full new list goes to Letta."""
@@ -111,6 +117,7 @@ def tags_update(request: HttpRequest, step_id: str) -> HttpResponse:
     return render(request, "steps/step_detail.html#review-card", _review_context(_step(step.pk)))
 
 
+@reviewer_required
 @require_POST
 def note_update(request: HttpRequest, step_id: str) -> HttpResponse:
     step = _step(step_id)
@@ -153,6 +160,7 @@ def next_unreviewed(request: HttpRequest, step_id: str) -> HttpResponse:
     return redirect(url + (f"?{urlencode({'from': query})}" if query else ""))
 
 
+@reviewer_required
 @require_POST
 def bulk_start(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
