@@ -33,11 +33,11 @@ User = get_user_model()
 @pytest.mark.parametrize(
     ("groups", "superuser", "role"),
     [
-        ([], False, VIEWER),
+        ([], False, REVIEWER),
         (["viewer"], False, VIEWER),
         (["reviewer"], False, REVIEWER),
         (["viewer", "manager", "reviewer"], False, MANAGER),
-        (["some team"], False, VIEWER),
+        (["some team"], False, REVIEWER),
         ([], True, MANAGER),
         (["viewer"], True, MANAGER),
     ],
