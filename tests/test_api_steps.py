@@ -122,6 +122,7 @@ def test_a_row_says_what_the_list_shows(api, steps):
         ("page_size=0", "page_size"),
         ("unreviewed=856", "unreviewed"),  # Django's form would read any text as True
         ("prompt_min=5.0", "prompt_min"),  # and drop a trailing .0
+        ("agent=" + "a" * 250 + "+" * 10, "agent"),  # and measure max_length after stripping spaces
     ],
 )
 def test_an_invalid_parameter_is_a_400_naming_it(api, query, field):

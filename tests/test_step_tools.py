@@ -136,7 +136,7 @@ def test_retention_takes_the_rows_of_the_steps_it_deletes():
 def test_the_migrations_backfill_rebuilds_the_index_from_the_messages():
     from importlib import import_module
 
-    migration = import_module("steps.migrations.0016_step_tools")
+    migration = import_module("steps.migrations.0019_step_tools")
     for i in range(3):
         step = StepFactory(step_time=BASE_TIME + timedelta(seconds=i))
         MessageFactory(step=step, message_type="tool_call_message", tool="web_search")

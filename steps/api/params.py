@@ -140,8 +140,9 @@ INTEGER_TEXT = re.compile(r"-?[0-9]+")
 
 def loose_values(form: forms.Form, query_params) -> dict[str, list[str]]:
     """Values Django's fields take but the schema's types refuse: a BooleanField reads any text as
-    True (`unreviewed=856`) and an IntegerField drops a trailing ".0" (`prompt_min=5.0`). A script
-    sending those has made a mistake the schema promises to refuse."""
+    True (`unreviewed=856`), an IntegerField drops a trailing ".0" (`prompt_min=5.0`), and a
+    CharField checks its max_length after stripping spaces (300 characters ending in spaces pass).
+    A script sending those has made a mistake the schema promises to refuse."""
     errors = {}
     for name, field in form.fields.items():
         raw = query_params.get(name)
@@ -151,4 +152,6 @@ def loose_values(form: forms.Form, query_params) -> dict[str, list[str]]:
             errors[name] = [f"“{raw[:40]}” is not a boolean: use true or false."]
         elif isinstance(field, forms.IntegerField) and not INTEGER_TEXT.fullmatch(raw):
             errors[name] = [f"“{raw[:40]}” is not a whole number."]
+        elif isinstance(field, forms.CharField) and field.max_length and len(raw) > field.max_length:
+            errors[name] = [f"At most {field.max_length} characters, not {len(raw)}."]
     return errors
