@@ -21,6 +21,7 @@ from django.utils import dateformat, timezone
 from .cost.pages import with_costs
 from .models import Agent, Step
 from .querysets import VoteState, vote_states
+from .snippets import Match, matches
 from .templatetags.cost_ui import step_cost_cell
 from .templatetags.steps_ui import ago, ns_duration, short_id, svg_bar
 from .timeline import Preview, previews
@@ -55,6 +56,7 @@ class StepRow:
     duration: str
     duration_ns: int
     cost: str  # "$0.0123", "no price" (never $0 for an unknown model), "—" for a pending step
+    match: Match | None = None  # with a search: where the step matched, the term marked
     clock: str = ""  # run page: the time of day, with its zone
     duration_bar: str = ""  # run page: the step's duration against the run's longest, as SVG
 
@@ -63,10 +65,13 @@ class StepRow:
         return iter((self.step, self.preview))
 
 
-def list_rows(steps: list[Step], *, from_query: str = "", with_votes: bool = True) -> list[StepRow]:
-    """Rows of a page of steps: previews, agent names and (with_votes) vote states in one query
-    each, whatever the number of rows."""
+def list_rows(
+    steps: list[Step], *, from_query: str = "", with_votes: bool = True, search: str = ""
+) -> list[StepRow]:
+    """Rows of a page of steps: previews, agent names, (with_votes) vote states and (with a
+    search term) where each matched, in one query each, whatever the number of rows."""
     found = previews([s.pk for s in steps])
+    matched = matches([s.pk for s in steps], search) if search else {}
     agents = Agent.objects.names(s.agent_id for s in steps)
     votes = vote_states(steps) if with_votes else {}
     with_costs(steps)  # step.cost: one query for the price table, none per row
@@ -87,6 +92,7 @@ def list_rows(steps: list[Step], *, from_query: str = "", with_votes: bool = Tru
                 vote=votes.get(step.pk),
             )
         )
+        rows[-1].match = matched.get(step.pk)
     return rows
 
 

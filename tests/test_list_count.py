@@ -1,0 +1,110 @@
+"""The count beside the list's title is the filter's: exact while cheap, then marked as
+"N+" or an estimate; the sparkline beside it says which window its own numbers count."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from steps.list_count import _round
+from steps.models import FacetCount
+from steps.overview.rollup import rebuild
+from tests.factories import BASE_TIME, StepFactory
+
+pytestmark = pytest.mark.django_db
+HX = {"HX-Request": "true"}
+
+
+def count_of(html: str) -> tuple[str, str]:
+    """(text, title) of the count beside the title."""
+    found = re.search(r'<span id="list-count" class="[^"]*" title="([^"]*)"[^>]*>([^<]*)</span>', html)
+    return found[2], found[1]
+
+
+def get(client, query: str = "", **kwargs) -> str:
+    return client.get(reverse("step_list") + "?" + query, **kwargs).content.decode()
+
+
+def make(n: int, **kwargs) -> None:
+    for i in range(n):
+        StepFactory(step_time=BASE_TIME + timedelta(seconds=i), **kwargs)
+
+
+def test_the_count_is_the_filters_not_the_sparklines(user_client):
+    now = timezone.now()
+    for i in range(14):  # 11 failures in the last 24 h, 3 before: the list shows all 14
+        StepFactory(failed=True, step_time=now - timedelta(hours=1 if i < 11 else 30, seconds=i))
+    StepFactory(step_time=now - timedelta(hours=2))
+    rebuild()
+    html = get(user_client, "status=failed")
+    assert count_of(html) == ("14 steps", "Steps matching this filter")
+    spark = re.search(r'<a id="list-sparkline".*?</a>', html, re.S)[0]
+    assert re.search(r"last 24 h:</span> <b>11</b> steps · <b[^>]*>11</b> errors", spark)
+    html = get(user_client, "status=success")
+    assert count_of(html)[0] == "1 step"
+    assert re.search(r"last 24 h:</span> <b>1</b> step · <b[^>]*>0</b> errors", html)
+
+
+def test_the_sparkline_names_the_window_of_the_filter(user_client):
+    StepFactory(failed=True, step_time=timezone.now() - timedelta(hours=3))
+    rebuild()
+    html = get(user_client, "period=7d")
+    assert re.search(r"last 7 days:</span> <b>1</b> step · <b[^>]*>1</b> error<", html)
+
+
+def test_more_than_a_page_is_counted_exactly_in_one_query(user_client, django_assert_num_queries):
+    make(55, status="failed")
+    make(7)
+    with django_assert_num_queries(13):
+        html = get(user_client, "status=failed")
+    assert count_of(html)[0] == "55 steps"
+    # a later page counts the whole filter, not itself
+    cursor = re.search(r'data-key-older href="\?[^"]*cursor=([\w-]+)"', html)[1]
+    assert count_of(get(user_client, f"status=failed&cursor={cursor}"))[0] == "55 steps"
+
+
+def test_past_the_cap_a_marked_estimate_from_the_statistics(user_client, settings, django_assert_num_queries):
+    settings.LIST_EXACT_COUNT_UP_TO = 20
+    make(60)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE steps_step, steps_stepreview")
+    with django_assert_num_queries(14):  # the page's 13, and one EXPLAIN
+        html = get(user_client)
+    assert count_of(html) == (
+        "≈ 60 steps",
+        "About this many steps match this filter (estimated from the database&#x27;s statistics)",
+    )
+
+
+def test_past_the_cap_a_single_facet_filter_is_estimated_from_its_facet(user_client, settings):
+    settings.LIST_EXACT_COUNT_UP_TO = 20
+    make(60, model="gpt-4.1")  # more than a page: the page cannot count itself
+    make(5, model="gpt-4o-mini")
+    text, title = count_of(get(user_client, "model=gpt-4.1"))
+    assert (text, "facet count" in title) == ("≈ 60 steps", True)
+    # an estimate below what was counted says so instead of contradicting it
+    FacetCount.objects.filter(dimension="model", value="gpt-4.1").update(steps=3)
+    assert count_of(get(user_client, "model=gpt-4.1")) == (
+        "20+ steps",
+        "More than 20 steps match this filter; counted no further",
+    )
+
+
+def test_an_htmx_filter_change_brings_its_count_out_of_band(user_client):
+    make(3, status="failed")
+    make(2)
+    partial = get(user_client, "status=failed", headers=HX)
+    assert (
+        '<span id="list-count" class="list-count" title="Steps matching this filter" hx-swap-oob="true">3 steps</span>'
+        in partial
+    )
+
+
+@pytest.mark.parametrize(
+    ("n", "shown"), [(7, 7), (99, 99), (123, 120), (24_321, 24_000), (1_250_000, 1_200_000)]
+)
+def test_estimates_have_two_significant_figures(n, shown):
+    assert _round(n) == shown
