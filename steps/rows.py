@@ -29,6 +29,7 @@ from .timeline import Preview, previews
 # Any id the URL pattern accepts: reversed once per page, then replaced by each row's id.
 _PLACEHOLDER = "step-00000000-0000-4000-8000-000000000000"
 DASH = "—"
+CONVO_CHARS = 200  # of a conversation line: more than the widest cell shows (CSS ends it in "…")
 TIME_SOURCES = dict(Step.TimeSource.choices)
 
 
@@ -126,9 +127,9 @@ def _row(step: Step, preview: Preview, *, url: str, vote_url: str, vote) -> Step
         agent_label=agent_label,
         agent_title=agent_title,
         model=step.model or DASH,
-        user=clip(preview.user, 110),
-        assistant=clip(preview.assistant, 110),
-        reasoning=clip(preview.reasoning, 110),
+        user=clip(preview.user, CONVO_CHARS),
+        assistant=clip(preview.assistant, CONVO_CHARS),
+        reasoning=clip(preview.reasoning, CONVO_CHARS),
         tokens=DASH if step.total_tokens is None else f"{step.total_tokens:,}",
         tokens_title=f"prompt {step.prompt_tokens or 0} · completion {step.completion_tokens or 0}",
         duration=ns_duration(step.duration_ns),
