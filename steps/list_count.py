@@ -3,8 +3,10 @@ with the table.
 
 - A first page that shows every match counts itself: no query.
 - Otherwise one count of at most LIST_EXACT_COUNT_UP_TO + 1 rows, walked in the list's own
-  order (the index that serves the page): exact up to that many.
-- Past that, an estimate, marked as one: the facet count when the filter is a single facet
+  order (the index that serves the page): exact up to that many. Where matches are sparse
+  and no index finds them (a common search word walked row by row, a prompt-token range)
+  those rows can lie far apart, so the count also stops after LIST_COUNT_TIMEOUT_MS.
+- Past either, an estimate, marked as one: the facet count when the filter is a single facet
   value (agent, model, tool ...: precomputed, eventually consistent, archived steps
   included), else PostgreSQL's own row estimate for the query (EXPLAIN, nothing executed).
   An estimate below what was counted says "1,000+" instead.
@@ -16,8 +18,10 @@ import json
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import Sum
+
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
 
 # list filter -> facet dimension, for filters a facet row counts by itself
 FACET_FILTERS = {
@@ -61,13 +65,31 @@ def list_count(form, ordered, *, shown: int, has_more: bool, first_page: bool) -
     if first_page and not has_more:
         return ListCount(shown, "exact")
     cap = settings.LIST_EXACT_COUNT_UP_TO
-    counted = ordered.values("pk")[: cap + 1].count()
-    if counted <= cap:
+    counted = _bounded_count(ordered, cap)
+    if counted is not None and counted <= cap:
         return ListCount(counted, "exact")
     estimate, source = _estimate(form, ordered)
-    if estimate is None or estimate <= cap:
+    # (a count only times out on PostgreSQL, which always has an estimate)
+    if estimate is None or (counted is not None and estimate <= cap):
         return ListCount(cap, "at_least")
     return ListCount(_round(estimate), "estimate", source)
+
+
+def _bounded_count(ordered, cap: int) -> int | None:
+    """Matching rows up to cap + 1; None when counting them took too long."""
+    rows = ordered.values("pk")[: cap + 1]
+    if connection.vendor != "postgresql":
+        return rows.count()
+    timeout = int(settings.LIST_COUNT_TIMEOUT_MS)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL statement_timeout = {timeout}")
+            return rows.count()
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != QUERY_CANCELED:
+            raise
+        return None
 
 
 def _estimate(form, ordered) -> tuple[int | None, str]:
