@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dashboard.middleware.RejectNulMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "dashboard.middleware.FormBodiesOnlyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -103,9 +104,10 @@ TEMPLATES = [
     },
 ]
 
-# SQLite settings measured in shared/notes/embedded-broker.md: IMMEDIATE transactions stop
-# "database is locked" under concurrent writers (web, worker, beat); WAL lets pages read
-# while a sync writes.
+# SQLite under concurrent writers (web, worker, beat), measured with 4 processes x 200
+# read-then-write transactions: Django's default DEFERRED mode failed up to 745 of 800 with
+# "database is locked" (a read upgraded to a write gets SQLITE_BUSY at once, without waiting),
+# IMMEDIATE with a 20 s timeout none. WAL lets pages read while a sync writes.
 SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     "transaction_mode": "IMMEDIATE",
@@ -229,6 +231,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["steps.api.throttling.PerTokenThrottle"],
     # JSON only: no browsable API (its HTML needs inline scripts; errors must be JSON)
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's three, with a JSON parser that answers a body nested too deep with a 400
+    "DEFAULT_PARSER_CLASSES": [
+        "steps.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # `format` is the export's own parameter (csv, jsonl, finetune), as on the list page's Export;
     # DRF would read it as a renderer override and answer ?format=csv with a 404.
     "URL_FORMAT_OVERRIDE": None,
@@ -247,6 +255,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     # the order Swagger UI shows them in
     "TAGS": [
+        {"name": "index", "description": "Every endpoint, and where the docs are."},
         {"name": "steps", "description": "Steps: the list page's filters, one step, votes, tags, notes."},
         {"name": "bulk", "description": "Progress of a bulk vote."},
         {"name": "compare", "description": "The trace diff of two steps."},
@@ -292,7 +301,7 @@ CACHES = {
 # --- Letta upstream ---------------------------------------------------------------------
 # Empty LETTA_BASE_URL: `make run` (manage.py serve) starts the project's own simulator and
 # hands its processes LETTA_BASE_URL and LETTA_SIMULATOR_NONCE; the client then talks to that
-# URL only after it answered with the nonce (see steps/upstream.py), never to a real Letta.
+# URL only after it answered with the nonce (see steps/sync/upstream.py), never to a real Letta.
 LETTA_BASE_URL = os.environ.get("LETTA_BASE_URL", "").rstrip("/")
 LETTA_SIMULATOR_NONCE = os.environ.get("LETTA_SIMULATOR_NONCE", "")
 LETTA_API_KEY = os.environ.get("LETTA_API_KEY", "")
@@ -301,7 +310,7 @@ LETTA_TIMEOUT_SECONDS = float(os.environ.get("LETTA_TIMEOUT_SECONDS", "30"))
 LETTA_MAX_RETRIES = env_int("LETTA_MAX_RETRIES", 4)
 SIMULATOR_PORT = env_int("SIMULATOR_PORT", 0)  # the demo simulator's port; 0 picks a free one
 
-# Sync knobs (see steps/sync.py for what each protects against).
+# Sync knobs (see steps/sync/run.py for what each protects against).
 SYNC_INTERVAL_SECONDS = float(os.environ.get("SYNC_INTERVAL_SECONDS", "5"))
 SYNC_PAGE_SIZE = env_int("SYNC_PAGE_SIZE", 100)
 SYNC_OVERLAP_STEPS = env_int("SYNC_OVERLAP_STEPS", 200)

@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
 
-from . import feedback, tasks
+from . import feedback, sync
 from .fields import JSONField
 from .models import (
     Agent,
@@ -130,8 +130,7 @@ class StepAdmin(ReadOnlyMirrorAdmin):
     @admin.action(description="Re-sync selected steps now")
     def resync_now(self, request, queryset):
         step_ids = list(queryset.values_list("pk", flat=True)[:1000])
-        # delay_on_commit: the worker must not start before the admin's transaction ends.
-        tasks.refresh_steps.delay_on_commit(step_ids)
+        sync.refresh_later(step_ids)
         self.message_user(request, f"Queued a re-sync of {len(step_ids)} step(s).", messages.SUCCESS)
 
     @admin.action(description="Push local feedback upstream")
@@ -270,7 +269,7 @@ class ShareLinkAdmin(SafeAdmin):
     def public_url(self, obj):
         from django.urls import reverse
 
-        from .share import signed_token
+        from .pages.share import signed_token
 
         return format_html("<code>{}</code>", reverse("shared_step", args=[signed_token(obj)]))
 

@@ -19,11 +19,11 @@ from django.utils.functional import cached_property
 
 from . import known_values
 from .facets import facets, known_tags  # noqa: F401  (the list and step pages read them from here)
-from .fields import DateTimeField, as_utc
+from .fields import DateTimeField, in_range, whole_number
 from .ids import LettaIdField, is_letta_id
 from .models import Step
 from .querysets import SORTS, StepQuerySet
-from .search import is_short
+from .search import is_short, matching
 
 FEEDBACK_CHOICES = [
     ("", "Any feedback"),
@@ -194,7 +194,7 @@ class StepFilterForm(forms.Form):
         if data.get("unreviewed"):
             qs = qs.unreviewed()
         if self.search_term:
-            qs = qs.search(self.search_term)
+            qs = matching(qs, self.search_term)
         return qs
 
     @property
@@ -336,16 +336,31 @@ def decode_cursor(sort: str, cursor: str) -> tuple[object, str] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         value, step_id = raw.rsplit("|", 1)
-        if not is_letta_id("step", step_id):
-            return None
-        if SORTS[sort][0] == "step_time":
-            parsed = parse_datetime(value)  # ValueError for Feb 30, hour 25, year 0, +25:00
-            parsed = as_utc(parsed) if parsed and parsed.tzinfo else None
-            return (parsed, step_id) if parsed else None
-        number = int(value)
     except ValueError:  # also bad base64 (binascii.Error) and bad UTF-8 (UnicodeDecodeError)
         return None
-    return (number, step_id) if 0 <= number < 2**63 else None
+    if not is_letta_id("step", step_id):
+        return None
+    kind = "datetime" if SORTS[sort][0] == "step_time" else "integer"
+    position = cursor_position(kind, value)
+    return None if position is None else (position, step_id)
+
+
+MAX_TEXT_POSITION = 1000  # a text position is a name (agents by name): none is longer
+
+
+def cursor_position(kind: str, raw: str) -> object | None:
+    """The value a page cursor holds, checked as a query parameter of that column's kind
+    ("datetime", "integer" or "text"); None for one no cursor of ours would hold. Shared by every
+    cursor-paginated list (the step list here, the API's others in api/pagination.py)."""
+    if kind == "datetime":
+        try:
+            parsed = parse_datetime(raw)  # ValueError for Feb 30, hour 25, year 0, +25:00
+        except ValueError:
+            return None
+        return in_range(parsed) if parsed and parsed.tzinfo else None
+    if kind == "integer":
+        return whole_number(raw)  # at most 18 digits: inside a bigint
+    return raw if len(raw) <= MAX_TEXT_POSITION and "\x00" not in raw else None
 
 
 class LiveForm(StepFilterForm):

@@ -3,7 +3,7 @@
 Ids arrive in URL paths, cursors, live-poll parameters and bulk selections. Anything else is
 turned away here (a 404 from the URL resolver, a form error) before it reaches a query: a NUL
 byte or a 10 KB "id" is never sent to PostgreSQL. Letta itself only accepts uuid4-shaped ids
-(letta-samples/error_bad_step_id.json); any uuid is allowed here so older ids still resolve.
+(tests/letta_samples/error_bad_step_id.json); any uuid is allowed here so older ids still resolve.
 """
 
 from __future__ import annotations

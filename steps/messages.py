@@ -1,4 +1,7 @@
-"""Pure helpers over Letta message items (letta-api.md §1.6, §2.3): order, text, tools."""
+"""Pure helpers over Letta message items (docs/letta-api.md §1.6, §2.3): order, text, tools, system events.
+
+No Django here: the diff engine (``steps.diff``) reads heartbeats with the same ``system_event`` as the step
+page."""
 
 from __future__ import annotations
 
@@ -6,6 +9,9 @@ import json
 from collections.abc import Iterable
 from itertools import groupby
 from typing import Any
+
+# Letta wraps text it writes itself in JSON user messages; `user_message` wraps real input.
+SYSTEM_EVENT_TYPES = {"heartbeat", "system_alert", "login", "summary", "warning"}
 
 
 def natural_order(items: Iterable[dict]) -> list[dict]:
@@ -81,3 +87,17 @@ def message_tool(item: dict) -> tuple[str, str]:
     if kind == "tool_return_message":
         return str(item.get("name") or ""), str(item.get("tool_call_id") or "")
     return "", ""
+
+
+def system_event(text: str) -> dict | None:
+    """The event a system-written user message carries, e.g. {"type": "heartbeat", ...}."""
+    text = text.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):  # model output can nest deeper than the parser goes
+        return None
+    if isinstance(data, dict) and data.get("type") in SYSTEM_EVENT_TYPES:
+        return data
+    return None

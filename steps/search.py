@@ -30,11 +30,9 @@ import json
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
+from django.db import connection, models
+from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
-
-from .querysets import ILike, TraceText, like_escape
 
 SHORT_TERM = 3  # characters: the shortest term a trigram index can serve
 
@@ -117,3 +115,41 @@ def _exists(pattern: str) -> Q:
     message = Message.objects.filter(step=OuterRef("pk")).filter(ILike(F("text"), Value(pattern)))
     trace = ProviderTrace.objects.filter(step=OuterRef("pk")).filter(ILike(TraceText(), Value(pattern)))
     return Q(Exists(message)) | Q(Exists(trace))
+
+
+class TraceText(Func):
+    """A trace's response payload as text; on PostgreSQL it must stay the exact expression of
+    the steps_providertrace_response_trgm index (migration 0006).
+
+    Only the response: each request repeats the system prompt, the tool schemas and the whole
+    conversation so far, so indexing it grows quadratically with a conversation's length,
+    while what is new in a request (user text, tool returns) is already in the messages.
+    """
+
+    template = "(%(expressions)s)"
+    output_field = models.TextField()
+
+    def __init__(self):
+        super().__init__(F("response_json"))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="(%(expressions)s::text)", **extra)
+
+
+def like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class ILike(Lookup):
+    """`lhs ILIKE rhs`; Django's icontains wraps both sides in UPPER(), which no trigram index serves."""
+
+    lookup_name = "ilike"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} ILIKE {rhs}", (*lhs_params, *rhs_params)
+        # SQLite's LIKE is case-insensitive for ASCII; its JSON text is the same string.
+        return f"{lhs} LIKE {rhs} ESCAPE '\\'", (*lhs_params, *rhs_params)

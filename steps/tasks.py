@@ -1,6 +1,9 @@
-"""Celery entry points: short, ids and primitives in; the work lives in sync.py and feedback.py.
+"""Celery entry points: short, ids and primitives in; the work lives in the packages (steps.sync,
+steps.feedback, ...).
 
-Every task is safe to run twice (a redelivered message, a sweep racing a click).
+Every task is safe to run twice (a redelivered message, a sweep racing a click). Nothing imports this
+module (StepsConfig.ready loads it to register the tasks): the packages enqueue by task name, so
+the arrows run one way, tasks -> packages -> models.
 """
 
 from celery import shared_task
@@ -8,9 +11,8 @@ from django.conf import settings
 
 from . import facets, feedback, retention
 from .models import FeedbackBatch
-from .sync import prune_history, run_sync
+from .sync import LettaClient, prune_history, run_sync
 from .sync import refresh_steps as refresh_steps_now
-from .upstream import LettaClient
 
 
 @shared_task(name="steps.tasks.sync_steps")

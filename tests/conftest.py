@@ -27,7 +27,7 @@ def _static_storage(settings):
 from datetime import UTC, datetime  # noqa: E402
 
 from steps.simulator import World, start_simulator  # noqa: E402
-from steps.upstream import LettaClient  # noqa: E402
+from steps.sync.upstream import LettaClient  # noqa: E402
 
 SIM_BASE_TIME = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -4,8 +4,9 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
-from steps import feedback, share
+from steps import feedback
 from steps.models import FeedbackPush, StepReview
+from steps.pages import share
 from tests.factories import (
     MessageFactory,
     ProviderTraceFactory,
@@ -73,27 +74,41 @@ def test_step_changelist_skips_full_count():
     assert admin.site._registry[Step].show_full_result_count is False
 
 
-def test_local_label_edit_is_in_history(admin_client):
-    step = StepFactory()
-    url = reverse("admin:steps_step_change", args=[step.pk])
-    data = {
+def label_form(step, labels: str) -> dict:
+    return {
         "review-TOTAL_FORMS": "1",
         "review-INITIAL_FORMS": "0",
         "review-MIN_NUM_FORMS": "0",
         "review-MAX_NUM_FORMS": "1",
         "review-0-step": step.pk,
-        "review-0-labels": '["hallucination"]',
+        "review-0-labels": labels,
         "review-0-notes": "made up a citation",
         "share_links-TOTAL_FORMS": "0",
         "share_links-INITIAL_FORMS": "0",
         "share_links-MIN_NUM_FORMS": "0",
         "share_links-MAX_NUM_FORMS": "1000",
     }
-    response = admin_client.post(url, data)
+
+
+def test_local_label_edit_is_in_history(admin_client):
+    step = StepFactory()
+    url = reverse("admin:steps_step_change", args=[step.pk])
+    response = admin_client.post(url, label_form(step, '["hallucination"]'))
     assert response.status_code == 302, response.content.decode()[:2000]
     assert StepReview.objects.get(step=step).labels == ["hallucination"]
     entry = LogEntry.objects.get(object_id=step.pk)
     assert entry.user.username == "boss"
+
+
+@pytest.mark.parametrize("depth", [100_000, 5000])
+def test_labels_nested_too_deep_are_the_forms_error(admin_client, depth):
+    # json gives up on 100,000 levels with a RecursionError; 5,000 parse, and then recursed
+    step = StepFactory()
+    url = reverse("admin:steps_step_change", args=[step.pk])
+    response = admin_client.post(url, label_form(step, "[" * depth + "]" * depth))
+    assert response.status_code == 200
+    assert "This JSON is nested more than 32 levels deep." in response.content.decode()
+    assert not StepReview.objects.filter(step=step).exists()
 
 
 def test_resync_action_enqueues_after_commit(admin_client, django_capture_on_commit_callbacks):
@@ -141,6 +156,12 @@ def test_the_admin_index_names_models_in_proper_english(admin_client):
     html = admin_client.get(reverse("admin:index")).content.decode()
     assert "Feedback batches" in html and "Feedback pushes" in html
     assert "batchs" not in html and "pushs" not in html
+    assert "API tokens" in html and "Api tokens" not in html
+
+
+def test_the_token_change_list_says_api_token(admin_client):
+    html = admin_client.get(reverse("admin:steps_apitoken_changelist")).content.decode()
+    assert "Select API token to change" in html and "Api token" not in html
 
 
 def test_the_admin_carries_the_products_name_and_icon(admin_client):

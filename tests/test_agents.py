@@ -90,7 +90,7 @@ def test_a_step_whose_agent_is_unknown_shows_the_short_id(user_client):
 
 
 def test_a_server_without_the_agent_routes_still_syncs_its_steps(simulator):
-    from steps.upstream import LettaClient, UpstreamNotFound
+    from steps.sync.upstream import LettaClient, UpstreamNotFound
 
     class NoAgents(LettaClient):
         def list_agents(self, **kwargs):

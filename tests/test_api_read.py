@@ -1,5 +1,7 @@
 """One step, runs with their steps in order, agents, sync runs and the trace diff, as JSON."""
 
+import base64
+
 import pytest
 
 from steps import feedback
@@ -119,3 +121,47 @@ def test_compare_two_steps_returns_the_structured_diff(api, step):
     assert any(row["name"] == "prompt" and row["a"] == 2578 and row["b"] == 3000 for row in body["tokens"])
     missing = api.get(f"/api/v1/compare/{step.pk}/step-00000000-0000-4000-8000-000000000000/")
     assert missing.status_code == 404
+
+
+LISTS = ["/api/v1/runs/", "/api/v1/agents/", "/api/v1/sync-runs/"]
+DATE_ORDERED = ["/api/v1/runs/", "/api/v1/sync-runs/"]  # agents page by name: any text is a name
+FORGED = [(url, raw) for url in LISTS for raw in ("p=\x00", "o=" + "9" * 5000, "p=" + "x" * 1001)]
+FORGED += [
+    (url, raw)
+    for url in DATE_ORDERED
+    for raw in ("p=2024-02-30", "p=2024-01-01 25:00:00+00:00", "p=9999-12-31 23:59:59-23:59", "p=0001-01-01")
+]
+
+
+@pytest.mark.parametrize(("url", "raw"), FORGED)
+def test_a_forged_cursor_is_a_400_naming_it(api, url, raw):
+    """DRF's cursors are base64 of "p=<position>": one holding a NUL or an impossible date reached
+    the query (issue 18); they are checked as the step list's cursors are."""
+    response = api.get(url, {"cursor": base64.b64encode(raw.encode()).decode()})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"cursor": ["This page link is damaged."]}
+
+
+def test_the_next_page_of_runs_agents_and_sync_runs_follows_its_cursor(api):
+    for _ in range(2):
+        RunFactory()
+        SyncRunFactory()
+    for i, name in enumerate(("alpha", "beta")):
+        Agent.objects.create(id=f"agent-00000000-0000-4000-8000-00000000000{i}", name=name)
+    for url in LISTS:
+        first = api.get(url, {"page_size": 1}).json()
+        second = api.get(first["next"]).json()
+        assert len(first["results"]) == len(second["results"]) == 1, url
+        assert first["results"][0]["id"] != second["results"][0]["id"], url
+
+
+@pytest.mark.parametrize(
+    "query", ["trace_a=" + "9" * 5000, "trace_b=abc", "trace_a=0", "trace_b=-1", "trace_a=1.0"]
+)
+def test_a_trace_number_that_is_no_whole_number_from_1_is_a_400_naming_it(api, step, query):
+    other = StepFactory()
+    response = api.get(f"/api/v1/compare/{step.pk}/{other.pk}/?{query}")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [query.split("=")[0]]
+    # a number past the step's traces keeps the default, as documented
+    assert api.get(f"/api/v1/compare/{step.pk}/{other.pk}/?trace_a=99").json()["trace_a"] == 1

@@ -1,5 +1,6 @@
 """GET /api/v1/steps/: the list page's query string, the page's keyset pages, the page's step ids."""
 
+import base64
 import re
 from datetime import timedelta
 
@@ -11,6 +12,10 @@ from tests.factories import BASE_TIME, MessageFactory, StepFactory, conversation
 
 pytestmark = pytest.mark.django_db
 AGENT_B = "agent-bbbbbbbb-0000-4000-8000-000000000000"
+# a token-sorted page cursor whose number has 5,000 digits (int() refuses over 4,300)
+HUGE_CURSOR = base64.urlsafe_b64encode(
+    f"{'9' * 5000}|step-00000000-0000-4000-8000-000000000001".encode()
+).decode()
 
 
 @pytest.fixture
@@ -109,6 +114,9 @@ def test_a_row_says_what_the_list_shows(api, steps):
         ("prompt_min=-1", "prompt_min"),
         ("tokens_max=99999999999999999999", "tokens_max"),
         ("since=2024-02-30T10:00", "since"),
+        ("until=9999-12-31T23:59:59", "until"),  # after the last date a filter takes
+        ("since=0001-01-01T00:00:00", "since"),
+        (f"sort=-tokens&cursor={HUGE_CURSOR}", "cursor"),
         ("cursor=!!!not-base64!!!", "cursor"),
         ("page_size=501", "page_size"),
         ("page_size=0", "page_size"),

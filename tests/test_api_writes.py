@@ -132,3 +132,26 @@ def test_bulk_refuses_an_invalid_filter(api):
         content_type="application/json",
     )
     assert response.status_code == 400 and "status" in response.json()["errors"]
+
+
+DEEP = "[" * 100_000 + "]" * 100_000  # Python's json gives up with a RecursionError
+PARSEABLE_BUT_DEEP = '{"value": ' + "[" * 5000 + "]" * 5000 + ', "add": ["x"], "notes": "x"}'
+
+
+@pytest.mark.parametrize("body", [DEEP, PARSEABLE_BUT_DEEP])
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("post", "/api/v1/steps/{}/feedback"),
+        ("post", "/api/v1/steps/{}/tags"),
+        ("put", "/api/v1/steps/{}/notes"),
+        ("post", "/api/v1/steps/bulk-feedback"),
+    ],
+)
+def test_a_body_nested_too_deep_is_a_400_and_changes_nothing(api, method, url, body):
+    step = StepFactory()
+    StepReview.objects.create(step=step, notes="kept")
+    response = getattr(api, method)(url.format(step.pk), body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The body is not valid JSON: nested more than 32 levels deep."}
+    assert not FeedbackPush.objects.exists() and StepReview.objects.get(step=step).notes == "kept"

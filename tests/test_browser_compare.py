@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from steps.models import Message, ProviderTrace, Step
 from steps.sync import run_sync
-from steps.upstream import LettaClient
+from steps.sync.upstream import LettaClient
 from tests.browser_fixtures import ARTIFACTS, open_logged_in, shot
 from tests.compare_fixtures import consecutive_steps
 from tests.conftest import quick_sleep
@@ -101,6 +101,10 @@ def test_screenshots_of_every_view_on_simulator_data(page, live_server, simulato
     page.goto(url)
     headline = page.locator("#headline").inner_text()
     assert "appended" in headline and "block human changed" in headline
+    # the real prompt-token difference sits on the parts that changed, never on the tools or instructions
+    for part in ("tool schemas", "system instructions"):
+        row = page.locator("#context tbody tr", has_text=part)
+        expect(row.locator("td").last).to_have_text("0")
     save(page, "compare-structural")
     page.goto(url + "?view=side")
     save(page, "compare-side")

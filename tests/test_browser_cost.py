@@ -9,7 +9,7 @@ from django.apps import apps
 
 from steps.models import ModelPrice, Step
 from steps.sync import run_sync
-from steps.upstream import LettaClient
+from steps.sync.upstream import LettaClient
 from tests.browser_fixtures import ARTIFACTS, open_logged_in, shot
 from tests.conftest import quick_sleep
 from tests.factories import UserFactory

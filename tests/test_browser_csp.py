@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
-from steps import share
 from steps.overview.rollup import rebuild
+from steps.pages import share
 from tests.browser_fixtures import open_logged_in
 from tests.factories import (
     ProviderTraceFactory,

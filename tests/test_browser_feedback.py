@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from steps.models import FeedbackBatch, Step, StepVote
 from steps.sync import run_sync
-from steps.upstream import LettaClient
+from steps.sync.upstream import LettaClient
 from tests.browser_fixtures import open_logged_in
 from tests.browser_fixtures import shot as _shot
 from tests.factories import UserFactory

@@ -1,15 +1,18 @@
 """Keyboard-only review in real Chromium with a real Celery worker delivering the votes to the
-Letta simulator, as `make run` does: paging with n / p, and how fast "✓ saved" comes back."""
+Letta simulator, as `make run` does: paging with n / p, how fast "✓ saved" comes back, vote and
+advance, the row focused again after o then u, and what j says where there is no next step."""
 
 import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.db.models import Count
+from playwright.sync_api import expect
 
 from dashboard.celery import app
-from steps.models import FeedbackPush, Step
+from steps.models import FeedbackPush, Step, StepVote
 from steps.sync import run_sync
-from steps.upstream import LettaClient
+from steps.sync.upstream import LettaClient
 from tests.browser_fixtures import open_logged_in, shot
 from tests.factories import UserFactory
 
@@ -99,3 +102,94 @@ def test_keyboard_review_rate_waiting_for_saved_each_time(page, letta, worker):
     )
     # polling once a second made that 897 ms (median, measured); now the widget asks again after 150 ms
     assert median < 0.45
+
+
+def focused_id(page):
+    return page.eval_on_selector("tr.step-row.kbd-focus", "r => r.dataset.step")
+
+
+def run_with_steps(count=2):
+    """(first, last) steps of a run with at least `count` steps, in the run's order."""
+    run_id = (
+        Step.objects.exclude(run_id="")
+        .values("run_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=count)
+        .values_list("run_id", flat=True)
+        .first()
+    )
+    steps = list(Step.objects.filter(run_id=run_id).order_by("run_position"))
+    return steps[0], steps[1], steps[-1]
+
+
+def test_vote_and_advance_is_a_setting_a_vote_key_then_moves_to_the_next_step(page, live_server):
+    ids = row_ids(page)
+    flag = page.locator("#advance-flag")
+    expect(flag).to_be_hidden()
+    page.keyboard.press("a")
+    expect(page.locator("#toast")).to_have_text("Vote and advance: on. + or − moves to the next step.")
+    expect(flag).to_be_visible()
+    page.keyboard.press("j")
+    page.keyboard.press("+")
+    assert focused_id(page) == ids[1]
+    expect(page.locator(f"#vote-{ids[0]} .vote-up")).to_have_class("vote-btn vote-up is-active")
+    page.keyboard.press("-")
+    assert focused_id(page) == ids[2]
+    page.keyboard.press("0")  # clearing a vote is a correction: it stays on the row
+    assert focused_id(page) == ids[2]
+
+    page.reload()  # remembered in this browser
+    expect(flag).to_be_visible()
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts input[data-vote-advance]")).to_be_checked()
+    page.keyboard.press("Escape")
+
+    # on a step page the vote is saved first, then the run's next step opens
+    first, second, _ = run_with_steps()
+    page.goto(f"{live_server.url}/steps/{first.pk}/")
+    page.keyboard.press("+")
+    page.wait_for_url(f"**/steps/{second.pk}/")
+    assert StepVote.objects.get(step=first).feedback == "positive"
+    shot(page, "keyboard-vote-and-advance", full_page=False)
+
+    page.keyboard.press("a")
+    expect(page.locator("#toast")).to_have_text("Vote and advance: off.")
+    expect(flag).to_be_hidden()
+    page.keyboard.press("-")
+    expect(page.locator(f"#vote-{second.pk} .vote-down")).to_have_attribute("aria-pressed", "true")
+    assert page.url.endswith(f"/steps/{second.pk}/")
+
+
+def test_after_o_then_u_the_list_has_the_opened_row_focused(page):
+    ids = row_ids(page)
+    for _ in range(3):
+        page.keyboard.press("j")
+    page.keyboard.press("o")
+    page.wait_for_url(f"**/steps/{ids[2]}/**")
+    page.keyboard.press("u")
+    page.wait_for_selector("tr.step-row.kbd-focus")
+    assert row_ids(page) == ids and focused_id(page) == ids[2]
+    page.keyboard.press("j")  # and j carries on from there
+    assert focused_id(page) == ids[3]
+
+
+def test_j_where_there_is_no_next_step_says_so(page, live_server, monkeypatch):
+    toast = page.locator("#toast")
+    expect(toast).to_have_attribute("role", "status")
+    expect(toast).to_have_attribute("aria-live", "polite")
+    _, _, last = run_with_steps()
+    page.goto(f"{live_server.url}/steps/{last.pk}/")
+    page.keyboard.press("j")
+    expect(toast).to_have_text("This is the last step of its run: n for the next unreviewed step.")
+    expect(toast).to_be_visible()
+    assert page.url.endswith(f"/steps/{last.pk}/")
+    shot(page, "keyboard-end-of-run", full_page=False)
+
+    monkeypatch.setattr("steps.views.steps.PAGE_SIZE", 4)
+    page.goto(live_server.url + "/")
+    for _ in range(4):
+        page.keyboard.press("j")
+    last_row = focused_id(page)
+    page.keyboard.press("j")
+    expect(toast).to_have_text("Last step on this page: n for the next page.")
+    assert focused_id(page) == last_row

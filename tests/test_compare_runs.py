@@ -86,3 +86,20 @@ def test_run_page_offers_compare_and_the_picker_lists_runs_of_the_agent(user_cli
     response = user_client.get(reverse("compare_runs_start"), {"a": run_a.id, "b": f"/runs/{run_b.id}/"})
     assert response["Location"] == reverse("compare_runs", args=[run_a.id, run_b.id])
     assert user_client.get(reverse("compare_runs_start"), {"a": run_a.id, "b": ""}).status_code == 400
+
+
+def test_runs_with_the_same_tools_but_other_input_and_answers_are_not_called_the_same(user_client):
+    def run(question: str, answer: str):
+        run, (step,) = make_run("web_search")
+        MessageFactory(step=step, position=1, message_type="user_message", content=question)
+        MessageFactory(step=step, position=2, message_type="assistant_message", content=answer)
+        return run
+
+    tea, coffee = run("tea?", "Tea is good."), run("coffee?", "Coffee is good.")
+    html = user_client.get(reverse("compare_runs", args=[tea.id, coffee.id])).content.decode()
+    assert "the runs took the same steps" not in html
+    assert "same tool sequence; 1 of 1 step differs in user input and answers" in html
+    assert "same action; different user input and answers" in html
+    again = run("tea?", "Tea is good.")
+    html = user_client.get(reverse("compare_runs", args=[tea.id, again.id])).content.decode()
+    assert "the runs took the same steps" in html

@@ -66,7 +66,7 @@ def test_expanding_a_collapsed_run_returns_its_messages_escaped(user_client):
     assert "<html" not in body
 
 
-@pytest.mark.parametrize("entry", ["99", "x", "", "1", "²", "-1"])
+@pytest.mark.parametrize("entry", ["99", "x", "", "1", "²", "-1", "9" * 5000])
 def test_expand_with_a_bad_entry_is_a_404(user_client, entry):
     a, b = consecutive_steps(history_len=3)
     url = reverse("compare_expand", args=[a.pk, b.pk])
@@ -112,7 +112,7 @@ def test_a_step_with_several_traces_lets_you_pick(user_client):
     assert "2 messages appended" in headline(html)  # the default is the step's own agent_step call
     picked = get(user_client, a, b, trace_b="2")
     assert "2 messages appended" not in headline(picked)
-    for odd in ("7", "0", "²", "-1", "1e3"):  # out of range or not a number: the default
+    for odd in ("7", "0", "²", "-1", "1e3", "9" * 5000):  # out of range or not a number: the default
         assert "2 messages appended" in headline(get(user_client, a, b, trace_b=odd))
 
 
@@ -154,8 +154,9 @@ def test_query_count_does_not_grow_with_messages_or_traces(user_client, django_a
     for i in range(3, 30):
         MessageFactory(step=b, position=i, message_type="user_message", content=f"more {i}")
     ProviderTraceFactory(step=a, call_type="summarization")
-    # session, user, the sync status in the top bar; steps with metrics, their traces, their messages
-    with django_assert_num_queries(6):
+    # session, user, the sync status in the top bar; steps with metrics, their traces, their messages;
+    # the agents' names
+    with django_assert_num_queries(7):
         get(user_client, a, b)
 
 
@@ -356,3 +357,71 @@ def test_an_empty_compare_form_is_a_page_and_an_unknown_part_is_404(user_client)
     url = reverse("compare_expand", args=[a.pk, b.pk])
     assert user_client.get(url, {"part": "request", "entry": "0"}).status_code == 200
     assert user_client.get(url, {"part": "bogus", "entry": "0"}).status_code == 404
+
+
+def test_a_heartbeat_is_called_a_heartbeat_as_on_the_step_page(user_client):
+    from tests.compare_fixtures import request
+    from tests.samples import body
+
+    heartbeat = body("step_messages_tool_call")[-1]["content"]
+    a, b = StepFactory(), StepFactory()
+    history = [{"role": "user", "content": "look it up"}]
+    ProviderTraceFactory(step=a, request_json=request("The human is a tester.", history))
+    turn = [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "web_search", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "3 results"},
+        {"role": "user", "content": heartbeat},
+    ]
+    ProviderTraceFactory(step=b, request_json=request("The human is a tester.", history + turn))
+    html = get(user_client, a, b)
+    assert "3 messages appended (tool call + tool return + heartbeat)" in headline(html)
+    assert '<span class="chip chip-quiet">heartbeat</span>' in html
+
+
+def context_rows(html: str) -> dict[str, str]:
+    """The context-window table as {part: Δ}."""
+    table = html.split('class="num-table ctx-table"')[1].split("</tbody>")[0]
+    rows = re.findall(
+        r"<th><i[^>]*></i>(.*?)</th>.*?<td[^>]*>[^<]*</td><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td>",
+        table,
+        re.S,
+    )
+    names = [re.sub(r"<[^>]+>", "", name).removesuffix(" changed").strip() for name, _ in rows]
+    return dict(zip(names, (delta for _, delta in rows), strict=True))
+
+
+def test_unchanged_parts_of_the_context_window_read_zero(user_client):
+    from tests.compare_fixtures import request
+
+    history = [{"role": "user", "content": f"question {i}"} for i in range(6)]
+    a, b = StepFactory(prompt_tokens=2578), StepFactory(prompt_tokens=2731)
+    ProviderTraceFactory(step=a, request_json=request("The human is a tester.", history))
+    more = history + [{"role": "assistant", "content": "an answer " * 40}]
+    ProviderTraceFactory(step=b, request_json=request("The human is a tester.", more))
+    html = get(user_client, a, b)
+    rows = context_rows(html)
+    assert rows["system instructions"] == "0" and rows["tool schemas"] == "0" and rows["block human"] == "0"
+    assert rows["history"] == "+153"  # the whole real difference, on the part that changed
+    assert "Per-part figures are estimates" in html
+
+
+def test_agents_are_named_as_on_every_other_page_with_the_id_on_hover(user_client):
+    from steps.models import Agent
+
+    a, b = consecutive_steps()
+    # another agent, whose name Letta has not told us
+    other = StepFactory(run_id=b.run_id, agent_id="agent-00000000-0000-4000-8000-0000000000bb")
+    Agent.objects.create(id=a.agent_id, name="support-bot", model="openai/gpt-4o-mini", payload={})
+    html = get(user_client, a, b)
+    named = f'<span class="agent-name" title="{a.agent_id} · openai/gpt-4o-mini">support-bot</span>'
+    assert html.count(named) == 3  # each side, and the same-fields line
+    assert f"agent {a.agent_id}" not in html and ">{a.agent_id[6:14]}<" not in html
+    changed = get(user_client, a, other)
+    row = changed.split("<th>agent</th>")[1].split("</tr>")[0]
+    assert named in row and f'title="{other.agent_id} (name not synced)"' in row

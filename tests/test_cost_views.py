@@ -103,7 +103,7 @@ def test_step_page_says_no_price_and_links_admins_to_add_one(user_client, admin_
 
 
 def test_shared_page_shows_no_cost(client):
-    from steps import share
+    from steps.pages import share
 
     step = StepFactory()
     link = share.create_link(step, None, "1d")

@@ -9,7 +9,7 @@ from steps import feedback
 from steps.models import FeedbackPush, SyncRun
 from steps.simulator import start_simulator
 from steps.sync import run_sync
-from steps.upstream import LettaClient, NotOurSimulator
+from steps.sync.upstream import LettaClient, NotOurSimulator
 from tests.conftest import make_world, quick_sleep
 from tests.factories import StepFactory, UserFactory
 

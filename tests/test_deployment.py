@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from steps import share
+from steps.pages import share
 from tests.factories import ProviderTraceFactory, RunFactory, StepFactory, StepMetricsFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent

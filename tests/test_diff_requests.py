@@ -5,6 +5,7 @@ import json
 from steps.diff import diff_requests, to_dict
 from steps.diff.model import MessageOp, UnchangedRun
 from tests import diff_samples as samples
+from tests.samples import body
 
 
 def flat(diff):
@@ -200,3 +201,16 @@ def test_compact_json_folds_unchanged_runs_to_their_positions():
     }
     assert compact["messages"]["entries"][1] == full["messages"]["entries"][1]
     assert len(json.dumps(compact)) < len(json.dumps(full)) / 2
+
+
+def test_a_letta_heartbeat_reads_as_a_heartbeat_not_as_user_input():
+    # the user message Letta writes after a tool call (tests/letta_samples/step_messages_tool_call.json)
+    heartbeat = body("step_messages_tool_call")[-1]["content"]
+    a = samples.openai_request()
+    b = next_call(a, *samples.openai_tool_turn(), {"role": "user", "content": heartbeat})
+    diff = diff_requests(a, b)
+
+    assert diff.summary.headline == "3 messages appended (tool call + tool return + heartbeat)"
+    assert flat(diff)[-1].b.event == "heartbeat"
+    typed = next_call(a, {"role": "user", "content": '{"type": "not_an_event", "time": "now"}'})
+    assert diff_requests(a, typed).summary.headline == "1 message appended (user)"

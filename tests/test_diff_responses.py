@@ -1,5 +1,6 @@
 """Responses, usage and timing deltas, context-window breakdowns and run alignment."""
 
+import json
 import subprocess
 import sys
 
@@ -183,3 +184,125 @@ def test_the_app_uses_only_the_engines_public_api():
                     reaching_in.append(f"{path.relative_to(app)}: from {dotted} import …")
     assert reaching_in == []
     assert all(hasattr(steps.diff, name) for name in steps.diff.__all__)
+
+
+def test_only_the_parts_that_changed_carry_the_real_prompt_token_difference():
+    a = samples.openai_request()
+    b = {**a, "messages": [*a["messages"], *samples.openai_tool_turn()]}
+    # the real counts: the history grew by 153 tokens, nothing else changed
+    before = context_breakdown(a, prompt_tokens=2578)
+    rows = {(r.kind, r.label): r for r in diff_breakdowns(before, context_breakdown(b, 2731)).rows}
+    assert rows[("system", "instructions")].delta != 0  # each side scaled on its own: spread everywhere
+
+    after = context_breakdown(b, prompt_tokens=2731, baseline=before)
+    diff = diff_breakdowns(before, after)
+    assert after.tokens == 2731 and after.scaled
+    assert {(r.kind, r.label): r.delta for r in diff.rows if r.delta} == {
+        ("messages", "message history"): 153
+    }
+    assert [(r.kind, r.label) for r in diff.rows if r.changed] == [("messages", "message history")]
+    assert diff.total.delta == 153
+
+
+def test_a_part_edited_at_the_same_length_is_changed_and_a_short_real_count_stays_sane():
+    a = {"model": "m", "messages": [{"role": "system", "content": samples.letta_system(human="likes tea")}]}
+    b = {"model": "m", "messages": [{"role": "system", "content": samples.letta_system(human="likes tee")}]}
+    before = context_breakdown(a, prompt_tokens=200)
+    diff = diff_breakdowns(before, context_breakdown(b, prompt_tokens=203, baseline=before))
+    assert [(r.label, r.delta) for r in diff.rows if r.changed] == [("human", 3)]
+    assert all(r.delta == 0 for r in diff.rows if not r.changed)
+
+    # a real count smaller than the unchanged parts already take: the changed part keeps A's density
+    grown = {"model": "m", "messages": [{"role": "system", "content": samples.letta_system(human="x" * 400)}]}
+    after = context_breakdown(grown, prompt_tokens=150, baseline=before)
+    rows = diff_breakdowns(before, after).rows
+    assert all(r.delta == 0 for r in rows if not r.changed)
+    human = next(r for r in rows if r.label == "human")
+    assert human.b_tokens > human.a_tokens > 0
+    # unscaled on both sides: unchanged parts agree as well
+    plain = context_breakdown(b, baseline=context_breakdown(a))
+    assert not plain.scaled and sum(r.delta for r in diff_breakdowns(context_breakdown(a), plain).rows) == 0
+
+
+def wrote(user: str, query: str, result: str, answer: str, time: str = "2026-11-25 09:30:21 AM") -> tuple:
+    """What a tool-calling step of a chat wrote, in chat shape (steps.pages.compare.messages_as_request)."""
+    heartbeat = json.dumps({"type": "heartbeat", "reason": "Continuing: continue tool rule.", "time": time})
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "web_search", "arguments": json.dumps({"query": query})},
+    }
+    return (
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": result},
+        {"role": "user", "content": heartbeat},
+        {"role": "assistant", "content": answer},
+    )
+
+
+def test_runs_with_the_same_tools_but_other_input_arguments_and_answers_are_not_the_same():
+    def run(*steps):
+        return [StepSummary(f"s{i}", ("web_search",), "end_turn", messages=m) for i, m in enumerate(steps)]
+
+    a = run(
+        wrote("tea?", "tea", "3 results", "Tea is good."), wrote("more", "green tea", "1 result", "Green.")
+    )
+    b = run(
+        wrote("coffee?", "coffee", "9 results", "Coffee is good."),
+        wrote("more", "green tea", "1 result", "Green."),
+    )
+    runs = align_runs(a, b)
+
+    assert not runs.same and runs.first_divergence == 0
+    assert [p.same for p in runs.pairs] == [False, True]
+    assert runs.pairs[0].note == "same action; different user input, tool arguments, tool results and answers"
+    assert (
+        runs.divergence
+        == "step 1: same action; different user input, tool arguments, tool results and answers"
+    )
+    assert runs.extent == (
+        "same tool sequence; 1 of 2 steps differs in user input, tool arguments, tool results and answers"
+    )
+
+
+def test_a_heartbeat_written_at_another_time_is_the_same_step():
+    a = [StepSummary("a1", ("web_search",), "end_turn", messages=wrote("tea?", "tea", "3", "Tea."))]
+    later = wrote("tea?", "tea", "3", "Tea.", time="2026-11-26 10:00:00 AM")
+    runs = align_runs(
+        a, [{"id": "b1", "tools": ["web_search"], "stop_reason": "end_turn", "messages": later}]
+    )
+    assert runs.same and runs.divergence == "the runs took the same steps" and runs.extent == ""
+    other = StepSummary("b1", ("web_search",), "end_turn", model="gpt-4.1", messages=later)
+    assert align_runs(a, [other]).pairs[0].note == "same action; model — → gpt-4.1"
+
+
+def test_json_nested_past_the_parser_in_what_a_step_wrote_is_compared_as_text():
+    deep = '{"type": "heartbeat", "time": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    a = [StepSummary("a1", messages=({"role": "user", "content": deep},))]
+    b = [StepSummary("b1", messages=({"role": "user", "content": deep + " "},))]
+    assert align_runs(a, a).same
+    assert align_runs(a, b).pairs[0].differs == ("user input",)
+
+
+def test_after_another_action_the_note_names_only_the_action():
+    a = [StepSummary("a1", ("web_search",), "tool_call", messages=wrote("tea?", "tea", "3", "Tea."))]
+    b = [StepSummary("b1", (), "end_turn", messages=({"role": "assistant", "content": "Hello."},))]
+    (pair,) = align_runs(a, b).pairs
+    assert pair.note == "run B answered where A called `web_search`"
+    assert pair.differs == ("user input", "tool arguments", "tool results", "answers", "heartbeats")
+
+
+def test_the_real_difference_goes_to_the_parts_by_how_much_each_grew():
+    def request(human: str, metadata: str, turns: int) -> dict:
+        system = samples.letta_system(human=human).replace("0 previous", metadata)
+        history = [{"role": "user", "content": f"question {i} " * 20} for i in range(turns)]
+        return {"model": "m", "messages": [{"role": "system", "content": system}, *history]}
+
+    before = context_breakdown(request(samples.HUMAN, "0 previous", 2), prompt_tokens=2578)
+    # the metadata's count changed at the same length, the block gained a few words, the history a turn
+    after = context_breakdown(request(samples.HUMAN + " Likes tea.", "4 previous", 3), 2700, baseline=before)
+    deltas = {r.label: r.delta for r in diff_breakdowns(before, after).rows if r.changed}
+    assert deltas["memory_metadata"] == 0
+    assert 0 < deltas["human"] < 10 < deltas["message history"]
+    assert sum(deltas.values()) == 122

@@ -205,6 +205,7 @@ def test_keyset_walk_over_shared_times_visits_every_step_once(user_client, monke
         ("status=faild", "Status"),
         ("tokens_min=-3", "Tokens min"),
         ("since=2026-02-30", "From"),
+        ("until=9999-12-31T23:59:59", "out of range: use one from 1970 to 9998"),
         ("format=xlsx", "Unknown export format"),
     ],
 )

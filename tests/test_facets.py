@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from steps import facets
 from steps.facets.values import LIST_DIMENSIONS
-from steps.mirror import upsert_steps
 from steps.models import FacetCount, Step
 from steps.sync import run_sync
+from steps.sync.mirror import upsert_steps
 from tests.factories import MessageFactory, StepFactory, UserFactory, step_payload
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.db import connection
 from steps import feedback
 from steps.models import FeedbackPush, Step, StepVote
 from steps.sync import run_sync
+from steps.sync.upstream import LettaClient
 from steps.tasks import deliver_due_feedback
-from steps.upstream import LettaClient
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,6 @@
 """Votes, tags, notes and bulk rating through the views; the outbox itself is tested in test_feedback."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -370,3 +371,37 @@ def test_bulk_bad_input_is_400(user_client, data):
 
 def test_bulk_progress_unknown_is_404(user_client):
     assert user_client.get(reverse("bulk_progress", args=[999]), headers=HX).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["step_vote", "step_vote_retry", "step_tags", "step_note", "share_create"])
+def test_a_json_body_is_refused_and_changes_nothing(user_client, name):
+    """The pages read forms: a JSON body (here nested 100,000 levels deep) reached a view as an
+    empty form, which cleared the note it was sent to."""
+    step = StepFactory()
+    StepReview.objects.create(step=step, notes="kept")
+    body = "[" * 100_000 + "]" * 100_000
+    response = user_client.post(
+        reverse(name, args=[step.pk]), body, content_type="application/json", headers=HX
+    )
+    assert response.status_code == 400
+    assert response.content.decode() == "This page takes form data, not application/json."
+    assert StepReview.objects.get(step=step).notes == "kept"
+    assert not FeedbackPush.objects.exists() and not step.share_links.exists()
+
+
+def test_bulk_refuses_a_json_body(user_client):
+    step = StepFactory()
+    response = user_client.post(
+        reverse("bulk_start"),
+        json.dumps({"action": "positive", "step_ids": [step.pk]}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and not FeedbackBatch.objects.exists()
+
+
+def test_a_note_form_without_the_note_keeps_it(user_client):
+    step = StepFactory()
+    StepReview.objects.create(step=step, notes="kept")
+    response = user_client.post(reverse("step_note", args=[step.pk]), {"other": "x"}, headers=HX)
+    assert response.status_code == 400 and "notes=" in response.content.decode()
+    assert StepReview.objects.get(step=step).notes == "kept"

@@ -3,28 +3,35 @@
 Routes come from the URLconf (as in test_urls_require_login), so a new route is fuzzed without
 anyone adding it here. Values are what a fuzzer tried on this app before: NUL bytes,
 impossible dates, numbers beyond a bigint, negative numbers, unicode, very long strings,
-repeated parameters, damaged base64 cursors and SQL-ish text. The test client re-raises a
-view's exception, so a failure shows the traceback, not just "500".
+repeated parameters, damaged base64 cursors and SQL-ish text; and (issue 18) dates at and past
+the edges of datetime, forged DRF cursors, 5,000-digit numbers and JSON bodies nested 100,000
+levels deep. The test client re-raises a view's exception, so a failure shows the traceback,
+not just "500".
 """
 
 from __future__ import annotations
 
 import base64
 import re
+from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 import pytest
+from django import forms
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from steps.filters import LiveForm
-from steps.models import FeedbackBatch, ShareLink, Step
+from steps.models import Agent, ApiToken, FeedbackBatch, ShareLink, Step
+from steps.pages import share
 from steps.querysets import SORTS
-from tests.factories import RunFactory, StepFactory, UserFactory, conversation
+from tests.factories import RunFactory, StepFactory, SyncRunFactory, UserFactory, conversation
 from tests.test_urls_require_login import routes
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +77,7 @@ HOSTILE = [
     base64.urlsafe_b64encode(b"\xff\xfe|\x00").decode(),
 ]
 # What a path argument is replaced with: a subset that reaches every kind of converter.
-PATH_VALUES = ["\x00", "x" * 300, "ünïcødé' OR 1=1 --", "9" * 30, GOOD_STEP]
+PATH_VALUES = ["\x00", "x" * 300, "ünïcødé' OR 1=1 --", "9" * 30, "9" * 5000, GOOD_STEP]
 LIST_PARAMS = sorted(LiveForm.base_fields) + ["from", "e", "page", "ids[]"]
 ADMIN_PARAMS = ["q", "o", "p", "e", "all", "_changelist_filters", "status__exact", "id__in", "_to_field"]
 ADMIN_PARAMS += ["step_time__year", "step_time__month", "created_at__year", "updated_at__day"]
@@ -269,3 +276,130 @@ def test_post_endpoints_with_hostile_fields(fuzz_client, world, data):
         else {"Referer": data.draw(st.sampled_from(REFERERS))}
     )
     check(fuzz_client.post(url, body, headers=headers), f"POST {url} {body!r:.300} {headers!r:.100}")
+
+
+# --- issue 18's shapes on every route but the admin's ---------------------------------------------
+# Each route from the URLconf, with real ids in its path so its view runs through, gets every shape
+# below; a new route is walked without anyone adding it here.
+
+BIG = "9" * 5000  # past the 4,300 digits Python's int() reads
+FIRST, LAST = "1970-01-01T00:00:00+00:00", "9998-12-31T23:59:59+00:00"  # the first and last a filter takes
+# refused by the form (HOSTILE above has more impossible ones)
+EDGE_DATES = [
+    "9999-12-31T23:59:59",
+    "0001-01-01T00:00:00",
+    "0001-01-07T00:00:00",
+    "0001-01-01T00:00:00+14:00",
+]
+DATE_PARAMS = [name for name, f in LiveForm.base_fields.items() if isinstance(f, forms.DateTimeField)]
+DATE_SHAPES = [dict.fromkeys(DATE_PARAMS, date) for date in EDGE_DATES] + [
+    # valid dates at the edges, whose ranges are widened to whole hours, days and weeks
+    {"until": FIRST},
+    {"until": LAST, "newest_time": LAST},
+    {"since": FIRST, "until": LAST},
+    {"since": "9998-12-10T00:00:00+00:00", "until": LAST},
+]
+
+
+def drf_cursor(raw: str) -> str:
+    """A cursor as DRF writes them (runs, agents, sync runs): plain base64 of a query string."""
+    return base64.b64encode(raw.encode()).decode()
+
+
+FORGED_CURSORS = [
+    drf_cursor("p=\x00"),
+    drf_cursor("p=2024-02-30"),
+    drf_cursor("p=9999-12-31 23:59:59-23:59"),
+    drf_cursor("p=0001-01-01 00:00:00+00:00"),
+    drf_cursor(f"o={BIG}"),
+    drf_cursor("p=" + "x" * 5000),
+    b64(f"9999-12-31T23:59:59-23:59|{GOOD_STEP}"),
+    base64.b64encode(b"\xff\xfe\x00p=").decode(),
+]
+CURSOR_SHAPES = [{"cursor": c} for c in FORGED_CURSORS]
+# under an integer sort, a step cursor holds a number
+CURSOR_SHAPES += [{"cursor": b64(f"{BIG}|{GOOD_STEP}"), "sort": "-tokens"}]
+
+
+def integer_parameters() -> set[str]:
+    """Every integer query parameter: the list's filters, each the API schema declares, and the
+    compare page's own (its trace numbers are the API's)."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    declared = {
+        p["name"]
+        for path in schema["paths"].values()
+        for operation in path.values()
+        for p in operation.get("parameters", [])
+        if p["in"] == "query" and p["schema"].get("type") == "integer"
+    }
+    filters = {name for name, f in LiveForm.base_fields.items() if isinstance(f, forms.IntegerField)}
+    return declared | filters | {"entry"}
+
+
+def integer_shapes() -> list[dict]:
+    # one at a time where a view checks one before the others (the API's page size after its
+    # filters, the expand's entry before the trace numbers); the rest at once
+    alone = {"page_size", "entry"}
+    together = dict.fromkeys(integer_parameters() - alone, BIG)
+    return [together, *({name: BIG} for name in sorted(alone))]
+
+
+# Values that take a view past its first check: the live poll stops without live=1, the expand
+# needs a part and an entry.
+PRIMING = {"live": "1", "part": "request", "entry": "0", "newest_id": GOOD_STEP}
+# JSON no parser should choke on: 100,000 levels, 5,000 (json parses those), a 5,000-digit number
+DEEP_BODIES = ["[" * 100_000 + "]" * 100_000, '{"value": ' + "[" * 5000 + "]" * 5000 + "}"]
+DEEP_BODIES += ['{"value": "positive", "expected_count": ' + BIG + "}"]
+APP_ROUTES = [(r, n) for r, n in ROUTES if n and not n.startswith("admin:") and n not in NO_POST]
+
+
+@pytest.fixture
+def app_urls(world):
+    """Each app route with real objects in its path."""
+    other = Step.objects.exclude(pk=GOOD_STEP).get()
+    Agent.objects.create(id=world["step"].agent_id, name="fuzzed")
+    token, _ = ApiToken.create_for(world["user"], "fuzz")
+    link = ShareLink.objects.create(
+        step=world["step"],
+        created_by=world["user"],
+        token="s" * 20,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    ints = {"batch_id": world["batch"].pk, "link_id": link.pk, "token_id": token.pk}
+    ints["sync_run_id"] = SyncRunFactory().pk
+    values = {"run_id": GOOD_RUN, "agent_id": world["step"].agent_id, "str": share.signed_token(link)}
+    urls = []
+    for route, name in APP_ROUTES:
+        step_ids = iter([GOOD_STEP, other.pk])
+        kwargs = {}
+        for arg in ARG.finditer(route):
+            conv, arg_name = arg["conv"], arg["name"]
+            if conv == "step_id":
+                kwargs[arg_name] = next(step_ids)
+            else:
+                kwargs[arg_name] = ints.get(arg_name, 1) if conv == "int" else values[conv]
+        urls.append(reverse(name, kwargs=kwargs))
+    return urls
+
+
+def test_every_route_with_edge_dates_forged_cursors_and_huge_numbers(fuzz_client, app_urls):
+    """Issue 18: dates whose range leaves year 9999, DRF cursors holding a NUL or Feb 30, and
+    5,000-digit numbers, in the query of every route; and in the list query a route takes as a
+    parameter (the bulk count's `query`, next unreviewed's `from`)."""
+    for shape in DATE_SHAPES + CURSOR_SHAPES + integer_shapes():
+        query = urlencode({**PRIMING, **shape, "query": urlencode(shape), "from": urlencode(shape)})
+        for url in app_urls:
+            response = fuzz_client.get(f"{url}?{query}", headers={"HX-Request": "true"})
+            check(response, f"GET {url}?{query[:200]!r}")
+
+
+def test_every_route_with_deep_json_bodies(fuzz_client, app_urls):
+    """Issue 18: a body nested 100,000 levels deep (or holding a 5,000-digit number) to every route
+    and method that takes one (the API's answer 400, pages refuse any body that is no form)."""
+    for url in app_urls:
+        for method in ("post", "put", "patch"):
+            for body in DEEP_BODIES:
+                response = getattr(fuzz_client, method)(url, body, content_type="application/json")
+                check(response, f"{method.upper()} {url} {body[:40]!r}")
+                if response.status_code == 405:
+                    break

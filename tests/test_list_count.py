@@ -9,9 +9,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from steps.list_count import _round
 from steps.models import FacetCount
 from steps.overview.rollup import rebuild
+from steps.pages.list_count import _round
 from tests.factories import BASE_TIME, StepFactory
 
 pytestmark = pytest.mark.django_db

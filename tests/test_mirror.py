@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from steps.mirror import store_step_details, upsert_runs, upsert_steps
 from steps.models import Message, ProviderTrace, Run, Step, StepMetrics
+from steps.sync.mirror import store_step_details, upsert_runs, upsert_steps
 from tests.samples import body
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,7 @@ def test_message_groups_are_put_back_in_natural_order():
     step = _stored_step()
     store_step_details(step, metrics=None, messages=body("step_messages_tool_call"), trace=None)
     types = list(step.messages.order_by("position").values_list("message_type", flat=True))
-    # Letta sends tool_call before reasoning inside one internal message (letta-api.md §1.6)
+    # Letta sends tool_call before reasoning inside one internal message (docs/letta-api.md §1.6)
     assert types == [
         "user_message",
         "reasoning_message",

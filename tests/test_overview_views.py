@@ -1,13 +1,14 @@
 """The overview page's numbers, its breakdown chooser, bad parameters, and where its links lead."""
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from html import unescape
 from urllib.parse import unquote
 
 import pytest
 
 from steps.models import Step, StepMetrics
+from steps.overview.report import time_range
 from steps.overview.rollup import flush, rebuild
 from tests.factories import BASE_TIME, StepFactory
 
@@ -96,6 +97,10 @@ def test_a_filter_the_rollups_cannot_serve_is_said_not_applied(user_client, seed
         ({"since": "last tuesday"}, "Enter a valid date/time"),
         ({"period": "99y"}, "not one of"),
         ({"since": "9999-12-31T23:59-23:59"}, "out of range"),
+        # a week before year 1, and bucket ends after year 9999 (issue 18)
+        ({"until": "0001-01-07T00:00:00"}, "out of range: use one from 1970 to 9998"),
+        ({"until": "9999-12-31T23:59:59"}, "out of range: use one from 1970 to 9998"),
+        ({"since": "0001-01-01T00:00:00"}, "out of range"),
         ({"agent": "x" * 300}, "at most 255"),
     ],
 )
@@ -228,3 +233,27 @@ def test_a_hostile_model_name_is_escaped_in_every_chart(user_client):
     assert any(hostile in tip for tip in tips)
     links = [unquote(unescape(h)) for h in re.findall(r'<a href="([^"]+)" class="chart-link">', html)]
     assert any(f"model={hostile}".replace(" ", "+") in link for link in links)
+
+
+@pytest.mark.parametrize(
+    ("params", "grain"),
+    [
+        ({"until": "9998-12-31T23:59:59Z"}, "daily buckets"),  # the default week, to a bucket in 9999
+        ({"since": "9998-09-01T00:00Z", "until": "9998-12-31T23:59:59Z"}, "weekly buckets"),
+        ({"since": "1970-01-01T00:00Z", "until": "1970-01-01T05:00Z"}, "hourly buckets"),
+        ({"until": "1970-01-02T00:00Z"}, "hourly buckets"),  # a week back is 1969: the day from 1970
+    ],
+)
+def test_ranges_at_the_first_and_last_dates_a_filter_takes_are_drawn(user_client, params, grain):
+    response = user_client.get("/overview/", params)
+    assert response.status_code == 200
+    html = unescape(response.content.decode())
+    assert grain in html and "was ignored" not in html
+
+
+def test_a_range_past_year_9999_is_clamped_not_an_overflow():
+    # a caller other than the form (which refuses these dates) still gets buckets datetime can hold
+    span = time_range({"until": datetime.max.replace(tzinfo=UTC)})
+    assert span.buckets and span.until.year == 9999
+    span = time_range({"until": datetime.min.replace(tzinfo=UTC)})
+    assert span.buckets and span.since.year == 1970

@@ -248,7 +248,7 @@ def test_every_vote_reaches_letta_through_an_outage_and_a_killed_worker(simulato
 
     from steps import feedback
     from steps.sync import run_sync
-    from steps.upstream import LettaClient
+    from steps.sync.upstream import LettaClient
 
     env = service_env | {
         "SYNC_INTERVAL_SECONDS": "3600",

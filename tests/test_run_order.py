@@ -7,7 +7,7 @@ from django.urls import reverse
 from steps.models import Step
 from steps.simulator import World, start_simulator
 from steps.sync import run_sync
-from steps.upstream import LettaClient
+from steps.sync.upstream import LettaClient
 from tests.conftest import SIM_BASE_TIME
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,7 @@ def test_a_step_arriving_later_goes_after_its_runs_earlier_steps(real_like_simul
 
 
 def test_steps_seen_before_their_run_take_its_time_in_their_order():
-    from steps.mirror import upsert_runs, upsert_steps
+    from steps.sync.mirror import upsert_runs, upsert_steps
     from tests.simulator_helpers import load_sample
 
     step = load_sample("step")["body"]

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from steps.snippets import marked
+from steps.pages.snippets import marked
 from tests.factories import BASE_TIME, MessageFactory, ProviderTraceFactory, StepFactory, conversation
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from steps import share
 from steps.models import ShareLink
+from steps.pages import share
 from tests.factories import (
     MessageFactory,
     ProviderTraceFactory,

@@ -1,13 +1,14 @@
 """How the review UI writes durations, times and list previews for people."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.template import Context, Template
 from django.utils import timezone
 
+from steps.pages.timeline import previews, structured_text
 from steps.templatetags.steps_ui import ago, ns_duration
-from steps.timeline import previews
 from tests.factories import MessageFactory, StepFactory
 
 
@@ -65,10 +66,44 @@ def test_a_step_without_a_reply_previews_its_reasoning_as_reasoning():
     MessageFactory(step=thinking, position=1, message_type="tool_call_message")
     MessageFactory(step=answered, position=0, message_type="reasoning_message", content="thinking")
     MessageFactory(step=answered, position=1, message_type="assistant_message", content="Here it is")
-    # a letta_v1 agent's reply is a reasoning_message, the step's last item (letta-api.md §1.6)
+    # a letta_v1 agent's reply is a reasoning_message, the step's last item (docs/letta-api.md §1.6)
     MessageFactory(step=v1, position=0, content="Hi!")
     MessageFactory(step=v1, position=1, message_type="reasoning_message", content="Hello! How can I help?")
     found = previews([thinking.pk, answered.pk, v1.pk])
     assert (found[thinking.pk].assistant, found[thinking.pk].reasoning) == ("", "I should call it")
     assert (found[answered.pk].assistant, found[answered.pk].reasoning) == ("Here it is", "")
     assert (found[v1.pk].assistant, found[v1.pk].reasoning) == ("Hello! How can I help?", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("{'message': 'No results found.', 'results': []}", {"message": "No results found.", "results": []}),
+        ('{"status": "OK", "count": 2}', {"status": "OK", "count": 2}),
+        ("[{'content': '議題', 'ok': True, 'n': None}]", [{"content": "議題", "ok": True, "n": None}]),
+        ("  ['a', (1, 2)]  ", ["a", [1, 2]]),
+        ("[" * 20 + "]" * 20, [[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]),
+    ],
+)
+def test_a_tool_return_holding_a_dict_or_list_reads_as_indented_json(text, shown):
+    pretty = structured_text(text)
+    assert json.loads(pretty) == shown and "\n  " in pretty
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No results found.",
+        "42",
+        "'just a string'",
+        "{'unclosed': ",
+        "{1, 2}",  # a set: not JSON's
+        "{(1, 2): 'tuple key'}",
+        "[__import__('os').system('true')]",  # literals only: never run
+        "[" * 21 + "]" * 21,  # deeper than any real tool result: indenting it would explode
+        "[" * 5000 + "]" * 5000,
+        "[" + "1, " * 100_000 + "1]",  # too long to parse on every page view
+    ],
+)
+def test_anything_else_a_tool_returns_is_shown_as_the_text_it_is(text):
+    assert structured_text(text) == ""

@@ -5,7 +5,7 @@ import pytest
 
 from steps.models import Message, ProviderTrace, Run, Step, SyncCursor, SyncRun
 from steps.sync import run_sync
-from steps.upstream import LettaClient
+from steps.sync.upstream import LettaClient
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +129,7 @@ def test_a_step_whose_details_fail_half_way_keeps_no_partial_details(simulator):
         def get_trace(self, step_id):
             raise httpx_error()
 
-    from steps.upstream import UpstreamValidationError
+    from steps.sync.upstream import UpstreamValidationError
 
     def httpx_error():
         return UpstreamValidationError("Letta rejected the request (422: bad)", status=422)

@@ -8,7 +8,7 @@ import pytest
 
 from steps.models import Message, ProviderTrace, Step, StepMetrics, SyncCursor, SyncRun
 from steps.sync import run_sync
-from steps.upstream import LettaClient, UpstreamValidationError
+from steps.sync.upstream import LettaClient, UpstreamValidationError
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from steps.models import Run, Step, SyncCursor, SyncRun
 from steps.sync import prune_history, run_sync
-from steps.upstream import LettaClient
+from steps.sync.upstream import LettaClient
 
 pytestmark = pytest.mark.django_db
 
@@ -231,7 +231,7 @@ def test_a_sync_marked_abandoned_while_working_does_not_report_success(simulator
 
 
 def test_a_refresh_whose_claim_was_taken_over_leaves_the_new_claim_alone(simulator, letta):
-    from steps.refresh import Refresher
+    from steps.sync.refresh import Refresher
 
     run_sync(letta, refresh_limit=0)
     ids = list(Step.objects.values_list("id", flat=True)[:4])
@@ -247,8 +247,8 @@ def test_a_refresh_whose_claim_was_taken_over_leaves_the_new_claim_alone(simulat
 
 
 def test_an_admin_resync_that_hits_a_bug_is_recorded_as_failed(simulator, letta, monkeypatch):
-    from steps.refresh import Refresher
     from steps.sync import refresh_steps
+    from steps.sync.refresh import Refresher
 
     run_sync(letta, refresh_limit=0)
     ids = list(Step.objects.values_list("id", flat=True)[:3])

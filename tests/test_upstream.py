@@ -2,7 +2,7 @@
 
 import pytest
 
-from steps.upstream import (
+from steps.sync.upstream import (
     LettaClient,
     StepListUnavailable,
     UpstreamAuthError,

@@ -1,6 +1,7 @@
 import base64
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -194,3 +195,21 @@ def test_sync_times_in_the_chrome_carry_their_iso_time(user_client):
     for run in (good, failed):
         iso = timezone.localtime(run.finished_at).isoformat()
         assert f'<time datetime="{iso}" title="{iso}">' in chrome
+
+
+@pytest.mark.parametrize("until", ["9999-12-31T23:59:59", "0001-01-01T00:00:00"])
+def test_a_date_out_of_range_is_the_forms_error_and_the_list_still_shows(user_client, until):
+    step = StepFactory()
+    response = user_client.get("/", {"until": until})
+    assert response.status_code == 200
+    html = unescape(response.content.decode())
+    assert "out of range: use one from 1970 to 9998" in html
+    assert step.pk in html
+
+
+def test_the_first_and_last_dates_a_filter_takes_list_their_steps(user_client):
+    step = StepFactory()
+    response = user_client.get("/", {"since": "1970-01-01T00:00Z", "until": "9998-12-31T23:59:59Z"})
+    html = unescape(response.content.decode())
+    assert step.pk in html and "out of range" not in html
+    assert 'id="list-sparkline"' in html  # its hours run to the first hour of 9999

@@ -3,7 +3,9 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
+from steps.models import ProviderTrace, StepMetrics
 from tests.factories import (
     BASE_TIME,
     MessageFactory,
@@ -13,6 +15,7 @@ from tests.factories import (
     StepMetricsFactory,
     conversation,
 )
+from tests.samples import body
 
 pytestmark = pytest.mark.django_db
 RUN = "run-00000000-0000-4000-8000-000000000001"
@@ -165,6 +168,16 @@ def test_hostile_payloads_are_escaped(user_client):
     assert "<script>alert" not in html and "<img src=x" not in html
 
 
+def test_json_nested_deeper_than_the_parser_goes_reads_as_text(user_client):
+    deep = "[" * 100_000 + "]" * 100_000
+    step = StepFactory()
+    MessageFactory(step=step, position=0, content='{"type": "user_message", "message": ' + deep + "}")
+    MessageFactory(step=step, position=1, content='{"type": "heartbeat", "x": ' + deep + "}")
+    MessageFactory(step=step, position=2, message_type="tool_call_message", arguments=deep)
+    assert "[[[[" in page(user_client, step)
+    assert user_client.get(reverse("step_list")).status_code == 200
+
+
 def test_run_page(user_client):
     run = RunFactory()
     steps = [
@@ -200,3 +213,88 @@ def test_a_step_without_feedback_reads_none_without_a_stray_mark(user_client):
     html = user_client.get(reverse("step_detail", args=[step.pk])).content.decode()
     assert '<dt>Feedback</dt><dd><span class="muted">none</span></dd>' in html
     assert 'class="fb fb-none"' not in html
+
+
+def real_messages(step, name):
+    """The step's messages as a real Letta 0.16.8 returned them (tests/letta_samples/)."""
+    for position, item in enumerate(body(name)):
+        message = MessageFactory(step=step, position=position)
+        message.apply_payload({**item, "step_id": step.pk})
+        message.save()
+
+
+def real_trace(step, payload):
+    trace = ProviderTrace(step=step, upstream_id=payload["id"])
+    trace.apply_payload({**payload, "step_id": step.pk})
+    trace.save()
+    return trace
+
+
+def test_a_tool_return_letta_sent_as_a_python_repr_reads_as_json(user_client):
+    step = StepFactory()
+    real_messages(step, "step_messages_tool_call")
+    assert step.messages.filter(text__contains="{'message': 'No results found.'").exists()
+    html = page(user_client, step)
+    pretty = '{\n  "message": "No results found.",\n  "results": []\n}'
+    assert f'<pre class="json">{escape(pretty)}</pre>' in html
+    assert "{&#x27;message&#x27;" not in html
+
+
+def test_a_tool_return_that_is_plain_text_stays_as_it_is(user_client):
+    step = StepFactory()
+    MessageFactory(step=step, message_type="tool_return_message", content="{not a dict: 1} and more")
+    html = page(user_client, step)
+    assert '<pre class="code wrap">{not a dict: 1} and more</pre>' in html
+
+
+def test_a_trace_names_its_provider_and_model_where_letta_sends_no_source(user_client):
+    step = StepFactory()
+    recorded = body("step_trace")
+    assert recorded["source"] is None  # what a real self-hosted server sends
+    real_trace(step, recorded)
+    meta = trace_meta(page(user_client, step))
+    assert 'provider <span class="trace-origin">openai</span>' in meta
+    assert 'model <span class="trace-origin">openai-proxy/gpt-4o-mini</span>' in meta
+    assert "source" not in meta and "unknown" not in meta
+
+
+def test_a_trace_with_nothing_about_its_origin_says_nothing_about_it(user_client):
+    step = StepFactory()
+    recorded = body("step_trace")
+    # Letta's ClickHouse backend fills only these fields
+    real_trace(
+        step, {k: recorded[k] for k in ("id", "step_id", "request_json", "response_json", "created_at")}
+    )
+    meta = trace_meta(page(user_client, step))
+    assert "unknown" not in meta and "trace-origin" not in meta
+    assert meta.endswith(f'· <span class="mono">{recorded["id"]}</span>')
+
+
+def test_a_trace_shows_letta_telemetry_source_when_the_server_sets_one(user_client):
+    step = StepFactory()
+    real_trace(step, {**body("step_trace"), "source": "memgpt-server"})
+    assert 'source <span class="trace-origin">memgpt-server</span>' in trace_meta(page(user_client, step))
+
+
+def trace_meta(html):
+    return html.split('<div class="trace-meta muted">', 1)[1].split("</div>", 1)[0]
+
+
+def test_a_failed_step_shows_a_dash_for_the_durations_letta_did_not_measure(user_client):
+    step = StepFactory(failed=True)
+    metrics = StepMetrics(step=step)
+    metrics.apply_payload(body("step_failed_metrics"))  # llm_request_ns and tool_execution_ns: null
+    metrics.save()
+    html = page(user_client, step)
+    assert "35 ms total" in html
+    assert "LLM request —" in html and "Tool execution —" in html and "Rest of step —" in html
+    assert "Letta measured only the whole step" in html
+    assert "0 ms" not in html
+
+
+def test_a_duration_measured_as_zero_still_reads_0_ms(user_client):
+    step = StepFactory()
+    StepMetricsFactory(step=step, llm_request_ns=20_000_000, tool_execution_ns=0, step_ns=30_000_000)
+    html = page(user_client, step)
+    assert "LLM request 20 ms" in html and "Tool execution 0 ms" in html and "Rest of step 10 ms" in html
+    assert "Letta measured only the whole step" not in html

@@ -14,6 +14,36 @@
 
   function toast(message) { window.dashboardToast(message, 2600); }
 
+  // --- remembered between pages -----------------------------------------------------------
+
+  // localStorage for a preference (every tab, every visit); sessionStorage for "where was I"
+  // (this tab only). Either may be refused (private windows, quotas): then nothing is remembered.
+  function load(storage, key) {
+    try { return window[storage].getItem(key); } catch (e) { return null; }
+  }
+  function store(storage, key, value) {
+    try {
+      if (value === null) window[storage].removeItem(key); else window[storage].setItem(key, value);
+    } catch (e) { /* not remembered */ }
+  }
+
+  var ADVANCE_KEY = "review.voteAndAdvance";
+  var OPENED_KEY = "review.openedStep";
+
+  function advancing() { return load("localStorage", ADVANCE_KEY) === "1"; }
+
+  function showAdvance() {
+    var on = advancing();
+    document.querySelectorAll("input[data-vote-advance]").forEach(function (box) { box.checked = on; });
+    var flag = document.getElementById("advance-flag");
+    if (flag) flag.hidden = !on || !document.querySelector(".vote");
+  }
+
+  function setAdvance(on) {
+    store("localStorage", ADVANCE_KEY, on ? "1" : null);
+    showAdvance();
+  }
+
   // --- focus ------------------------------------------------------------------------------
 
   // scroll: bring the row into view (keys). A mouse press must not: the page would move under
@@ -36,10 +66,12 @@
 
   // --- votes ------------------------------------------------------------------------------
 
-  function voteIn(container, value) {
+  // then: called once the vote is saved here (not on an error: the page stays, with the error's toast)
+  function voteIn(container, value, then) {
     var widget = container && container.querySelector(".vote");
     if (!widget || !window.htmx) return;
     var form = widget.querySelector("form.vote-form");
+    if (then) afterSaved(form, then);
     markPressed(widget, value);
     htmx.ajax("POST", form.getAttribute("hx-post"), {
       source: form,
@@ -48,6 +80,18 @@
       // set=1: a key sets the vote (pressing + twice keeps it), a click toggles it
       values: { value: value, set: "1" }
     });
+  }
+
+  // htmx reports the end of the request on the form, or (once the answer has replaced the widget
+  // and the form with it) on the nearest ancestor still in the page: both reach the document.
+  function afterSaved(form, then) {
+    function done(event) {
+      var config = event.detail && event.detail.requestConfig;
+      if (!config || config.elt !== form) return;
+      document.removeEventListener("htmx:afterRequest", done);
+      if (event.detail.successful) then();
+    }
+    document.addEventListener("htmx:afterRequest", done);
   }
 
   function markPressed(widget, value) {
@@ -193,6 +237,42 @@
 
   var VOTES = { "+": "positive", "=": "positive", "-": "negative", "−": "negative", "_": "negative", "0": "" };
 
+  // --- moving along, and saying so where there is nowhere to go ---------------------------
+
+  function moveInList(step) {
+    var all = rows();
+    if (!all.length) return;
+    var current = focusedRow() ? focused : -1;
+    if (current < 0) { focusRow(0); return; }
+    var next = current + step;
+    if (next >= 0 && next < all.length) { focusRow(next); return; }
+    if (step > 0) {
+      toast(document.querySelector("[data-key-older]") ? "Last step on this page: n for the next page." : "Last step of the list.");
+    } else {
+      toast(document.querySelector("[data-key-newer]") ? "First step on this page: p for the previous page." : "First step of the list.");
+    }
+  }
+
+  // On a step page: the run's next / previous step, or the reason there is none.
+  function moveInRun(forward) {
+    var link = document.querySelector(forward ? "[data-key-next]" : "[data-key-prev]");
+    if (link && link.href) { window.location.href = link.href; return; }
+    var end = document.querySelector(forward ? "[data-key-next-end]" : "[data-key-prev-end]");
+    if (end) toast(end.getAttribute(forward ? "data-key-next-end" : "data-key-prev-end"));
+  }
+
+  // The step last opened (from a row, or the step page last shown: j and k move on from the one
+  // first opened) is focused in the list you come back to with u or the browser's back button.
+  function rememberOpened(stepId) { store("sessionStorage", OPENED_KEY, stepId || null); }
+
+  function restoreFocus() {
+    var opened = load("sessionStorage", OPENED_KEY);
+    if (!opened) return;
+    store("sessionStorage", OPENED_KEY, null);
+    var index = rows().findIndex(function (row) { return row.dataset.step === opened; });
+    if (index >= 0) focusRow(index);
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
     var overlay = document.getElementById("shortcuts");
@@ -208,15 +288,19 @@
     } else if (key === "/") {
       var search = document.querySelector("input[name=q]");
       if (search) search.focus(); else handled = false;
+    } else if (key === "a" && document.querySelector(".vote")) {
+      setAdvance(!advancing());
+      toast(advancing() ? "Vote and advance: on. + or − moves to the next step." : "Vote and advance: off.");
     } else if (onList && (key === "j" || key === "k")) {
-      var current = focusedRow() ? focused : -1;
-      focusRow(current < 0 ? 0 : current + (key === "j" ? 1 : -1));
+      moveInList(key === "j" ? 1 : -1);
     } else if (onList && key in VOTES) {
       var row = focusedRow();
       if (row) voteIn(row, VOTES[key]); else handled = false;
+      // the next row at once: the vote goes on saving in the row it was cast in
+      if (row && VOTES[key] && advancing()) moveInList(1);
     } else if (onList && (key === "o" || key === "Enter")) {
       var open = focusedRow();
-      if (open) window.location.href = window.dashboardRowHref(open); else handled = false;
+      if (open) { rememberOpened(open.dataset.step); window.location.href = window.dashboardRowHref(open); } else handled = false;
     } else if (onList && (key === "n" || key === "p")) {
       var pager = document.querySelector(key === "n" ? "[data-key-older]" : "[data-key-newer]");
       if (pager) { pagedByKey = true; pager.click(); } else handled = false;
@@ -225,11 +309,11 @@
       var box = sel && sel.querySelector("input.row-check");
       if (box) box.click(); else handled = false;
     } else if (!onList && key in VOTES && document.querySelector(".vote-page")) {
-      voteIn(document.querySelector(".review-card"), VOTES[key]);
-    } else if (!onList && key === "j") {
-      follow("[data-key-next]");
-    } else if (!onList && key === "k") {
-      follow("[data-key-prev]");
+      // leaving the page before the answer could lose the vote: move on once it is saved
+      var advance = VOTES[key] && advancing() ? function () { moveInRun(true); } : null;
+      voteIn(document.querySelector(".review-card"), VOTES[key], advance);
+    } else if (!onList && (key === "j" || key === "k")) {
+      moveInRun(key === "j");
     } else if (!onList && key === "n") {
       follow("[data-key-queue]");
     } else if (!onList && key === "u") {
@@ -243,6 +327,19 @@
   // a row that is clicked becomes the keyboard focus, so mouse and keys can be mixed
   document.addEventListener("mousedown", function (event) {
     var row = event.target.closest && event.target.closest("tr.step-row");
-    if (row) focusRow(rows().indexOf(row), false);
+    if (row) { focusRow(rows().indexOf(row), false); rememberOpened(row.dataset.step); }
   });
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[data-vote-advance]")) setAdvance(event.target.checked);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    showAdvance();
+    var stepPage = document.querySelector(".step-layout[data-step]");
+    if (stepPage) rememberOpened(stepPage.dataset.step);
+    else if (document.getElementById("step-rows")) restoreFocus();
+  });
+  // another tab changed the setting
+  window.addEventListener("storage", function (event) { if (event.key === ADVANCE_KEY) showAdvance(); });
 })();

@@ -109,6 +109,21 @@ TRACE_NUMBER_PARAMETERS = [
 ]
 
 
+class TraceNumbersForm(forms.Form):
+    trace_a = forms.IntegerField(required=False, min_value=1)
+    trace_b = forms.IntegerField(required=False, min_value=1)
+
+
+def check_trace_numbers(query_params) -> None:
+    """A 400 naming `trace_a` or `trace_b` when it is no whole number from 1 (the compare page shows
+    the default trace instead; a script must hear about it). One beyond the step's traces keeps
+    the default, as documented."""
+    form = TraceNumbersForm(query_params)
+    errors = {**form.errors, **loose_values(form, query_params)}
+    if errors:
+        raise InvalidParameters(errors)
+
+
 def list_form(query_params) -> StepFilterForm:
     """The list page's form over the request's query string; any invalid parameter is a 400 naming it
     (the page leaves such a filter out and shows the error, a script must hear about it)."""

@@ -2,7 +2,7 @@
 
 Read-only views of objects the views gather in a fixed number of queries (rows carry `vs`, the
 VoteState, `preview` and `agent_record`, as on the list page); write serializers validate input
-before it reaches steps/feedback.py.
+before it reaches steps/feedback/.
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ class ToolCallSerializer(serializers.Serializer):
 
 
 class EntrySerializer(serializers.Serializer):
-    """A message as the step page shows it (steps/timeline.py)."""
+    """A message as the step page shows it (steps/pages/timeline.py)."""
 
     kind = serializers.ChoiceField(choices=ENTRY_KINDS)
     label = serializers.CharField()

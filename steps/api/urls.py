@@ -5,12 +5,13 @@ from drf_spectacular.views import SpectacularJSONAPIView
 
 from .. import urls as page_urls  # noqa: F401  (registers the step_id and run_id converters)
 from ..ids import AgentIdConverter
-from . import docs, export, schema, views  # noqa: F401  (schema registers the bearer scheme with drf-spectacular)
+from . import docs, export, index, schema, views  # noqa: F401  (schema registers the bearer scheme with drf-spectacular)
 
 register_converter(AgentIdConverter, "agent_id")
 
 app_name = "api"
 urlpatterns = [
+    path("", index.ApiIndex.as_view(), name="index"),
     path("steps/", views.StepList.as_view(), name="step-list"),
     # before the step routes: "export" is no step id, but keep the literal routes first
     path("steps/export/", export.StepExport.as_view(), name="step-export"),

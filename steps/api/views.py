@@ -1,5 +1,5 @@
 """API views: HTTP in, JSON out. Filtering is StepFilterForm and StepQuerySet, writes go through
-steps/feedback.py (the outbox the pages use), so the API and the pages can never disagree."""
+steps/feedback/ (the outbox the pages use), so the API and the pages can never disagree."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import compare, diff, feedback
+from .. import diff, feedback
+from ..feedback import vote_state, vote_states
 from ..filters import list_query
 from ..models import Agent, FeedbackBatch, Run, Step, StepReview, SyncRun
-from ..querysets import vote_state, vote_states
-from ..timeline import previews, timeline
+from ..pages import compare
+from ..pages.timeline import previews, timeline
 from . import params
 from .errors import InvalidParameters
 from .pagination import (
@@ -415,6 +416,7 @@ class CompareSteps(APIView):
         responses={200: COMPARISON},
     )
     def get(self, request, a_id: str, b_id: str):
+        params.check_trace_numbers(request.query_params)
         pair = compare.load_pair(a_id, b_id)
         if pair is None:
             return Response(

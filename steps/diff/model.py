@@ -141,7 +141,9 @@ class Message:
     "model" becomes "assistant", a Responses ``function_call_output`` item becomes "tool"). ``kind`` is
     the most telling part kind (tool_call > tool_return > text > reasoning > other). ``text`` is the parts
     rendered as one string (a tool call reads ``name({"arg": 1})``), the thing the word diff runs on.
-    ``is_summary`` marks Letta's "prior messages have been hidden ... summary" message.
+    ``is_summary`` marks Letta's "prior messages have been hidden ... summary" message. ``event`` is the type
+    of a user message Letta wrote itself ("heartbeat", "system_alert", ...; "" for anything else), read
+    as the step page reads it (``steps.messages.system_event``).
     """
 
     index: int
@@ -150,6 +152,7 @@ class Message:
     parts: tuple[Part, ...]
     text: str
     is_summary: bool = False
+    event: str = ""
 
     @property
     def tool_names(self) -> tuple[str, ...]:
@@ -453,12 +456,15 @@ class ResponseDiff:
 class BreakdownPart:
     """``kind``: "system" (base instructions and other prose), "memory_block" (``label`` = block label),
     "tool_rules", "files" (Letta's ``<directories>``), "memory_metadata", "tools" (tool schemas),
-    "messages" (history), "summary" (Letta's summary message). ``tokens`` is an estimate (chars / 4, scaled to the real prompt_tokens when known)."""
+    "messages" (history), "summary" (Letta's summary message). ``tokens`` is an estimate (chars / 4, scaled to the real prompt_tokens when known).
+    ``digest`` fingerprints the part's text, so a comparison can tell an unchanged part from one that
+    changed at the same length."""
 
     kind: str
     label: str
     chars: int
     tokens: int
+    digest: str = field(default="", repr=False, metadata={"serialize": False})
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,6 +477,9 @@ class Breakdown:
 
 @dataclass(frozen=True, slots=True)
 class BreakdownRow:
+    """``changed`` when the part's text differs (or it is on one side only); an unchanged part's delta is
+    0 when B's breakdown was made with A's as its ``baseline``."""
+
     kind: str
     label: str
     a_tokens: int | None
@@ -478,6 +487,7 @@ class BreakdownRow:
     delta: int
     a_chars: int | None = None
     b_chars: int | None = None
+    changed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,24 +501,33 @@ class BreakdownDiff:
 
 @dataclass(frozen=True, slots=True)
 class StepSummary:
-    """What run alignment needs to know of a step (``align_runs`` also accepts plain dicts with these keys)."""
+    """What run alignment needs to know of a step (``align_runs`` also accepts plain dicts with these keys).
+
+    ``messages`` are the messages the step wrote, as chat messages (role/content dicts, the shape
+    ``steps.pages.compare.messages_as_request`` gives Letta's); None when unknown, and then only the actions
+    are compared."""
 
     id: str
     tools: tuple[str, ...] = ()
     stop_reason: str | None = None
     status: str | None = None
+    model: str | None = None
+    messages: Any = field(default=None, repr=False, metadata={"serialize": False})
 
 
 @dataclass(frozen=True, slots=True)
 class StepPair:
     """Two aligned steps (either may be None when one run has an extra step); ``same`` when they called
-    the same tools and stopped the same way; ``note`` describes the difference in words."""
+    the same tools, stopped the same way, ran on the same model and wrote the same messages (as the step
+    diff aligns them); ``differs`` names what their messages differ in ("user input", "tool arguments",
+    "tool results", "answers", ...); ``note`` describes the difference in words."""
 
     index: int
     a: StepSummary | None
     b: StepSummary | None
     same: bool
     note: str = ""
+    differs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -518,10 +537,12 @@ class RunAlignment:
     when one replaced the other), ``op`` unchanged/changed/added/removed, ``a``/``b`` the step ids on each
     side. ``first_divergence`` is the index into ``pairs`` of the first pair that is not ``same`` (None
     when the runs agree) and ``divergence`` says it in words ("step 2: run B called `web_search` where A
-    answered")."""
+    answered"). ``extent`` says how far the runs differ ("same tool sequence; 3 of 5 steps differ in tool
+    arguments and answers"; "" when they agree)."""
 
     pairs: tuple[StepPair, ...]
     tool_ops: tuple[ValueChange, ...]
     first_divergence: int | None
     divergence: str
     same: bool = field(default=False)
+    extent: str = ""

@@ -21,6 +21,7 @@ import dataclasses
 import json
 from typing import Any
 
+from ..messages import system_event
 from .model import (
     SHAPE_ANTHROPIC,
     SHAPE_GOOGLE,
@@ -116,7 +117,16 @@ def _message(index: int, role: Any, parts: list[Part]) -> Message:
     text = "\n".join(lines)
     head = text[:600].lower() if role in ("user", "system") and kind == "text" else ""
     summary = all(mark in head for mark in _SUMMARY_MARKS)
-    return Message(index=index, role=role, kind=kind, parts=tuple(parts), text=text, is_summary=summary)
+    event = system_event(text) if role == "user" and kind == "text" else None
+    return Message(
+        index=index,
+        role=role,
+        kind=kind,
+        parts=tuple(parts),
+        text=text,
+        is_summary=summary,
+        event=str(event["type"]) if event else "",
+    )
 
 
 def _name_returns(messages: list[Message]) -> tuple[Message, ...]:

@@ -49,6 +49,8 @@ def _describe(message) -> str:
         return "summary"
     if message.kind in _KIND_WORDS:
         return _KIND_WORDS[message.kind]
+    if message.event:
+        return message.event.replace("_", " ")  # as the step page labels it: "heartbeat", "system alert"
     return message.role
 
 

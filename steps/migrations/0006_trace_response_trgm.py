@@ -1,4 +1,4 @@
-"""Trace search indexes the provider response only (see steps.querysets.TraceText).
+"""Trace search indexes the provider response only (see steps.search.TraceText).
 
 The index over request and response together measured 3.7 MB for 260 traces (about 14 KB a
 trace, ~15 GB at a million steps) and made each trace insert several milliseconds slower.

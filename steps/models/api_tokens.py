@@ -41,6 +41,9 @@ class ApiToken(models.Model):
     objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
+        # Django would call it "Api token" in the admin
+        verbose_name = "API token"
+        verbose_name_plural = "API tokens"
         indexes = [
             # the tokens page: a user's tokens, newest first
             models.Index(fields=["user", "-created_at"], name="steps_apitoken_user"),

@@ -17,7 +17,7 @@ from django.utils import timezone
 from ..ids import is_letta_id
 from ..querysets import StepQuerySet
 
-# Upstream enums (letta-api.md §2.2); stored as plain strings so a new value never breaks a sync.
+# Upstream enums (docs/letta-api.md §2.2); stored as plain strings so a new value never breaks a sync.
 STEP_TERMINAL_STATUSES = ("success", "failed", "cancelled")
 # Stop reasons that mean the step itself failed (the LLM call or the loop raised). Letta leaves
 # `status` null on rows from before its status column (§2.1) and can leave one pending.
@@ -134,7 +134,7 @@ class Run(MirroredModel):
 
 
 class Step(MirroredModel):
-    """One LLM round-trip of an agent loop (letta-api.md §2.1), plus what we derive and track."""
+    """One LLM round-trip of an agent loop (docs/letta-api.md §2.1), plus what we derive and track."""
 
     class TimeSource(models.TextChoices):
         METRICS = "metrics", "metrics step_start_ns"
@@ -455,7 +455,7 @@ class Message(MirroredModel):
 
 
 def message_item_key(payload: dict) -> str:
-    # letta-api.md §2.3: (id, otid) when otid is set, else (id, message_type)
+    # docs/letta-api.md §2.3: (id, otid) when otid is set, else (id, message_type)
     return str(payload.get("otid") or payload.get("message_type") or "")[:64]
 
 
@@ -492,6 +492,29 @@ class ProviderTrace(MirroredModel):
         for field, value in self.columns_from_payload(payload).items():
             setattr(self, field, value)
         return changed
+
+    @property
+    def origin(self) -> list[tuple[str, str]]:
+        """Who answered this call, as (label, value) pairs from the trace's own fields.
+
+        Letta's `source` is the server's telemetry name and is null on a plain self-hosted server
+        (docs/letta-api.md §2.5), so the provider and model come from the call's llm_config (a
+        summarization call names its model in compaction_settings). None of these on a trace from
+        Letta's ClickHouse backend: then nothing.
+        """
+        payload = self.payload if isinstance(self.payload, dict) else {}
+
+        def text(obj: Any, *keys: str) -> str:
+            obj = obj if isinstance(obj, dict) else {}
+            return next((v for k in keys if isinstance(v := obj.get(k), str) and v.strip()), "")
+
+        config, compaction = payload.get("llm_config"), payload.get("compaction_settings")
+        found = [
+            ("provider", text(config, "provider_name", "model_endpoint_type")),
+            ("model", text(config, "handle", "model") or text(compaction, "model")),
+            ("source", self.source),
+        ]
+        return [(label, value) for label, value in found if value]
 
     @property
     def upstream_payload(self) -> dict:

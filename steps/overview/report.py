@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from ..cost import current_prices
 from ..facets import values_of
+from ..fields import clamp
 from ..filters import PERIODS, StepFilterForm
 from ..models import (
     Agent,
@@ -137,14 +138,16 @@ def _bucket(start: datetime, end: datetime, grain: str) -> Bucket:
 
 def time_range(data: dict, now: datetime | None = None, default: str = DEFAULT_PERIOD) -> TimeRange:
     now = now or timezone.now()
-    until = data.get("until") or now
+    # the form keeps dates inside these bounds; clamped again here, so that whatever the caller,
+    # widening the range to whole buckets never leaves datetime's years 1 to 9999
+    until = clamp(data.get("until") or now)
     if data.get("since"):
         since = data["since"]
     elif data.get("period"):
         since = now - PERIODS[data["period"]]
     else:
         since = until - PERIODS[default]
-    since = min(since, until)
+    since = clamp(min(since, until))
     clamped = until - since > MAX_RANGE
     if clamped:
         since = until - MAX_RANGE

@@ -23,7 +23,6 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 
-from ..mirror import trace_key
 from ..models import (
     Agent,
     FeedbackPush,
@@ -36,6 +35,7 @@ from ..models import (
     StepVote,
     parse_upstream_datetime,
 )
+from ..sync.mirror import trace_key
 from .generate import REVIEWERS, Batch, Seeder
 
 SEEDED_MODELS = (Agent, Run, Step, StepMetrics, Message, ProviderTrace, StepVote, FeedbackPush, StepReview)

@@ -13,8 +13,8 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from steps.compare import signed
 from steps.diff import DELETE, EQUAL, INSERT
+from steps.pages.compare import signed
 
 from .steps_ui import ns_duration, svg_bar
 

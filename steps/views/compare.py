@@ -7,9 +7,11 @@ from django.shortcuts import redirect, render
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
-from .. import compare, diff
+from .. import diff
+from ..fields import whole_number
 from ..ids import is_letta_id
-from ..models import Run, Step
+from ..models import Agent, Run, Step
+from ..pages import compare
 
 VIEW_CHOICES = (("structural", "Structural"), ("side", "Side by side"), ("json", "Unified JSON"))
 # the collapsible runs of unchanged messages: the request's, and the messages each step wrote
@@ -99,10 +101,13 @@ def _trace_query(c: compare.StepComparison) -> str:
 def compare_steps(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
     c = _load(request, a_id, b_id)
     options = _options(request)
+    agents = Agent.objects.names([c.a.step.agent_id, c.b.step.agent_id])
     context = {
         "c": c,
         **options,
         "sides": [(c.a, "a"), (c.b, "b")],
+        "agent_a": agents.get(c.a.step.agent_id),
+        "agent_b": agents.get(c.b.step.agent_id),
         "view_choices": VIEW_CHOICES,
         "trace_query": _trace_query(c),
     }
@@ -115,13 +120,13 @@ def compare_steps(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
 def compare_expand(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
     """One collapsed part expanded in place (htmx): a run of unchanged messages, or unchanged JSON lines."""
     part = request.GET.get("part")
-    raw = request.GET.get("entry", "")
-    if not (raw.isascii() and raw.isdigit()) or part not in (*compare.JSON_PARTS, *MESSAGE_PARTS):
+    entry = whole_number(request.GET.get("entry"))
+    if entry is None or part not in (*compare.JSON_PARTS, *MESSAGE_PARTS):
         raise Http404("No such collapsed part")
     # only the part asked for is diffed, not the whole comparison
     a, b = _sides(request, a_id, b_id)
     if part in compare.JSON_PARTS:
-        lines = compare.folded_json_lines(a, b, part, int(raw))
+        lines = compare.folded_json_lines(a, b, part, entry)
         if lines is None:
             raise Http404("No such collapsed part")
         return render(request, "steps/_compare_json.html#fold-lines", {"lines": lines})
@@ -129,12 +134,12 @@ def compare_expand(request: HttpRequest, a_id: str, b_id: str) -> HttpResponse:
         entries = compare.written_messages(a, b).entries
     else:
         entries = diff.diff_requests(a.request, b.request).messages.entries
-    if int(raw) >= len(entries) or not isinstance(entries[int(raw)], diff.UnchangedRun):
+    if entry >= len(entries) or not isinstance(entries[entry], diff.UnchangedRun):
         raise Http404("No such collapsed part")
     return render(
         request,
         "steps/_compare_messages.html#unchanged-items",
-        {"items": entries[int(raw)].items, "view": _options(request)["view"]},
+        {"items": entries[entry].items, "view": _options(request)["view"]},
     )
 
 

@@ -1,5 +1,5 @@
 """Review actions: votes, tags, notes, bulk rating, the review queue. Thin views over
-steps/feedback.py, which owns the outbox; every POST answers with the fragment it changed."""
+steps/feedback/, which owns the outbox; every POST answers with the fragment it changed."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import feedback
+from ..feedback import vote_state, vote_states
 from ..filters import StepFilterForm, known_tags
 from ..ids import is_letta_id
 from ..models import FeedbackBatch, Step, StepReview, StepVote
 from ..models.feedback import FEEDBACK_VALUES
-from ..querysets import SORTS, vote_state, vote_states
+from ..querysets import SORTS
 
 # what a bulk bar button does: action -> start_bulk keyword arguments (tag actions add the tag)
 BULK_ACTIONS = {
@@ -113,7 +114,10 @@ def tags_update(request: HttpRequest, step_id: str) -> HttpResponse:
 @require_POST
 def note_update(request: HttpRequest, step_id: str) -> HttpResponse:
     step = _step(step_id)
-    notes = request.POST.get("notes", "")
+    if "notes" not in request.POST:
+        # a request without the field is not a request to clear the note
+        raise BadRequest("Nothing to save: send notes= (empty clears the note).")
+    notes = request.POST["notes"]
     if len(notes) > 20_000:
         raise BadRequest("The note is too long (20,000 characters at most).")
     StepReview.objects.update_or_create(step=step, defaults={"notes": notes.strip()})

@@ -11,15 +11,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from .. import compare, share
 from ..cost.pages import run_cost, step_breakdown
+from ..feedback import reviewer_counts, vote_state
 from ..filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
-from ..list_count import list_count
 from ..models import Agent, Run, ShareLink, Step
 from ..overview.sparkline import sparkline
-from ..querysets import SORTS, reviewer_counts, vote_state
-from ..rows import list_rows, run_rows
-from ..timeline import timeline
+from ..pages import compare, share
+from ..pages.list_count import list_count
+from ..pages.rows import list_rows, run_rows
+from ..pages.timeline import timeline
+from ..querysets import SORTS
 
 PAGE_SIZE = 50
 LIVE_MAX_ROWS = 100
@@ -128,11 +129,14 @@ def _step_context(step: Step, *, with_traces: bool = True) -> dict:
 
 
 def _timing(metrics) -> dict | None:
+    """The step's parts; None where Letta measured nothing (a failed LLM call has no llm_request_ns,
+    a step without a tool no tool_execution_ns): the page says "—" there, never "0 ms"."""
     if not metrics or not metrics.step_ns:
         return None
-    llm = metrics.llm_request_ns or 0
-    tool = metrics.tool_execution_ns or 0
-    return {"total": metrics.step_ns, "llm": llm, "tool": tool, "rest": max(0, metrics.step_ns - llm - tool)}
+    llm, tool = metrics.llm_request_ns, metrics.tool_execution_ns
+    measured = [part for part in (llm, tool) if part is not None]
+    rest = max(0, metrics.step_ns - sum(measured)) if measured else None
+    return {"total": metrics.step_ns, "llm": llm, "tool": tool, "rest": rest}
 
 
 def _neighbours(step: Step, **same) -> tuple[Step | None, Step | None]:

@@ -4,7 +4,7 @@
     make bench                 (or: python -m tests.bench.bench_compare_page --repeat 7)
 
 Uses the documents of ``bench_diff`` (consecutive calls of a long-running Letta agent). Timed:
-``steps.compare.compare_steps`` (request, response, the steps' own messages, token and timing deltas,
+``steps.pages.compare.compare_steps`` (request, response, the steps' own messages, token and timing deltas,
 both context breakdowns, the headline) plus rendering the structural view's templates (messages with
 the 496 repeated ones folded, system prompt by section, tools, parameters, response, context bars).
 No database: the steps are unsaved model instances, so only Python and the templates are measured.
@@ -27,8 +27,8 @@ django.setup()
 
 from django.template.loader import render_to_string  # noqa: E402
 
-from steps import compare  # noqa: E402
 from steps.models import ProviderTrace, Step, StepMetrics  # noqa: E402
+from steps.pages import compare  # noqa: E402
 from tests.bench.bench_diff import documents, median_ms  # noqa: E402
 
 

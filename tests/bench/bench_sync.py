@@ -109,7 +109,7 @@ def reset_database() -> None:
 
 def raw_fetch(url: str, concurrency: int) -> tuple[float, int]:
     """The baseline: the requests of a full sync, storing nothing. (seconds, requests)"""
-    from steps.upstream import LettaClient
+    from steps.sync.upstream import LettaClient
 
     def details(step_id: str) -> None:
         client.get_metrics(step_id)
@@ -164,7 +164,7 @@ class RssSampler(threading.Thread):
 
 def full_sync(url: str, heap: bool):
     from steps.sync import run_sync
-    from steps.upstream import LettaClient
+    from steps.sync.upstream import LettaClient
 
     reset_database()
     sampler = RssSampler()

@@ -30,7 +30,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from steps.upstream import LettaClient, UpstreamError
+from dashboard import demo_login
+from steps.sync.upstream import LettaClient, UpstreamError
 
 COLORS = {"web": 34, "worker": 32, "beat": 35, "simulator": 33}
 LISTENING = re.compile(r"Letta simulator listening on (http://\S+)")
@@ -257,7 +258,8 @@ class Command(BaseCommand):
         if User.objects.exists():
             return ["log in with your user (new users: python manage.py createsuperuser)"]
         password = secrets.token_urlsafe(12)
-        User.objects.create_superuser("admin", "", password)
+        admin = User.objects.create_superuser(demo_login.USERNAME, "", password)
+        demo_login.remember_generated_admin(admin)  # the sign-in page says where the password is
         return [
             f"first start: log in as  admin  with password  {password}",
             "shown only now; to set a new one: python manage.py changepassword admin",

@@ -6,7 +6,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from steps.sync import SyncProgress, run_sync
-from steps.upstream import LettaClient
+from steps.sync.upstream import LettaClient
 
 
 class Command(BaseCommand):

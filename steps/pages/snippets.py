@@ -16,7 +16,7 @@ from django.db.models.functions import Greatest, Lower, StrIndex, Substr
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from .querysets import ILike, TraceText, like_escape
+from ..search import ILike, TraceText, like_escape
 
 BEFORE = 30  # characters of context shown before the term
 LENGTH = 200  # characters read per excerpt; the cell shows what fits
@@ -47,7 +47,7 @@ class Match:
 
 def matches(step_ids: list[str], term: str) -> dict[str, Match]:
     """The best match of `term` in each of these steps (by PLACES order, then position)."""
-    from .models import Message, ProviderTrace
+    from ..models import Message, ProviderTrace
 
     if not step_ids or not term:
         return {}

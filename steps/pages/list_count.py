@@ -95,7 +95,7 @@ def _bounded_count(ordered, cap: int) -> int | None:
 def _estimate(form, ordered) -> tuple[int | None, str]:
     facet = _facet_filter(form)
     if facet is not None:
-        from .models import FacetCount
+        from ..models import FacetCount
 
         dimension, values = facet
         rows = FacetCount.objects.filter(dimension=dimension, value__in=values)

@@ -1,4 +1,4 @@
-"""Votes and tags written back to Letta, never lost (letta-api.md §1.5).
+"""Votes and tags written back to Letta, never lost (docs/letta-api.md §1.5).
 
 Letta's PATCH overwrites `feedback` every time (omitting it clears the vote) and replaces
 `tags` only when the list is non-empty, so every push sends the full intended state and a
@@ -21,14 +21,16 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
-from django.db import models, transaction
+from celery import current_app
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import facets
-from .models import FeedbackBatch, FeedbackPush, Step, StepVote, mark_dirty
-from .models.feedback import FEEDBACK_VALUES
-from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
+from .. import facets
+from ..models import FeedbackPush, Step, StepVote, mark_dirty
+from ..models.feedback import FEEDBACK_VALUES
+from ..sync.conflicts import PUSH_COLUMNS, sent_among
+from ..sync.upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +46,6 @@ def push_client() -> LettaClient:
 
 
 RETRY_BASE_SECONDS, RETRY_CAP_SECONDS = 5.0, 300.0
-RECENT_PUSH_GRACE = timedelta(seconds=60)
-BULK_CHUNK = 500
 
 Unchanged = object()  # "leave as it is", distinct from None / [] which mean "clear"
 
@@ -59,10 +59,11 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
     return list(seen)
 
 
+# Tasks are enqueued by the name they are registered under (StepsConfig.ready loads steps/tasks.py
+# in every process), never imported: steps/tasks.py imports this package to run the work, so an
+# import back would close a circle. The name finds the same task object, eager mode included.
 def _enqueue(step_ids: list[str]) -> None:
-    from .tasks import push_feedback
-
-    push_feedback.delay(list(step_ids))
+    current_app.tasks["steps.tasks.push_feedback"].delay(list(step_ids))
 
 
 # --- casting ------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ def cast_vote(
 
 
 def _update_rollups() -> None:
-    from .overview.rollup import flush
+    from ..overview.rollup import flush
 
     flush()
 
@@ -140,100 +141,6 @@ def resolve_conflict(step: Step, *, user, keep: str) -> FeedbackPush | None:
         )
     _update_rollups()
     return None
-
-
-def start_bulk(
-    *, user, action: str, feedback=Unchanged, add_tags=(), remove_tags=(), step_ids=None, query: str = ""
-) -> FeedbackBatch:
-    """Queue one vote or tag change for many steps: the selected ids, or every step matching
-    a list filter (its query string). The work runs in a worker; the request returns at once."""
-    params = {"add_tags": clean_tags(add_tags), "remove_tags": clean_tags(remove_tags)}
-    if feedback is not Unchanged:
-        params["feedback"] = feedback
-    if step_ids is not None:
-        params["step_ids"] = list(dict.fromkeys(step_ids))
-    else:
-        params["query"] = query
-    with transaction.atomic():
-        batch = FeedbackBatch.objects.create(created_by=user, action=action, params=params)
-        batch.total = len(params["step_ids"]) if "step_ids" in params else _matching(query).count()
-        batch.save(update_fields=["total"])
-        transaction.on_commit(lambda: _enqueue_bulk(batch.pk))
-    return batch
-
-
-def _enqueue_bulk(batch_id: int) -> None:
-    from .tasks import apply_bulk_feedback
-
-    apply_bulk_feedback.delay(batch_id)
-
-
-def _matching(query: str):
-    from django.http import QueryDict
-
-    from .filters import StepFilterForm
-
-    return StepFilterForm(QueryDict(query)).filter(Step.objects.all())
-
-
-def apply_bulk(batch: FeedbackBatch) -> None:
-    """Worker side of start_bulk: short transactions of BULK_CHUNK steps, progress saved after each."""
-    params = batch.params
-    feedback = params.get("feedback", Unchanged)
-    add, remove = params.get("add_tags", []), set(params.get("remove_tags", []))
-    if "step_ids" in params:
-        chunks = (
-            params["step_ids"][i : i + BULK_CHUNK] for i in range(0, len(params["step_ids"]), BULK_CHUNK)
-        )
-    else:
-        ids = _matching(params.get("query", "")).order_by("pk").values_list("pk", flat=True)
-        chunks = _chunked(ids.iterator(chunk_size=BULK_CHUNK), BULK_CHUNK)
-    user = batch.created_by
-    for chunk in chunks:
-        # one facet count update per chunk (the cast_vote calls inside add nothing of their own)
-        with transaction.atomic(), facets.tracking(chunk):
-            for step in Step.objects.filter(pk__in=chunk).select_related("vote"):
-                current = getattr(step, "vote", None)
-                tags = [t for t in (current.tags if current else step.tags) if t not in remove] + add
-                cast_vote(
-                    step,
-                    user=user,
-                    feedback=feedback,
-                    tags=tags if (add or remove) else Unchanged,
-                    source="bulk",
-                    batch=batch,
-                    enqueue=False,
-                )
-            transaction.on_commit(lambda chunk=chunk: _enqueue(chunk))
-        _update_rollups()
-        FeedbackBatch.objects.filter(pk=batch.pk).update(applied=models.F("applied") + len(chunk))
-    FeedbackBatch.objects.filter(pk=batch.pk).update(finished_at=timezone.now())
-
-
-def _chunked(iterable, size):
-    chunk = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def batch_progress(batch: FeedbackBatch) -> dict[str, int]:
-    """How far a bulk action got: steps applied locally, then their pushes by state
-    (a push replaced by a later vote on the same step counts as delivered)."""
-    counts = {"total": batch.total, "applied": batch.applied, "done": 0, "saving": 0, "failed": 0}
-    by_status = FeedbackPush.objects.filter(batch=batch).values("status").annotate(n=models.Count("id"))
-    for row in by_status:
-        if row["status"] in (FeedbackPush.Status.DONE, FeedbackPush.Status.SUPERSEDED):
-            counts["done"] += row["n"]
-        elif row["status"] in FeedbackPush.OPEN_STATUSES:
-            counts["saving"] += row["n"]
-        else:
-            counts["failed"] += row["n"]
-    return counts
 
 
 # --- delivery -----------------------------------------------------------------------------
@@ -319,18 +226,7 @@ def values_we_sent(step_id: str) -> list[tuple[str, list[str]]]:
     confirmed, and each one sent after it whose answer never came back (timeout, cut-off body,
     killed worker; the PATCH may have landed all the same). Letta holding any of them is our
     doing, never someone else's. The mirror may lag behind all of them."""
-    return _sent_among(FeedbackPush.objects.filter(step_id=step_id).values(*_PUSH_COLUMNS))
-
-
-_PUSH_COLUMNS = ("id", "step_id", "status", "sent_at", "done_at", "feedback", "tags")
-
-
-def _sent_among(pushes) -> list[tuple[str, list[str]]]:
-    """values_we_sent over one step's pushes (rows of _PUSH_COLUMNS), in Python."""
-    pushes = sorted(pushes, key=lambda push: push["id"])
-    last = max((p["id"] for p in pushes if p["status"] == FeedbackPush.Status.DONE), default=0)
-    ours = [p for p in pushes if p["id"] == last or (p["id"] > last and p["sent_at"] is not None)]
-    return [(p["feedback"], list(p["tags"])) for p in ours]
+    return sent_among(FeedbackPush.objects.filter(step_id=step_id).values(*PUSH_COLUMNS))
 
 
 def _retry_later(push: FeedbackPush, exc: UpstreamError) -> float:
@@ -368,53 +264,3 @@ def due_step_ids(limit: int = 200) -> list[str]:
     FeedbackPush.objects.filter(stale).update(status=FeedbackPush.Status.PENDING, claimed_until=None)
     ids = FeedbackPush.objects.filter(due | stale).order_by("not_before").values_list("step_id", flat=True)
     return list(dict.fromkeys(ids[: limit * 4]))[:limit]
-
-
-# --- what the sync sees -------------------------------------------------------------------
-
-
-def note_upstream_changes(step_ids: Iterable[str]) -> int:
-    """Flag steps whose Letta vote now differs from ours without us having written it.
-
-    Called by the sync for steps whose feedback or tags changed upstream, a page at a time:
-    three queries for the page, however many steps changed. Skipped while a push is
-    undelivered or just delivered: the sync may have read Letta a moment before it.
-    """
-    now = timezone.now()
-    votes = StepVote.objects.filter(step_id__in=list(step_ids), conflict_seen_at__isnull=True).select_related(
-        "step"
-    )
-    # Tags we hold none of cannot be a conflict: Letta never clears tags (§1.5).
-    differing = [
-        vote
-        for vote in votes
-        if vote.step.feedback != vote.feedback or (vote.tags and vote.step.tags != vote.tags)
-    ]
-    pushes: dict[str, list[dict]] = {}
-    for push in FeedbackPush.objects.filter(step_id__in=[v.step_id for v in differing]).values(
-        *_PUSH_COLUMNS
-    ):
-        pushes.setdefault(push["step_id"], []).append(push)
-    flagged = []
-    for vote in differing:
-        step, step_pushes = vote.step, pushes.get(vote.step_id, [])
-        # Letta holding a value we sent ourselves (confirmed or not) is not someone else's change.
-        if any(
-            step.feedback == sent and (not tags or step.tags == tags)
-            for sent, tags in _sent_among(step_pushes)
-        ):
-            continue
-        if any(
-            p["status"] in FeedbackPush.OPEN_STATUSES
-            or (p["done_at"] is not None and p["done_at"] >= now - RECENT_PUSH_GRACE)
-            for p in step_pushes
-        ):
-            continue
-        vote.conflict_feedback, vote.conflict_tags, vote.conflict_seen_at = (
-            step.feedback,
-            list(step.tags),
-            now,
-        )
-        flagged.append(vote)
-    StepVote.objects.bulk_update(flagged, ["conflict_feedback", "conflict_tags", "conflict_seen_at"])
-    return len(flagged)

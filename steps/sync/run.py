@@ -1,8 +1,8 @@
-"""Incremental, idempotent, resumable sync of a Letta server into the mirror (letta-api.md §5).
+"""Incremental, idempotent, resumable sync of a Letta server into the mirror (docs/letta-api.md §5).
 
 One sync run has three phases:
 
-1. Discovery (one worker at a time, under a lease held by the SyncRun, steps/claims.py): page
+1. Discovery (one worker at a time, under a lease held by the SyncRun, claims.py): page
    runs and steps with `order=asc`
    and `after=<cursor>`, persisting the cursor after every page, so a killed sync resumes
    where it stopped. Where `GET /v1/steps/` answers the unmodified-server 400 (§0), steps are
@@ -36,11 +36,11 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from ..ids import is_letta_id
+from ..models import RUN_DELETED, RUN_TERMINAL_STATUSES, Agent, Run, Step, SyncCursor, SyncRun
+from ..overview import rollup
 from .claims import Heartbeat, Lease, LeaseLost, describe
-from .ids import is_letta_id
 from .mirror import note_missing_agents, upsert_agents, upsert_runs, upsert_steps
-from .models import RUN_DELETED, RUN_TERMINAL_STATUSES, Agent, Run, Step, SyncCursor, SyncRun
-from .overview import rollup
 from .refresh import Refresher
 from .upstream import (
     LettaClient,
@@ -350,7 +350,7 @@ class Syncer:
         if missing:
             note_missing_agents(missing)
 
-    # --- phase 2: refresh (steps/refresh.py) ----------------------------------------------
+    # --- phase 2: refresh (refresh.py) ----------------------------------------------
 
     def refresher(self) -> Refresher:
         def count(ok: bool) -> None:

@@ -25,7 +25,7 @@ def mark_errored_failed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("steps", "0014_weekly_rollups_daily_tools"),
+        ("steps", "0015_api_token_admin_name"),
     ]
 
     operations = [

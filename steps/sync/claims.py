@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import SyncCursor, SyncRun, unclaimed
+from ..models import SyncCursor, SyncRun, unclaimed
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""What the step page and the list show of Letta message items (letta-api.md §2.3).
+"""What the step page and the list show of Letta message items (docs/letta-api.md §2.3).
 
 Pure functions over payload dicts (no HTML: templates escape everything they print), plus
 `previews`, which reads a page's message texts in one query.
@@ -6,32 +6,19 @@ Pure functions over payload dicts (no HTML: templates escape everything they pri
 
 from __future__ import annotations
 
+import ast
 import json
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db.models.functions import Substr
 
-from .messages import tool_calls
+from ..messages import system_event, tool_calls
 
 PREVIEW_CHARS = 240
-# Letta wraps text it writes itself in JSON user messages; `user_message` wraps real input.
-SYSTEM_EVENT_TYPES = {"heartbeat", "system_alert", "login", "summary", "warning"}
-
-
-def system_event(text: str) -> dict | None:
-    """The event a system-written user message carries, e.g. {"type": "heartbeat", ...}."""
-    text = text.strip()
-    if not text.startswith("{"):
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    if isinstance(data, dict) and data.get("type") in SYSTEM_EVENT_TYPES:
-        return data
-    return None
 
 
 def unwrap_user_text(text: str) -> str:
@@ -39,7 +26,7 @@ def unwrap_user_text(text: str) -> str:
     if text.strip().startswith("{"):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # JSON nested deeper than the parser goes
             return text
         if isinstance(data, dict) and data.get("type") == "user_message" and "message" in data:
             return str(data["message"])
@@ -51,9 +38,54 @@ def pretty_json_text(raw: Any) -> str:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return raw
     return json.dumps(raw, indent=2, ensure_ascii=False)
+
+
+# Beyond these a tool return is shown as the text it is: indenting costs two spaces a level on
+# every line, so 10 KB of nested brackets would otherwise become 50 MB of page.
+MAX_STRUCTURED_CHARS = 100_000
+MAX_STRUCTURED_DEPTH = 20
+
+
+def structured_text(text: str) -> str:
+    """A dict or list written as JSON or as a Python repr, indented as JSON; "" for anything else.
+
+    Letta passes a tool's result through str(), so a dict arrives as
+    "{'message': 'No results found.', 'results': []}" rather than JSON.
+    """
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")) or len(stripped) > MAX_STRUCTURED_CHARS:
+        return ""
+    try:
+        value = json.loads(stripped)
+    except (ValueError, RecursionError):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "invalid escape sequence" in a repr'd string
+                value = ast.literal_eval(stripped)  # literals only: nothing in it is ever run
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return ""
+    if not isinstance(value, dict | list | tuple) or not _depth_at_most(value, MAX_STRUCTURED_DEPTH):
+        return ""
+    try:
+        return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):  # e.g. a tuple as a dict key
+        return ""
+
+
+def _depth_at_most(value: Any, limit: int) -> bool:
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list | tuple):
+            if depth > limit:
+                return False
+            pending.extend(
+                (child, depth + 1) for child in (item.values() if isinstance(item, dict) else item)
+            )
+    return True
 
 
 def safe_link(url: Any) -> str:
@@ -77,6 +109,11 @@ class Entry:
     event: dict | None = None
     name: str = ""
     approvals: list[dict] = field(default_factory=list)
+
+    @cached_property
+    def json_text(self) -> str:
+        """A tool return holding a dict or list, as indented JSON; "" when it is plain text."""
+        return structured_text(self.text) if self.kind == "tool_return" else ""
 
 
 def _content(content: Any) -> tuple[str, list[dict]]:
@@ -189,7 +226,7 @@ class Preview:
 
 def previews(step_ids: list[str]) -> dict[str, Preview]:
     """First user text, last assistant text and tool names of each step, in one query."""
-    from .models import Message
+    from ..models import Message
 
     result: dict[str, Preview] = defaultdict(Preview)
     if not step_ids:
@@ -220,7 +257,7 @@ def previews(step_ids: list[str]) -> dict[str, Preview]:
             reasoning[step_id] = head
         elif kind == "tool_call_message" and tool and tool not in preview.tools:
             preview.tools.append(tool)
-    # letta_v1 agents answer in a reasoning_message (letta-api.md §1.6 point 3): a step's last
+    # letta_v1 agents answer in a reasoning_message (docs/letta-api.md §1.6 point 3): a step's last
     # item, when it is reasoning, is its reply. Reasoning followed by a tool call is a thought, and
     # a step without a reply shows it labelled as such, not as what the user was told.
     for step_id, head in reasoning.items():

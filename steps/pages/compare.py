@@ -14,9 +14,10 @@ from typing import Any
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 
-from . import diff
-from .messages import tool_calls
-from .models import Message, ProviderTrace, Run, Step
+from .. import diff
+from ..fields import whole_number
+from ..messages import tool_calls
+from ..models import Message, ProviderTrace, Run, Step
 
 VIEWS = ("structural", "side", "json")
 
@@ -97,8 +98,9 @@ def load_pair(a_id: str, b_id: str) -> tuple[Side, Side] | None:
 
 def pick_trace(side: Side, raw: str | None) -> None:
     """Apply a `trace_a` / `trace_b` query value; anything out of range keeps the default."""
-    if raw and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= len(side.traces):
-        side.trace_number = int(raw)
+    number = whole_number(raw)
+    if number is not None and 1 <= number <= len(side.traces):
+        side.trace_number = number
 
 
 def step_page_context(
@@ -226,10 +228,10 @@ class StepComparison:
         return sum(1 for row in self.fields if row.op == diff.CHANGED)
 
 
-def _breakdown(side: Side, scale: bool) -> diff.Breakdown | None:
+def _breakdown(side: Side, scale: bool, baseline: diff.Breakdown | None = None) -> diff.Breakdown | None:
     if side.request is None:
         return None
-    return diff.context_breakdown(side.request, side.step.prompt_tokens if scale else None)
+    return diff.context_breakdown(side.request, side.step.prompt_tokens if scale else None, baseline)
 
 
 def _scale_breakdowns(a: Side, b: Side) -> bool:
@@ -245,7 +247,9 @@ def compare_steps(a: Side, b: Side) -> StepComparison:
     response = diff.diff_responses(a.response, b.response)
     written = written_messages(a, b)
     scale = _scale_breakdowns(a, b)
-    breakdown_a, breakdown_b = _breakdown(a, scale), _breakdown(b, scale)
+    breakdown_a = _breakdown(a, scale)
+    # B against A: an unchanged part reads 0, and the real prompt-token difference sits on what changed
+    breakdown_b = _breakdown(b, scale, breakdown_a)
     comparison = StepComparison(
         a=a,
         b=b,
@@ -351,23 +355,31 @@ def load_run(run_id: str) -> RunSide | None:
 
 
 def compare_runs(a: RunSide, b: RunSide) -> diff.RunAlignment:
-    """Align the runs by the tools each step called (one query for every step's tool calls)."""
+    """Align the runs by the tools each step called and the messages each wrote (one query for every
+    step's messages)."""
     ids = [s.pk for s in a.steps] + [s.pk for s in b.steps]
     tools: dict[str, list[str]] = {i: [] for i in ids}
-    calls = (
-        Message.objects.filter(
-            step_id__in=ids, message_type__in=("tool_call_message", "approval_request_message")
-        )
-        .exclude(tool_name="")
+    written: dict[str, list[dict]] = {i: [] for i in ids}
+    rows = (
+        Message.objects.filter(step_id__in=ids)
         .order_by("step_id", "position")
-        .values_list("step_id", "tool_name")
+        .values_list("step_id", "message_type", "tool_name", "payload")
     )
-    for step_id, name in calls:
-        tools[step_id].append(name)
+    for step_id, message_type, tool_name, payload in rows:
+        written[step_id].append(payload)
+        if tool_name and message_type in ("tool_call_message", "approval_request_message"):
+            tools[step_id].append(tool_name)
 
     def summaries(side: RunSide) -> list[diff.StepSummary]:
         return [
-            diff.StepSummary(s.pk, tuple(tools[s.pk]), s.stop_reason or None, s.status or None)
+            diff.StepSummary(
+                s.pk,
+                tuple(tools[s.pk]),
+                s.stop_reason or None,
+                s.status or None,
+                s.model or None,
+                messages_as_request(written[s.pk])["messages"],
+            )
             for s in side.steps
         ]
 

@@ -21,9 +21,10 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from . import bulk, facets
+from .. import facets
+from ..models import ProviderTrace, Run, Step, SyncRun, mark_dirty, unclaimed
+from . import bulk
 from .mirror import DETAIL_STEP_FIELDS, StepDetails, store_details
-from .models import ProviderTrace, Run, Step, SyncRun, mark_dirty, unclaimed
 from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
 
 log = logging.getLogger(__name__)

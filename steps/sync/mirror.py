@@ -15,11 +15,12 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from . import bulk, facets
-from .feedback import note_upstream_changes
-from .ids import is_letta_id
-from .messages import natural_order
-from .models import Agent, Message, ProviderTrace, Run, Step, StepMetrics, mark_dirty
+from .. import facets
+from ..ids import is_letta_id
+from ..messages import natural_order
+from ..models import Agent, Message, ProviderTrace, Run, Step, StepMetrics, mark_dirty
+from . import bulk
+from .conflicts import note_upstream_changes
 
 # What an upsert of a listed step may write. Claims and detail bookkeeping belong to the
 # refresh that holds the claim, so a concurrent upsert must not write back stale values.

@@ -18,12 +18,12 @@ from urllib.parse import quote, urlencode
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
-from .cost.pages import with_costs
-from .models import Agent, Step
-from .querysets import VoteState, vote_states
+from ..cost.pages import with_costs
+from ..feedback import VoteState, vote_states
+from ..models import Agent, Step
+from ..templatetags.cost_ui import step_cost_cell
+from ..templatetags.steps_ui import ago, ns_duration, short_id, svg_bar
 from .snippets import Match, matches
-from .templatetags.cost_ui import step_cost_cell
-from .templatetags.steps_ui import ago, ns_duration, short_id, svg_bar
 from .timeline import Preview, previews
 
 # Any id the URL pattern accepts: reversed once per page, then replaced by each row's id.

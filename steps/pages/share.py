@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.core import signing
 from django.utils import timezone
 
-from .models import ShareLink, Step
+from ..models import ShareLink, Step
 
 SALT = "steps.share"
 EXPIRY_CHOICES = {

@@ -3,7 +3,7 @@
 httpx rather than the official `letta-client` SDK: the SDK wraps bare arrays in page objects,
 renames fields (`model_handle` -> `api_model_handle`), pages messages until an empty page but
 hides the requests it makes, and retries on its own schedule. The mirror needs the raw
-payloads, exact control of retries and every status code Letta sends (letta-api.md §6-7).
+payloads, exact control of retries and every status code Letta sends (docs/letta-api.md §6-7).
 
 Responses are validated into plain payload dicts (kept whole by the mirror) or None; anything
 else raises an UpstreamError subclass whose message a person can act on.
@@ -286,7 +286,7 @@ class LettaClient:
         assert last_error is not None
         raise last_error
 
-    # --- endpoints (letta-api.md §1) -------------------------------------------------------
+    # --- endpoints (docs/letta-api.md §1) -------------------------------------------------------
 
     def list_steps(
         self, *, after: str | None = None, limit: int = 100, order: str = "asc", **filters
