@@ -351,6 +351,8 @@ SEARCH_SHORT_TERM_WINDOW = env_int("SEARCH_SHORT_TERM_WINDOW", 20000)
 LIST_EXACT_COUNT_UP_TO = env_int("LIST_EXACT_COUNT_UP_TO", 1000)
 # ... and gives up counting after this long (sparse matches no index finds): an estimate then.
 LIST_COUNT_TIMEOUT_MS = env_int("LIST_COUNT_TIMEOUT_MS", 250)
+# A common search word is not counted but sampled: matches among this many newest steps.
+LIST_COUNT_SEARCH_SAMPLE = env_int("LIST_COUNT_SEARCH_SAMPLE", 1000)
 # Retention: steps older than this many days (by step time) are pruned daily with their
 # messages, traces, metrics and votes. Unset or 0: everything is kept.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 0)

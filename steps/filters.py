@@ -154,7 +154,8 @@ class StepFilterForm(forms.Form):
             raise forms.ValidationError("This page link is damaged; showing the first page.")
         return key
 
-    def filter(self, qs: StepQuerySet) -> StepQuerySet:
+    def filter(self, qs: StepQuerySet, *, search: bool = True) -> StepQuerySet:
+        """`qs` with every valid filter; without the text search when `search` is False."""
         # A bad value (a hand-edited URL) drops that filter only: cleaned_data omits it.
         self.is_valid()
         data = self.cleaned_data
@@ -193,7 +194,7 @@ class StepFilterForm(forms.Form):
             qs = qs.visible()
         if data.get("unreviewed"):
             qs = qs.unreviewed()
-        if self.search_term:
+        if search and self.search_term:
             qs = matching(qs, self.search_term)
         return qs
 

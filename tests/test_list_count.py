@@ -143,3 +143,26 @@ def test_a_count_that_would_read_far_gives_up_for_an_estimate(user_client, setti
     assert text.startswith("≈ ") and "statistics" in title
     # the request goes on after the cancelled count: the rest of the page rendered
     assert response.context["count"].kind == "estimate" and "table-foot" in response.content.decode()
+
+
+def test_a_common_search_word_is_sampled_not_counted(user_client, settings, django_assert_num_queries):
+    from tests.factories import MessageFactory
+
+    settings.SEARCH_CANDIDATES = 5  # "weather" is common here: the search walks row by row
+    settings.LIST_COUNT_SEARCH_SAMPLE = 20
+    for i in range(120):
+        step = StepFactory(step_time=BASE_TIME + timedelta(seconds=i))
+        MessageFactory(step=step, content="the weather today" if i % 2 else "nothing to see")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE steps_step, steps_stepreview")
+    # the page with its search (the plan's estimates and probe, the rows' matches), and for the
+    # count the sample's size and its matches, and the estimate of the steps the other filters keep
+    with django_assert_num_queries(19):
+        html = get(user_client, "q=weather")
+    # 10 of the newest 20 match, of 120 steps: about 60
+    assert count_of(html) == (
+        "≈ 60 steps",
+        "About this many steps match this filter (estimated from a sample of the newest 20 steps)",
+    )
+    settings.LIST_COUNT_SEARCH_SAMPLE = 200  # a sample of every step: exact
+    assert count_of(get(user_client, "q=weather&status=success"))[0] == "60 steps"

@@ -2,10 +2,13 @@
 with the table.
 
 - A first page that shows every match counts itself: no query.
+- A search walked row by row (a common or short term, steps/search.py) is sampled: how many
+  of the newest LIST_COUNT_SEARCH_SAMPLE steps the other filters keep match it, scaled to
+  how many steps those filters keep (EXPLAIN); exact when the sample held them all.
 - Otherwise one count of at most LIST_EXACT_COUNT_UP_TO + 1 rows, walked in the list's own
   order (the index that serves the page): exact up to that many. Where matches are sparse
-  and no index finds them (a common search word walked row by row, a prompt-token range)
-  those rows can lie far apart, so the count also stops after LIST_COUNT_TIMEOUT_MS.
+  and no index finds them (a prompt-token range) those rows can lie far apart, so the count
+  also stops after LIST_COUNT_TIMEOUT_MS.
 - Past either, an estimate, marked as one: the facet count when the filter is a single facet
   value (agent, model, tool ...: precomputed, eventually consistent, archived steps
   included), else PostgreSQL's own row estimate for the query (EXPLAIN, nothing executed).
@@ -20,6 +23,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Sum
+
+from ..search import is_short, walks
 
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
 
@@ -64,6 +69,9 @@ def list_count(form, ordered, *, shown: int, has_more: bool, first_page: bool) -
     """The count of `ordered` (the list's filtered, sorted queryset, before its cursor)."""
     if first_page and not has_more:
         return ListCount(shown, "exact")
+    if walks(ordered):
+        # at least the page shown and one more, when this is the first page
+        return _sampled(form, ordered, least=shown + 1 if first_page else 0)
     cap = settings.LIST_EXACT_COUNT_UP_TO
     counted = _bounded_count(ordered, cap)
     if counted is not None and counted <= cap:
@@ -92,6 +100,28 @@ def _bounded_count(ordered, cap: int) -> int | None:
         return None
 
 
+def _sampled(form, ordered, *, least: int) -> ListCount:
+    from ..models import Step
+
+    size = settings.LIST_COUNT_SEARCH_SAMPLE
+    base = form.filter(Step.objects.all(), search=False).ordered(form.sort_order())
+    sample = base.values("pk")[:size]
+    kept = sample.count()  # by the list's index, at most the sample's size
+    hits = ordered.filter(pk__in=sample).count()  # the sample's rows, each checked by step id
+    if kept < size:
+        return ListCount(hits, "exact")  # the sample is every step the other filters keep
+    total = _plan_rows(base)
+    if is_short(form.search_term):  # searched in the newest steps only
+        total = min(total, settings.SEARCH_SHORT_TERM_WINDOW)
+    estimate = max(round(hits * total / size), least)
+    return ListCount(_round(estimate), "estimate", f"a sample of the newest {size:,} steps")
+
+
+def _plan_rows(qs) -> int:
+    """The rows PostgreSQL expects `qs` to return: EXPLAIN, nothing executed."""
+    return int(json.loads(qs.explain(format="json"))[0]["Plan"]["Plan Rows"])
+
+
 def _estimate(form, ordered) -> tuple[int | None, str]:
     facet = _facet_filter(form)
     if facet is not None:
@@ -102,8 +132,7 @@ def _estimate(form, ordered) -> tuple[int | None, str]:
         return rows.aggregate(n=Sum("steps"))["n"] or 0, "the filter's facet count"
     if connection.vendor != "postgresql":
         return None, ""
-    plan = json.loads(ordered.explain(format="json"))
-    return int(plan[0]["Plan"]["Plan Rows"]), "the database's statistics"
+    return _plan_rows(ordered), "the database's statistics"
 
 
 def _facet_filter(form) -> tuple[str, list[str]] | None:
