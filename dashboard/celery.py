@@ -15,9 +15,13 @@ def schedule_periodic_tasks(sender, **kwargs):
     # The schedule lives in code, driven by settings, so beat needs no database tables.
     from django.conf import settings
 
+    interval = settings.SYNC_INTERVAL_SECONDS
     sender.add_periodic_task(
-        settings.SYNC_INTERVAL_SECONDS,
-        sender.signature("steps.tasks.sync_steps"),
+        interval,
+        # A tick not taken within about an interval is dropped (the next one is there), so ticks
+        # cannot pile up behind a long sync; one taken while a sync runs returns at once
+        # (SYNC_MAX_CONCURRENT, steps/tasks.py). Routed to the "sync" queue (settings).
+        sender.signature("steps.tasks.sync_steps", options={"expires": max(interval, 1)}),
         name="sync steps from Letta",
     )
     sweep = settings.FEEDBACK_SWEEP_SECONDS

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
 
+from steps.access import RoleRequired
 from steps.api.errors import is_api_request, json_error
 
 # status -> (title, the page's sentence, the toast's sentence)
@@ -69,7 +70,9 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
-    return _respond(request, 403)
+    # A role refusal says which role the action needs; any other keeps the general sentence.
+    message = str(exception) if isinstance(exception, RoleRequired) else ""
+    return _respond(request, 403, message)
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:

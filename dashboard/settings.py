@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, served as our own static files
     "axes",
     "steps",
+    "steps.access",  # roles: viewer, reviewer, manager (after auth: it replaces the user admin)
 ]
 
 MIDDLEWARE = [
@@ -99,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "steps.access.context_processors.access",
             ],
         },
     },
@@ -144,7 +146,8 @@ AUTHENTICATION_BACKENDS = [
     # It needs the request, which Django's login views pass; the test client's login()
     # does not, so tests log in with force_login() or login(request=HttpRequest(), ...).
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the user's role with the user (steps/access/backends.py)
+    "steps.access.backends.RoleBackend",
 ]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_MINUTES = float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
@@ -221,7 +224,12 @@ SECURE_CSP = {
 
 # --- REST API (steps/api/) -----------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Reads for every signed-in role; writes (any other method) need the reviewer role, for a
+    # session and a token alike (a token acts with its owner's role).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "steps.api.permissions.ReviewerWrites",
+    ],
     # Bearer first: an anonymous request then gets a 401 with its challenge. Session auth (the
     # browser, the docs page) enforces CSRF on writes; a bearer token needs none (no cookie).
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -250,7 +258,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Steps, runs, agents and sync runs mirrored from Letta, their review state, and votes, tags "
         "and notes written back to Letta through the dashboard's outbox. Authenticate with a personal "
-        "token (`Authorization: Bearer <token>`, from /account/tokens/) or, in a browser, the session."
+        "token (`Authorization: Bearer <token>`, from /account/tokens/) or, in a browser, the session. "
+        "A token has its owner's role: every role reads; votes, tags, notes and bulk votes need the "
+        "reviewer role (a viewer gets a 403 saying so)."
     ),
     "VERSION": "1",
     # the order Swagger UI shows them in
@@ -290,6 +300,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ.get("API_THROTTLE_CACHE_URL") or _broker,
         "KEY_PREFIX": "api",
+        # Redis gone silent (a failover, a dropped connection) must not hold an API request: the
+        # throttle gives up after this and lets the request through (steps/api/throttling.py).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
     if (os.environ.get("API_THROTTLE_CACHE_URL") or _broker).startswith("redis")
     else {
@@ -312,6 +325,11 @@ SIMULATOR_PORT = env_int("SIMULATOR_PORT", 0)  # the demo simulator's port; 0 pi
 
 # Sync knobs (see steps/sync/run.py for what each protects against).
 SYNC_INTERVAL_SECONDS = float(os.environ.get("SYNC_INTERVAL_SECONDS", "5"))
+# Scheduled syncs running at once. A beat tick that finds this many live syncs (heartbeat fresh)
+# records nothing and returns: a sync slower than the interval runs back to back instead of
+# piling up. Raise it with more sync worker processes (`celery worker -Q sync`) to share a
+# large backlog between them; claims and the discovery lease keep overlapping syncs safe.
+SYNC_MAX_CONCURRENT = env_int("SYNC_MAX_CONCURRENT", 1)
 SYNC_PAGE_SIZE = env_int("SYNC_PAGE_SIZE", 100)
 SYNC_OVERLAP_STEPS = env_int("SYNC_OVERLAP_STEPS", 200)
 SYNC_REFRESH_BATCH = env_int("SYNC_REFRESH_BATCH", 200)
@@ -368,6 +386,22 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
+# Two queues, so that a long sync never holds up a sweep: the sync's ticks go to "sync", consumed
+# by a worker of its own (`manage.py serve` and docker-compose start one); everything else (votes'
+# pushes, the feedback and rollup sweeps, facets, bulk actions, an admin's re-sync of chosen
+# steps, retention) goes to the default queue "celery" and its worker.
+SYNC_QUEUE = "sync"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"steps.tasks.sync_steps": {"queue": SYNC_QUEUE}}
+# A vote is committed before its push is queued, and a sweep delivers whatever was not queued:
+# with the broker down, a request gives up queueing quickly (steps/taskqueue.py logs it) instead
+# of hanging. One retry covers a pooled connection the broker closed meanwhile.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = VAR_DIR / "broker"
     for sub in ("queue", "control", "processed"):
@@ -383,7 +417,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 elif CELERY_BROKER_URL.startswith("redis"):
     # Redelivery of a task whose worker was killed waits for the visibility timeout; the
     # database outbox and sweeper tasks are what make work durable, this only shortens it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+    # Timeouts: a broker that stops answering without closing the connection would otherwise hold
+    # a publish (and the request that sent it) forever. BRPOP answers within 1 s, under both.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 600,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 2,
+    }
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.apps import apps
 from django.db import connection, models
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
@@ -31,6 +31,13 @@ class StepQuerySet(models.QuerySet):
     def least_recently_synced(self) -> StepQuerySet:
         return self.order_by("last_synced_at", "id")
 
+    def mark_gone_upstream(self, now: datetime | None = None) -> int:
+        """Letta answered 404 for these steps: keep them, say since when (the first 404), and
+        count them as looked at. Returns how many were not marked before."""
+        now = now or timezone.now()
+        self.update(last_synced_at=now, last_sync_error="")
+        return self.filter(gone_upstream_at__isnull=True).update(gone_upstream_at=now)
+
     # --- review UI ----------------------------------------------------------------------
 
     def for_list(self) -> StepQuerySet:
@@ -49,10 +56,18 @@ class StepQuerySet(models.QuerySet):
         return self.exclude(Exists(StepReview.objects.filter(step=OuterRef("pk"), hidden=True)))
 
     def with_tool(self, name: str) -> StepQuerySet:
-        Message = apps.get_model("steps", "Message")
-
-        # EXISTS, not a join: a step calls a tool many times and must come out once.
-        return self.filter(Exists(Message.objects.filter(step=OuterRef("pk"), tool_name=name)))
+        """Steps that called the tool: a join on StepTool, one row per step and tool, so a step
+        comes out once. In a time sort the list orders and pages by StepTool's copy of
+        (step_time, id) (ordered, after_key, newer_than), which steps_steptool_time holds in
+        that order: a page reads that index from its cursor and stops, where an EXISTS per step
+        walked every step newest first. Other sorts walk their own index and look each step up
+        by StepTool's key."""
+        return self.alias(
+            tool_call=FilteredRelation("tool_calls", condition=Q(tool_calls__tool_name=name)),
+            # named once here, so later filters and the ordering reuse this join, not add one
+            tool_time=F("tool_call__step_time"),
+            tool_step=F("tool_call__step"),
+        ).filter(tool_step__isnull=False)
 
     def with_tag(self, tag: str) -> StepQuerySet:
         if connection.vendor == "postgresql":
@@ -68,29 +83,45 @@ class StepQuerySet(models.QuerySet):
         if column != "step_time":
             qs = qs.filter(**{f"{column}__isnull": False})
         prefix = "-" if descending else ""
+        if column == "step_time" and self._tool_filtered:
+            return qs.order_by(f"{prefix}tool_time", f"{prefix}tool_step")
         return qs.order_by(f"{prefix}{column}", f"{prefix}id")
 
     def after_key(self, sort: str, value, step_id: str) -> StepQuerySet:
         """Rows after (value, id) in `sort` order, as one row comparison an index can seek:
         ("step_time", "id") < (%s, %s), never `a < x OR (a = x AND b < y)`."""
         column, descending = SORTS[sort]
-        key = Tuple(F(column), F("id"))
+        key = self._time_key() if column == "step_time" else Tuple(F(column), F("id"))
         lookup = TupleLessThan if descending else TupleGreaterThan
         return self.filter(lookup(key, (value, step_id)))
 
     def newer_than(self, when: datetime, step_id: str) -> StepQuerySet:
-        return self.filter(TupleGreaterThan(Tuple(F("step_time"), F("id")), (when, step_id)))
+        return self.filter(TupleGreaterThan(self._time_key(), (when, step_id)))
+
+    def _time_key(self) -> Tuple:
+        """The rows' (step_time, id); under a tool filter the same values from StepTool, whose
+        index an inequality can seek only when it names that index's columns."""
+        if self._tool_filtered:
+            return Tuple(F("tool_time"), F("tool_step"))
+        return Tuple(F("step_time"), F("id"))
+
+    @property
+    def _tool_filtered(self) -> bool:
+        return "tool_time" in self.query.annotations
 
     def unreviewed(self) -> StepQuerySet:
         """Steps with no vote: our StepVote when there is one (it is the team's intention, even
-        while Letta still holds the old value), else the vote Letta holds."""
+        while Letta still holds the old value), else the vote Letta holds. Steps deleted in
+        Letta are no review work: a vote there could never be sent."""
         StepVote = apps.get_model("steps", "StepVote")
 
         voted_here = StepVote.objects.filter(step=OuterRef("pk"))
         # The vote inside the OR as a scalar subquery (primary key lookup per row): an EXISTS
-        # there becomes a hashed scan of every vote on each page.
+        # there becomes a hashed scan of every vote on each page. The gone test is a column of
+        # the row the time index leads to, like feedback: the walk stays an index scan.
         return (
-            self.exclude(Exists(voted_here.exclude(feedback="")))
+            self.filter(gone_upstream_at__isnull=True)
+            .exclude(Exists(voted_here.exclude(feedback="")))
             .alias(_local_vote=Subquery(voted_here.values("pk")[:1]))
             .filter(Q(feedback="") | Q(_local_vote__isnull=False))
         )
@@ -126,4 +157,5 @@ LIST_FIELDS = (
     "step_time",
     "step_time_source",
     "run_position",
+    "gone_upstream_at",  # the row's "deleted in Letta" badge
 )

@@ -9,17 +9,21 @@ the arrows run one way, tasks -> packages -> models.
 from celery import shared_task
 from django.conf import settings
 
-from . import facets, feedback, retention
+from . import facets, feedback, retention, taskqueue
 from .models import FeedbackBatch
-from .sync import LettaClient, prune_history, run_sync
+from .sync import LettaClient, prune_history, run_sync_unless_busy
 from .sync import refresh_steps as refresh_steps_now
 
 
 @shared_task(name="steps.tasks.sync_steps")
-def sync_steps(trigger: str = "schedule") -> int:
-    """Run one sync. Safe to overlap: discovery is leased, step refreshes are claimed."""
+def sync_steps(trigger: str = "schedule") -> int | None:
+    """Run one sync, unless SYNC_MAX_CONCURRENT syncs are running already: then this tick records
+    nothing and returns None at once (beat's next tick comes soon). Overlapping syncs, when
+    allowed, are safe: discovery is leased, step refreshes are claimed."""
     with LettaClient.from_settings() as client:
-        sync_run = run_sync(client, trigger=trigger)
+        sync_run = run_sync_unless_busy(client, trigger=trigger, max_running=settings.SYNC_MAX_CONCURRENT)
+    if sync_run is None:
+        return None
     prune_history()  # one indexed DELETE: the history stays bounded without a task of its own
     return sync_run.pk
 
@@ -45,7 +49,10 @@ def push_feedback(step_ids: list[str]) -> None:
 
 @shared_task(name="steps.tasks.deliver_due_feedback")
 def deliver_due_feedback() -> int:
-    """Periodic safety net: pushes left behind by a killed worker or a lost message."""
+    """Periodic safety net: pushes and bulk actions left behind by a killed worker or a message
+    that was lost or never queued (the broker was down)."""
+    for batch_id in feedback.unfinished_batch_ids():
+        taskqueue.send("steps.tasks.apply_bulk_feedback", batch_id)
     step_ids = feedback.due_step_ids()
     with feedback.push_client() as client:
         for step_id in step_ids:
@@ -55,7 +62,8 @@ def deliver_due_feedback() -> int:
 
 @shared_task(name="steps.tasks.apply_bulk_feedback")
 def apply_bulk_feedback(batch_id: int) -> None:
-    feedback.apply_bulk(FeedbackBatch.objects.get(pk=batch_id))
+    if batch := FeedbackBatch.objects.filter(pk=batch_id).first():  # deleted in the admin meanwhile
+        feedback.apply_bulk(batch)
 
 
 @shared_task(name="steps.tasks.rebuild_facets")

@@ -15,7 +15,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from steps import facets
-from steps.models import Message, ProviderTrace, Run, Step, StepMetrics, SyncRun
+from steps.access import REVIEWER, set_role
+from steps.models import Message, ProviderTrace, Run, Step, StepMetrics, StepTool, SyncRun
 
 ORG = "org-00000000-0000-4000-8000-000000000000"
 BASE_TIME = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -207,6 +208,17 @@ class MessageFactory(MirroredFactory):
     payload = factory.LazyAttribute(message_payload)
     _local_fields = ("step", "position")
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        message = super()._create(model_class, *args, **kwargs)
+        if message.tool_name:  # the tool filter's index, as the sync writes it with the messages
+            StepTool.objects.get_or_create(
+                step_id=message.step_id,
+                tool_name=message.tool_name,
+                defaults={"step_time": message.step.step_time},
+            )
+        return message
+
 
 class StepMetricsFactory(MirroredFactory):
     class Meta:
@@ -301,12 +313,21 @@ class SyncRunFactory(factory.django.DjangoModelFactory):
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """A reviewer by default (what every signed-in user could do before roles);
+    UserFactory(role="viewer") or role="manager" for the others."""
+
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"reviewer{n}")
     password = factory.django.Password("correct horse battery")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create:
+            set_role(self, extracted or REVIEWER)
 
 
 def conversation(

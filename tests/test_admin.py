@@ -1,5 +1,3 @@
-from unittest import mock
-
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
@@ -111,16 +109,26 @@ def test_labels_nested_too_deep_are_the_forms_error(admin_client, depth):
     assert not StepReview.objects.filter(step=step).exists()
 
 
-def test_resync_action_enqueues_after_commit(admin_client, django_capture_on_commit_callbacks):
-    steps = [StepFactory(), StepFactory()]
-    with mock.patch("steps.tasks.refresh_steps.delay_on_commit") as delay:
+def test_resync_action_refreshes_the_steps_in_a_worker_after_commit(
+    admin_client, simulator, letta, settings, django_capture_on_commit_callbacks
+):
+    from steps.models import Step, SyncRun
+    from steps.sync import run_sync
+
+    settings.LETTA_BASE_URL = simulator.base_url
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the worker's part runs when the commit hook fires
+    run_sync(letta)
+    ids = list(Step.objects.order_by("pk").values_list("pk", flat=True)[:2])
+    with django_capture_on_commit_callbacks() as callbacks:
         response = admin_client.post(
-            reverse("admin:steps_step_changelist"),
-            {"action": "resync_now", "_selected_action": [s.pk for s in steps]},
+            reverse("admin:steps_step_changelist"), {"action": "resync_now", "_selected_action": ids}
         )
     assert response.status_code == 302
-    delay.assert_called_once()
-    assert sorted(delay.call_args.args[0]) == sorted(s.pk for s in steps)
+    assert not SyncRun.objects.filter(trigger="admin").exists()  # nothing read before the commit
+    for callback in callbacks:
+        callback()
+    resync = SyncRun.objects.get(trigger="admin")
+    assert (resync.status, resync.steps_refreshed) == (SyncRun.Status.SUCCESS, 2)
 
 
 def test_revoke_action(admin_client):

@@ -190,3 +190,39 @@ def test_a_new_vote_never_shows_the_previous_votes_saved(page, letta):
     assert page.locator(f"#vote-{step_id} .wb").inner_text() == "saving…"
     page.locator(f"#vote-{step_id} .wb-saved").wait_for()
     assert upstream_vote(letta, step_id) == "negative"
+
+
+def test_a_vote_on_a_pending_step_keeps_the_tags_letta_has(page, letta, live_server):
+    step_id = letta.world.add_run(agent=0, steps=2, pending=True).step_ids[0]
+    with LettaClient(letta.base_url) as client:
+        run_sync(client)  # mirrored while pending and untagged
+    letta.world.set_feedback(step_id, None, ["hallucination", "needs-review"])  # tagged in Letta since
+    page.goto(f"{live_server.url}/steps/{step_id}/")
+    with page.expect_response(is_vote_post):
+        page.click("#review-card button.vote-up")
+    page.locator("#review-card .wb-saved").wait_for()
+    page.reload()
+    card = page.locator("#review-card").inner_text()
+    assert "hallucination" in card and "needs-review" in card
+    assert "No tags" not in card and "Removed here only" not in card
+    assert letta.world.step_payload(step_id)["tags"] == ["hallucination", "needs-review"]
+    shot(page, "feedback-pending-step-vote-keeps-tags")
+
+
+def test_a_vote_on_a_step_deleted_in_letta_says_so_and_offers_no_retry(page, letta, live_server):
+    step = Step.objects.filter(status="success", feedback="").order_by("pk").first()
+    letta.world.delete_step(step.pk)
+    page.goto(f"{live_server.url}/steps/{step.pk}/")
+    with page.expect_response(is_vote_post):
+        page.click("#review-card button.vote-up")
+    page.locator("#review-card .wb-gone").wait_for()
+    assert "your vote is kept here but cannot be sent" in page.locator("#review-card").inner_text()
+    assert page.locator("#review-card button:has-text('Retry')").count() == 0
+    page.reload()
+    assert "deleted in Letta" in page.locator(".gone-banner").inner_text()
+    shot(page, "feedback-step-deleted-in-letta")
+    page.goto(f"{live_server.url}/?run={step.run_id}")
+    row = page.locator(f"tr[data-step='{step.pk}']")
+    assert row.locator(".badge-gone").inner_text() == "deleted in Letta"
+    assert row.locator(".wb").inner_text() == "not sent"
+    shot(page, "feedback-list-deleted-in-letta")

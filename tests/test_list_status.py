@@ -62,7 +62,7 @@ def test_the_migration_marks_stored_errored_steps_failed_and_their_hours_dirty()
     Step.objects.filter(pk=pending.pk).update(status="pending")
     DirtyHour.objects.all().delete()
 
-    importlib.import_module("steps.migrations.0016_errored_steps_failed").mark_errored_failed(apps, None)
+    importlib.import_module("steps.migrations.0020_errored_steps_failed").mark_errored_failed(apps, None)
 
     statuses = dict(Step.objects.values_list("pk", "status"))
     assert statuses == {legacy.pk: "failed", pending.pk: "failed", cancelled.pk: "cancelled", fine.pk: ""}

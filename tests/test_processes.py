@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
+from steps.management.commands.serve import _worker as serve_worker
 from steps.models import FeedbackPush, Step, SyncRun
 from steps.simulator import start_simulator
 from tests.conftest import make_world
@@ -39,18 +41,9 @@ def wait_for(condition, timeout=90.0, interval=0.3, what="condition"):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-WORKER_ARGV = [
-    sys.executable,
-    "-m",
-    "celery",
-    "-A",
-    "dashboard",
-    "worker",
-    "-l",
-    "info",
-    "--concurrency",
-    "2",
-]
+# the workers as `make run` starts them: the default queue's and the sync's
+WORKER_ARGV = serve_worker("worker", "celery", 2, {}).argv
+SYNC_WORKER_ARGV = serve_worker("sync-worker", "sync", 1, {}).argv
 
 
 def beat_argv(schedule):
@@ -59,7 +52,7 @@ def beat_argv(schedule):
 
 def purge_queue(env):
     subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "dashboard", "purge", "-f"],
+        [sys.executable, "-m", "celery", "-A", "dashboard", "purge", "-f", "-Q", "celery,sync"],
         cwd=ROOT,
         env=env,
         check=True,
@@ -102,11 +95,8 @@ def service_env(simulator, tmp_path):
 def test_worker_and_beat_on_redis_keep_the_mirror_current(simulator, service_env, tmp_path):
     assert django_settings.CELERY_BROKER_URL.startswith("redis://"), "make test runs Celery on real Redis"
     purge_queue(service_env)
-    worker = spawn(
-        WORKER_ARGV,
-        service_env,
-        tmp_path / "worker.log",
-    )
+    worker = spawn(WORKER_ARGV, service_env, tmp_path / "worker.log")
+    sync_worker = spawn(SYNC_WORKER_ARGV, service_env, tmp_path / "sync-worker.log")
     beat = spawn(
         beat_argv(tmp_path / "schedule"),
         service_env,
@@ -129,7 +119,156 @@ def test_worker_and_beat_on_redis_keep_the_mirror_current(simulator, service_env
     finally:
         stop(beat)
         stop(worker)
+        stop(sync_worker)
     assert worker.returncode == 0, (tmp_path / "worker.log").read_text()[-3000:]
+    assert sync_worker.returncode == 0, (tmp_path / "sync-worker.log").read_text()[-3000:]
+
+
+def waiting_on(queue, broker_url) -> int:
+    import redis
+
+    with redis.Redis.from_url(broker_url) as broker:
+        return broker.llen(queue)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_feedback_sweep_runs_while_syncs_are_backed_up(simulator, service_env, tmp_path):
+    """Sweeps do not wait behind syncs: with a slow sync holding the sync worker and a backlog
+    of sync messages queued, the feedback sweep still delivers a vote whose message was lost;
+    and the syncs, one at a time, never overlap."""
+    from celery import current_app
+    from django.contrib.auth.models import User
+
+    from steps import feedback
+    from steps.sync import run_sync
+    from steps.sync.upstream import LettaClient
+
+    env = service_env | {"FEEDBACK_SWEEP_SECONDS": "1", "LETTA_MAX_RETRIES": "0"}
+    purge_queue(env)
+    with LettaClient(simulator.base_url) as client:
+        run_sync(client, reverify_batch=0)
+    step = Step.objects.filter(status="success", feedback="").order_by("pk").first()
+    feedback.cast_vote(step, user=User.objects.create_user("rita"), feedback="positive")
+    purge_queue(env)  # its push message is lost: only the sweep can deliver it now
+    for _ in range(20):  # what beat used to pile up under load
+        current_app.tasks["steps.tasks.sync_steps"].delay()
+    simulator.faults.latency_ms = 300  # a slow Letta: each sync takes many seconds
+    processes = [
+        spawn(WORKER_ARGV, env, tmp_path / "worker.log"),
+        spawn(SYNC_WORKER_ARGV, env, tmp_path / "sync-worker.log"),
+        spawn(beat_argv(tmp_path / "schedule"), env, tmp_path / "beat.log"),
+    ]
+    try:
+        wait_for(
+            lambda: simulator.world.step_payload(step.pk)["feedback"] == "positive",
+            what="the sweep to deliver the vote",
+        )
+        assert waiting_on("sync", env["CELERY_BROKER_URL"]) > 0  # the syncs are still backed up
+    finally:
+        for process in processes:
+            stop(process)
+        purge_queue(env)
+
+    runs = list(SyncRun.objects.filter(trigger="schedule").order_by("started_at"))
+    for earlier, later in zip(runs, runs[1:], strict=False):
+        assert earlier.finished_at and earlier.finished_at <= later.started_at, "two syncs overlapped"
+    assert all(run.requests > 0 for run in runs if run.finished_at), "a tick was recorded without syncing"
+
+
+def log_in(browser, username, password):
+    page = browser.get("/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    answer = browser.post(
+        "/login/", data={"csrfmiddlewaretoken": token, "username": username, "password": password}
+    )
+    assert answer.status_code == 302, answer.text[-2000:]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_down_votes_say_saved_and_are_and_pages_and_the_api_answer(
+    simulator, service_env, tmp_path
+):
+    """The broker and the API throttle's cache point at a port where nothing listens: every vote
+    answers success and is committed with its outbox row, a bulk action is recorded, pages and the
+    API answer. Once Redis is back, the sweep applies the bulk action and delivers every vote."""
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    from steps.models import ApiToken, FeedbackBatch, StepVote
+    from steps.sync import run_sync
+    from steps.sync.upstream import LettaClient
+
+    with LettaClient(simulator.base_url) as client:
+        run_sync(client, reverify_batch=0)
+    steps = list(Step.objects.filter(status="success", feedback="").order_by("pk")[:10])
+    rita = User.objects.create_user("rita", password="rita's long password")
+    _, key = ApiToken.create_for(rita, "script")
+    web_env = service_env | {"CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/7"}  # nothing listens
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=web_env, check=True
+    )
+    port = free_port()
+    web = spawn(
+        [sys.executable, "-m", "gunicorn", "dashboard.wsgi", "--bind", f"127.0.0.1:{port}", "--threads", "4"],
+        web_env,
+        tmp_path / "web.log",
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: answers(f"{base}/login/"), what="the web server")
+        with httpx.Client(base_url=base, timeout=60) as browser:
+            log_in(browser, "rita", "rita's long password")  # sessions and login throttling: the database
+            htmx = {"X-CSRFToken": browser.cookies["csrftoken"], "HX-Request": "true"}
+            for step in steps[:6]:
+                answer = browser.post(f"/steps/{step.pk}/vote/", data={"value": "positive"}, headers=htmx)
+                assert answer.status_code == 200 and "Saving to Letta" in answer.text
+            bulk = browser.post(
+                "/bulk/", data={"action": "negative", "step_ids": [s.pk for s in steps[6:9]]}, headers=htmx
+            )
+            assert bulk.status_code == 200 and "queued, to be applied shortly" in bulk.text
+            for page in ("/", f"/steps/{steps[0].pk}/", f"/runs/{steps[0].run_id}/", "/overview/"):
+                assert browser.get(page).status_code == 200, page
+        with httpx.Client(base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {key}"}) as api:
+            vote = api.post(f"/steps/{steps[9].pk}/feedback", json={"value": "positive"}, timeout=60)
+            assert vote.status_code == 200, vote.text
+            for read in ("/steps/", f"/steps/{steps[0].pk}/", "/sync-runs/", "/agents/"):
+                assert api.get(read, timeout=60).status_code == 200, read
+    finally:
+        stop(web)
+    log = (tmp_path / "web.log").read_text()
+    assert "Could not queue steps.tasks.push_feedback" in log and "API throttle cache unreachable" in log
+    intended = {step.pk: "positive" for step in [*steps[:6], steps[9]]} | {
+        s.pk: "negative" for s in steps[6:9]
+    }
+    for step in [*steps[:6], steps[9]]:
+        assert StepVote.objects.get(step=step).feedback == "positive"
+        assert FeedbackPush.objects.get(step=step).status == FeedbackPush.Status.PENDING
+    batch = FeedbackBatch.objects.get()
+    assert (batch.total, batch.applied, batch.finished_at) == (3, 0, None)
+
+    # Redis is back. The batch has waited a minute, as if the outage had lasted that long.
+    FeedbackBatch.objects.update(created_at=timezone.now() - timedelta(minutes=1))
+    env = service_env | {"FEEDBACK_SWEEP_SECONDS": "1", "SYNC_INTERVAL_SECONDS": "3600"}
+    purge_queue(env)
+    worker = spawn(WORKER_ARGV, env, tmp_path / "worker.log")
+    beat = spawn(beat_argv(tmp_path / "schedule"), env, tmp_path / "beat.log")
+    try:
+        wait_for(
+            lambda: all(simulator.world.step_payload(pk)["feedback"] == v for pk, v in intended.items()),
+            what="the sweep to apply the bulk action and deliver every vote",
+        )
+    finally:
+        stop(beat)
+        stop(worker)
+        purge_queue(env)
+    assert FeedbackBatch.objects.get().finished_at is not None
+
+
+def answers(url) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def serve_env(tmp_path, **extra):
@@ -189,8 +328,9 @@ def test_make_run_default_needs_no_service_and_stops_cleanly(tmp_path):
             imposter.stop()
     output = log.read_text()
     assert serve.returncode == 0, output[-3000:]
-    for name in ("web", "beat", "worker", "simulator"):
+    for name in ("web", "beat", "worker", "sync-worker", "simulator"):
         assert f"{name} stopped" in output
+    assert (tmp_path / "var" / "simulator-world.pickle").exists()  # the next start serves the same steps
     assert not processes_with_env("DASHBOARD_VAR_DIR", str(tmp_path / "var")), "processes outlived Ctrl-C"
     if imposter:
         assert imposter.requests == [], "the demo talked to a server it did not start"

@@ -17,6 +17,7 @@ from steps.models import (
     Step,
     StepMetrics,
     StepReview,
+    StepTool,
     StepVote,
 )
 from steps.tasks import prune_old_steps
@@ -31,7 +32,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-CHILDREN = (Message, ProviderTrace, StepMetrics, StepVote, FeedbackPush, StepReview, ShareLink)
+CHILDREN = (Message, StepTool, ProviderTrace, StepMetrics, StepVote, FeedbackPush, StepReview, ShareLink)
 
 
 def a_step(days_old: float, run=None, tool="web_search", tag="t"):
@@ -70,6 +71,7 @@ def test_prune_deletes_exactly_the_old_steps_and_their_rows(capsys):
     assert set(children_of([s.pk for s in old]).values()) == {0}
     assert children_of([s.pk for s in new]) == {
         "Message": 4,
+        "StepTool": 2,
         "ProviderTrace": 2,
         "StepMetrics": 2,
         "StepVote": 2,

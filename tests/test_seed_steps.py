@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils.html import escape
 
-from steps.models import Agent, Message, ProviderTrace, Run, Step, StepMetrics, StepReview, StepVote
+from steps.models import Agent, Message, ProviderTrace, Run, Step, StepMetrics, StepReview, StepTool, StepVote
+from steps.pages.timeline import structured_text
 from steps.seeding import catalog, load
 from steps.seeding.generate import Seeder
 
@@ -30,6 +31,13 @@ def linked_steps(html: str) -> set[str]:
     return set(STEP_LINK.findall(html))
 
 
+def assert_tool_index_is_the_messages_tools():
+    """The tool filter's index holds each tool of a step's messages once, at the step's time."""
+    derived = Message.objects.exclude(tool_name="").values_list("step_id", "tool_name", "step__step_time")
+    assert set(StepTool.objects.values_list("step_id", "tool_name", "step_time")) == set(derived)
+    assert StepTool.objects.count() > Step.objects.count() / 4
+
+
 def test_seeded_steps_are_whole_and_consistent():
     output = seed()
     assert "Done: 300 steps" in output and "steps/s" in output
@@ -45,6 +53,7 @@ def test_seeded_steps_are_whole_and_consistent():
     }
     assert 10 <= ProviderTrace.objects.count() <= 80  # about one step in eight
     assert StepMetrics.objects.count() > 250
+    assert_tool_index_is_the_messages_tools()
     assert len(set(Step.objects.values_list("provider_name", flat=True))) >= 3
     assert Step.objects.exclude(error_type="").exists()
     # every typed column is what the sync would derive from the stored payload
@@ -67,7 +76,7 @@ def test_seeded_steps_are_counted_in_filters_and_charts(user_client):
     model = Step.objects.values_list("model", flat=True).first()
     with_model = Step.objects.filter(model=model).count()
     html = user_client.get(reverse("step_list")).content.decode()
-    assert f'<option value="{model}" >{model} · {with_model}</option>' in html  # the model filter counts them
+    assert f'<option value="{model}" label="{with_model} steps">' in html  # the model filter counts them
     overview = user_client.get(
         reverse("overview"), {"since": "2026-10-15T00:00", "until": "2026-11-20T12:00"}
     )
@@ -86,7 +95,10 @@ def test_every_page_renders_seeded_steps(user_client):
     user_text = Message.objects.filter(step__run_id=step.run_id, message_type="user_message").first().text
     response = user_client.get(reverse("step_detail", args=[step.id]))
     assert response.status_code == 200
-    assert escape(Message.objects.filter(step=step).last().text)[:40] in response.content.decode()
+    last = Message.objects.filter(step=step).last()
+    # a tool return holding a dict or list is shown indented as JSON, other text as it is
+    shown = structured_text(last.text) if last.message_type == "tool_return_message" else ""
+    assert escape(shown or last.text)[:40] in response.content.decode()
 
     response = user_client.get(reverse("run_detail", args=[step.run_id]))
     assert response.status_code == 200
@@ -134,6 +146,7 @@ def test_portable_bulk_create_path():
     assert Message.objects.count() > 240
     assert StepVote.objects.count() == Step.objects.exclude(feedback="").count()
     assert StepReview.objects.count() >= 0
+    assert_tool_index_is_the_messages_tools()
 
 
 @pytest.mark.django_db(transaction=False)

@@ -262,3 +262,49 @@ def test_an_admin_resync_that_hits_a_bug_is_recorded_as_failed(simulator, letta,
     recorded = SyncRun.objects.filter(trigger="admin").get()
     assert recorded.status == SyncRun.Status.FAILED
     assert "Internal error: RuntimeError: a bug in the refresh" in recorded.error_message
+
+
+def test_a_sync_that_dies_mid_run_is_abandoned_as_its_steps_are_taken_over(simulator, letta, settings):
+    """It was alive when the next sync started (so not marked then) and died meanwhile: it is
+    marked abandoned by the claim that takes its steps, not left "running" until a later sync."""
+    settings.SYNC_HEARTBEAT_SECONDS = 2
+    run_sync(letta, refresh_limit=0)  # discovery only: every step is due for details
+    stopped = SyncRun.objects.create()  # alive as the next sync starts
+    held = list(Step.objects.filter(refresh_due_at__isnull=False).values_list("id", flat=True)[:5])
+    Step.objects.filter(pk__in=held).update(claimed_by=stopped)
+
+    def dies_before_the_details(progress):
+        if progress.phase == "details":  # its last beat, 10 s ago
+            SyncRun.objects.filter(pk=stopped.pk, status="running").update(
+                heartbeat_at=timezone.now() - timedelta(seconds=10)
+            )
+
+    result = run_sync(letta, on_progress=dies_before_the_details)
+
+    stopped.refresh_from_db()
+    assert stopped.status == SyncRun.Status.ABANDONED and stopped.finished_at == stopped.heartbeat_at
+    assert f"sync #{result.pk} took over its work" in stopped.error_message
+    assert result.steps_reclaimed == 5
+    assert f"5 step(s) taken over from sync #{stopped.pk} (abandoned" in result.notes
+    assert "earlier sync run(s) marked abandoned" not in result.notes  # not found dead at the start
+
+
+def test_the_discovery_lease_taken_from_a_dead_holder_marks_it_abandoned(settings):
+    from steps.sync.claims import Lease
+
+    settings.SYNC_HEARTBEAT_SECONDS = 2
+    alive = SyncRun.objects.create()
+    SyncCursor.objects.create(name="discovery", lease_holder=alive)
+    me = SyncRun.objects.create()
+    assert not Lease("discovery", me).acquire()  # a live holder keeps it, and keeps running
+    alive.refresh_from_db()
+    assert alive.status == SyncRun.Status.RUNNING
+
+    SyncRun.objects.filter(pk=alive.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=10))
+    lease = Lease("discovery", me)
+
+    assert lease.acquire()
+    dead = SyncRun.objects.get(pk=alive.pk)
+    assert dead.status == SyncRun.Status.ABANDONED
+    assert dead.error_message == f"Abandoned: its heartbeat stopped (sync #{me.pk} took over its work)."
+    assert lease.taken_from.status == SyncRun.Status.ABANDONED

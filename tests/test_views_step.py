@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from steps.models import ProviderTrace, StepMetrics
+from steps.models import ProviderTrace, Step, StepMetrics
 from tests.factories import (
     BASE_TIME,
     MessageFactory,
@@ -298,3 +298,11 @@ def test_a_duration_measured_as_zero_still_reads_0_ms(user_client):
     html = page(user_client, step)
     assert "LLM request 20 ms" in html and "Tool execution 0 ms" in html and "Rest of step 10 ms" in html
     assert "Letta measured only the whole step" not in html
+
+
+def test_a_step_deleted_in_letta_says_so_and_that_a_vote_cannot_be_sent(user_client):
+    step = StepFactory()
+    Step.objects.filter(pk=step.pk).mark_gone_upstream()
+    html = page(user_client, step)
+    assert "deleted in Letta" in html and "your vote is kept here but cannot be sent" in html
+    assert "deleted in Letta" not in page(user_client, StepFactory())

@@ -71,6 +71,12 @@
     var widget = container && container.querySelector(".vote");
     if (!widget || !window.htmx) return;
     var form = widget.querySelector("form.vote-form");
+    // a viewer's widget has no form: say why instead of pretending to save
+    if (!form) {
+      var refused = widget.querySelector("[data-refused]");
+      toast(refused ? refused.dataset.refused : STATUS_MESSAGES[403]);
+      return;
+    }
     if (then) afterSaved(form, then);
     markPressed(widget, value);
     htmx.ajax("POST", form.getAttribute("hx-post"), {

@@ -23,7 +23,7 @@ DESCRIPTIONS = {
     "tag": "Steps carrying this tag in Letta.",
     "tool": "Steps that called this tool.",
     "hidden": "Include archived steps.",
-    "unreviewed": "Only steps without a vote (ours, else Letta's).",
+    "unreviewed": "Only steps without a vote (ours, else Letta's) that Letta still has.",
     "cursor": "The page position: copy it from a `next` link, never build it.",
     "since": "ISO 8601 date-time, e.g. 2026-11-20T12:00:00Z.",
     "until": "ISO 8601 date-time, e.g. 2026-11-20T18:00:00Z.",

@@ -17,7 +17,7 @@ from ..models import Agent, FeedbackPush, Run, StepMetrics, SyncRun
 from ..models.api_tokens import ApiToken
 
 FEEDBACK_ENUM = ["", "positive", "negative"]
-WRITE_BACK_ENUM = ["", "saving", "retrying", "saved", "failed", "conflict"]
+WRITE_BACK_ENUM = ["", "saving", "retrying", "saved", "failed", "conflict", "gone"]
 ENTRY_KINDS = [
     "user",
     "system",
@@ -49,7 +49,11 @@ class PushSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     feedback = serializers.ChoiceField(choices=FEEDBACK_ENUM)
-    tags = serializers.ListField(child=serializers.CharField())
+    tags = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The tags sent; null: none sent, the vote left Letta's tags as they were.",
+    )
     status = serializers.ChoiceField(choices=FeedbackPush.Status.values)
     attempts = serializers.IntegerField()
     last_error = serializers.CharField(allow_blank=True)
@@ -78,7 +82,8 @@ class ReviewSerializer(serializers.Serializer):
     write_back = serializers.ChoiceField(
         choices=WRITE_BACK_ENUM,
         help_text='Write-back to Letta: "" never written here, saving, retrying (Letta unreachable), '
-        "saved, failed (see push.last_error) or conflict (someone changed it in Letta; see conflict).",
+        "saved, failed (see push.last_error), conflict (someone changed it in Letta; see conflict) or "
+        "gone (the step was deleted in Letta: the vote is kept here but cannot be sent).",
     )
     push = PushSerializer(allow_null=True)
     letta = LettaVoteSerializer(help_text="What the mirror last read from Letta.")
@@ -169,6 +174,10 @@ class StepSummarySerializer(serializers.Serializer):
         help_text="Where step_time comes from: metrics, run, message, first_seen."
     )
     run_position = serializers.IntegerField(allow_null=True, help_text="Position in its run, from 0.")
+    gone_upstream_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When Letta first answered 404 for this step (deleted there); null while Letta has it.",
+    )
     review = ListReviewSerializer(source="vs")
     preview = PreviewSerializer()
 
@@ -415,6 +424,7 @@ class BatchSerializer(serializers.Serializer):
     done = serializers.IntegerField(help_text="Votes written to Letta.")
     saving = serializers.IntegerField(help_text="Votes waiting to be written to Letta.")
     failed = serializers.IntegerField(help_text="Votes Letta refused or that conflict with someone else's.")
+    gone = serializers.IntegerField(help_text="Votes kept here whose step was deleted in Letta: never sent.")
     finished = serializers.BooleanField()
 
 

@@ -223,6 +223,7 @@ def _batch(request, batch: FeedbackBatch) -> dict:
         "done": progress["done"],
         "saving": progress["saving"],
         "failed": progress["failed"],
+        "gone": progress["gone"],
         "finished": batch.finished_at is not None and progress["saving"] == 0,
     }
 

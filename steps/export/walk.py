@@ -130,7 +130,9 @@ def _traces(ids: list[str]) -> Iterator[tuple[str, dict]]:
 
 def _record(row: dict, agents: dict[str, str], votes: dict[str, tuple]) -> StepRecord:
     # the team's vote when someone voted here, else Letta's (VoteState's rule, without its objects)
-    feedback, tags = votes.get(row["id"], (row["feedback"], row["tags"]))
+    feedback, tags = votes.get(row["id"], (row["feedback"], None))
+    if tags is None:  # tags never edited here: Letta's
+        tags = row["tags"]
     metrics = {c: row[f"metrics__{c}"] for c in METRIC_COLUMNS} if row["metrics__pk"] else None
     return StepRecord(
         id=row["id"],

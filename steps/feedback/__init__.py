@@ -5,13 +5,14 @@
   ``deliver(client, step_id)`` with a ``push_client()``, and ``due_step_ids()`` for the sweep.
 * ``state``: ``vote_state(step)`` / ``vote_states(steps)`` (a ``VoteState``: what a page shows) and
   ``reviewer_counts()``.
-* ``bulk``: ``start_bulk`` / ``apply_bulk`` / ``batch_progress``: one change for many steps, in a worker.
+* ``bulk``: ``start_bulk`` / ``apply_bulk`` / ``batch_progress``: one change for many steps, in a worker;
+  ``unfinished_batch_ids()`` for the sweep.
 
 The sync flags votes changed by someone else in Letta (steps.sync.conflicts); this package imports
 the sync's client, never the reverse, and never imports steps.tasks.
 """
 
-from .bulk import apply_bulk, batch_progress, start_bulk
+from .bulk import apply_bulk, batch_progress, start_bulk, unfinished_batch_ids
 from .outbox import (
     Unchanged,
     cast_vote,
@@ -41,6 +42,7 @@ __all__ = [
     "reviewer_counts",
     "start_bulk",
     "toggle_vote",
+    "unfinished_batch_ids",
     "values_we_sent",
     "vote_state",
     "vote_states",

@@ -1,8 +1,9 @@
 """Votes and tags written back to Letta, never lost (docs/letta-api.md §1.5).
 
 Letta's PATCH overwrites `feedback` every time (omitting it clears the vote) and replaces
-`tags` only when the list is non-empty, so every push sends the full intended state and a
-tag list emptied here cannot reach Letta (we say so).
+`tags` only when the list is non-empty, so every push sends the full intended vote, and tags
+only where a reviewer set them here: a vote alone leaves Letta's tags as they are (a pending
+step's mirror may not know them yet). A tag list emptied here cannot reach Letta (we say so).
 
 Durability: a vote and its FeedbackPush are committed together; delivery happens after the
 commit (Celery task) and again from a periodic sweep, so a killed worker or a lost broker
@@ -21,16 +22,21 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
-from celery import current_app
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import facets
+from .. import facets, taskqueue
 from ..models import FeedbackPush, Step, StepVote, mark_dirty
 from ..models.feedback import FEEDBACK_VALUES
 from ..sync.conflicts import PUSH_COLUMNS, sent_among
-from ..sync.upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
+from ..sync.upstream import (
+    LettaClient,
+    UpstreamAuthError,
+    UpstreamError,
+    UpstreamNotFound,
+    UpstreamUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,8 @@ def push_client() -> LettaClient:
 
 
 RETRY_BASE_SECONDS, RETRY_CAP_SECONDS = 5.0, 300.0
+# A push's last_error when Letta answers 404: a sentence, not Letta's 600-character detail.
+GONE_ERROR = "Letta no longer has this step (deleted there): the vote is kept here but cannot be sent."
 
 Unchanged = object()  # "leave as it is", distinct from None / [] which mean "clear"
 
@@ -59,11 +67,10 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-# Tasks are enqueued by the name they are registered under (StepsConfig.ready loads steps/tasks.py
-# in every process), never imported: steps/tasks.py imports this package to run the work, so an
-# import back would close a circle. The name finds the same task object, eager mode included.
 def _enqueue(step_ids: list[str]) -> None:
-    current_app.tasks["steps.tasks.push_feedback"].delay(list(step_ids))
+    """Push these steps' votes in a worker once the vote is committed; a broker that is down only
+    leaves them to the sweep (steps/taskqueue.py)."""
+    taskqueue.send_on_commit("steps.tasks.push_feedback", list(step_ids))
 
 
 # --- casting ------------------------------------------------------------------------------
@@ -85,8 +92,8 @@ def cast_vote(
     with transaction.atomic(), facets.tracking([step.pk]):
         vote = StepVote.objects.select_for_update().filter(step=step).first()
         if vote is None:
-            # A first local vote starts from what Letta holds, so tags are never dropped.
-            vote = StepVote(step=step, feedback=step.feedback, tags=list(step.tags))
+            # Tags stay Letta's (None) until a reviewer edits them: the mirror's copy may lag.
+            vote = StepVote(step=step, feedback=step.feedback)
         if feedback is not Unchanged:
             vote.feedback = feedback
             vote.voted_by, vote.voted_at = user, timezone.now()
@@ -100,8 +107,8 @@ def cast_vote(
         )
         mark_dirty([step.step_time])  # the feedback counts of its hour
         if enqueue:
-            transaction.on_commit(lambda: _enqueue([step.pk]))
-            transaction.on_commit(_update_rollups)
+            _enqueue([step.pk])
+            transaction.on_commit(_update_rollups, robust=True)  # the rollup sweep redoes it
     return push
 
 
@@ -130,7 +137,7 @@ def resolve_conflict(step: Step, *, user, keep: str) -> FeedbackPush | None:
     if keep == "mine":
         return cast_vote(step, user=user, source="conflict")
     vote.feedback = vote.conflict_feedback
-    vote.tags = vote.conflict_tags if vote.conflict_tags is not None else vote.tags
+    vote.tags = None  # Letta's, which the mirror holds since the conflict was seen
     vote.conflict_feedback, vote.conflict_tags, vote.conflict_seen_at = "", None, None
     vote.voted_by, vote.voted_at = user, timezone.now()
     with transaction.atomic(), facets.tracking([step.pk]):
@@ -196,11 +203,14 @@ def _deliver_one(client: LettaClient, push: FeedbackPush) -> float | None:
             return None
         # Committed before the PATCH: if its answer is lost, Letta may hold this value anyway.
         FeedbackPush.objects.filter(pk=push.pk).update(sent_at=timezone.now())
-        returned = client.patch_feedback(step.pk, feedback=push.feedback or None, tags=push.tags or None)
+        returned = client.patch_feedback(step.pk, feedback=push.feedback or None, tags=push.tags)
     except (UpstreamUnavailable, UpstreamAuthError) as exc:
         return _retry_later(push, exc)
+    except UpstreamNotFound:
+        _step_gone(push)
+        return None
     except UpstreamError as exc:
-        # 404 (step gone), 422, 400: asking again will not help; show why.
+        # 422, 400: asking again will not help; show why.
         push.status, push.last_error, push.claimed_until = FeedbackPush.Status.FAILED, str(exc)[:2000], None
         push.save(update_fields=["status", "last_error", "claimed_until"])
         return None
@@ -215,13 +225,23 @@ def _deliver_one(client: LettaClient, push: FeedbackPush) -> float | None:
             None,
             "",
         )
-        if not push.tags and step.tags:
+        if push.tags == [] and step.tags:  # removed here; None is a vote that left tags alone
             push.note = f"Letta cannot clear tags; it still has: {', '.join(step.tags)}"
         push.save(update_fields=["status", "done_at", "claimed_until", "last_error", "note"])
     return None
 
 
-def values_we_sent(step_id: str) -> list[tuple[str, list[str]]]:
+def _step_gone(push: FeedbackPush) -> None:
+    """The step was deleted in Letta: the push ends (no retry can succeed) and the step is
+    marked, which keeps it out of the unreviewed list. The vote stays."""
+    with transaction.atomic():
+        Step.objects.filter(pk=push.step_id).mark_gone_upstream()
+        push.status, push.last_error, push.claimed_until = FeedbackPush.Status.GONE, GONE_ERROR, None
+        push.save(update_fields=["status", "last_error", "claimed_until"])
+    log.info("Feedback for %s not sent: the step is gone from Letta", push.step_id)
+
+
+def values_we_sent(step_id: str) -> list[tuple[str, list[str] | None]]:
     """Every (vote, tags) Letta may hold for this step because we wrote it: the last write it
     confirmed, and each one sent after it whose answer never came back (timeout, cut-off body,
     killed worker; the PATCH may have landed all the same). Letta holding any of them is our

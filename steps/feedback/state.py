@@ -24,7 +24,10 @@ class VoteState:
 
     @property
     def tags(self) -> list[str]:
-        return list(self.vote.tags) if self.vote else list(self.step.tags or [])
+        """The tags set here, else (never edited here: a vote alone owns no tags) Letta's."""
+        if self.vote and self.vote.tags is not None:
+            return list(self.vote.tags)
+        return list(self.step.tags or [])
 
     @property
     def conflict(self) -> bool:
@@ -32,7 +35,8 @@ class VoteState:
 
     @property
     def state(self) -> str:
-        """ "" (never written here), saving, retrying, saved, failed or conflict."""
+        """ "" (never written here), saving, retrying, saved, failed, conflict or gone (the step
+        was deleted in Letta: the vote cannot be sent)."""
         if self.conflict:
             return "conflict"
         push = self.push
@@ -40,10 +44,20 @@ class VoteState:
             return ""
         if push.is_open:
             return "retrying" if push.attempts else "saving"
+        if push.status == FeedbackPush.Status.GONE:
+            # back in Letta since: a vote that can be sent again, as after any failure
+            return "gone" if self.step.gone_upstream_at else "failed"
         if push.status == "failed":
             return "failed"
         # done; or a conflict already settled by taking Letta's vote (the vote matches it now)
         return "saved"
+
+    @property
+    def failure(self) -> str:
+        """Why the newest push failed, for the "failed" state."""
+        if self.push and self.push.status == FeedbackPush.Status.GONE:
+            return "Letta did not have this step when the vote was sent; it is back now."
+        return self.push.last_error if self.push else ""
 
     @property
     def is_open(self) -> bool:
@@ -61,8 +75,10 @@ class VoteState:
 
     @property
     def tags_stuck_upstream(self) -> list[str]:
-        """Tags Letta keeps although we removed them all: its API cannot clear a tag list."""
-        return list(self.step.tags or []) if not self.tags else []
+        """Tags Letta keeps although a reviewer removed them all here: its API cannot clear a
+        tag list."""
+        removed_here = self.vote is not None and self.vote.tags == []
+        return list(self.step.tags or []) if removed_here else []
 
 
 def vote_states(steps) -> dict[str, VoteState]:

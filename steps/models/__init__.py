@@ -32,6 +32,7 @@ from .rollups import (
     mark_dirty,
 )
 from .syncing import SyncCursor, SyncRun, stale_after, unclaimed
+from .tools import StepTool
 
 __all__ = [
     "RUN_DELETED",
@@ -57,6 +58,7 @@ __all__ = [
     "Step",
     "StepMetrics",
     "StepReview",
+    "StepTool",
     "StepVote",
     "SyncCursor",
     "SyncRun",

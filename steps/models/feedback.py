@@ -24,7 +24,12 @@ class StepVote(models.Model):
     feedback = models.CharField(
         max_length=16, blank=True, help_text="positive, negative, or empty for no vote"
     )
-    tags = models.JSONField(default=list, blank=True)
+    # None until a reviewer edits this step's tags here: a vote alone owns no tag list, so the
+    # step's tags are Letta's (step.tags), never a copy that a pending step's empty mirror or a
+    # late tag in Letta would make wrong. [] is a reviewer removing them all (Letta keeps them).
+    tags = models.JSONField(
+        null=True, blank=True, default=None, help_text="Tags set here; empty (null): as Letta has them."
+    )
     voted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -69,9 +74,18 @@ class FeedbackBatch(models.Model):
     applied = models.PositiveIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The worker applying it holds it until then (steps/feedback/bulk.py); unfinished and
+    # unclaimed, the feedback sweep hands it to a worker again.
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "feedback batches"
+        indexes = [
+            # the feedback sweep: batches left unfinished (a handful at most)
+            models.Index(
+                fields=["created_at"], name="steps_feedbackbatch_open", condition=Q(finished_at__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} on {self.total} steps"
@@ -87,6 +101,7 @@ class FeedbackPush(models.Model):
         FAILED = "failed", "failed"
         SUPERSEDED = "superseded", "replaced by a newer vote"
         CONFLICT = "conflict", "changed in Letta by someone else"
+        GONE = "gone", "step deleted in Letta"  # final: asking again cannot help
 
     OPEN_STATUSES = (Status.PENDING, Status.IN_FLIGHT)
 
@@ -95,7 +110,8 @@ class FeedbackPush(models.Model):
         FeedbackBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="pushes"
     )
     feedback = models.CharField(max_length=16, blank=True)
-    tags = models.JSONField(default=list, blank=True)
+    # None: the reviewer did not touch the tags, and the PATCH carries none (Letta keeps its own)
+    tags = models.JSONField(null=True, blank=True, default=None)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

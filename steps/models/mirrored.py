@@ -217,6 +217,10 @@ class Step(MirroredModel):
         related_name="+",
     )
     last_sync_error = models.TextField(blank=True, editable=False)
+    # When Letta first answered 404 for this step (deleted there; or the demo's simulator began
+    # a new world). The step stays here with its vote, nothing more is sent for it, and it is no
+    # review work; Letta showing it again clears the mark (apply_payload).
+    gone_upstream_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = StepQuerySet.as_manager()
 
@@ -278,6 +282,16 @@ class Step(MirroredModel):
     @property
     def needs_approval(self) -> bool:
         return self.stop_reason == "requires_approval"
+
+    def apply_payload(self, payload: dict) -> bool:
+        # A payload from Letta proves the step is there: a step marked gone that comes back is
+        # a change to write, even when Letta sends what it sent before.
+        was_gone, self.gone_upstream_at = self.gone_upstream_at is not None, None
+        return super().apply_payload(payload) or was_gone
+
+    @classmethod
+    def synced_fields(cls) -> list[str]:
+        return [*super().synced_fields(), "gone_upstream_at"]
 
     @classmethod
     def columns_from_payload(cls, payload: dict) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -26,13 +26,34 @@ class SyncRunQuerySet(models.QuerySet):
         """Runs still working: running, with a heartbeat within the last three intervals."""
         return self.filter(status=SyncRun.Status.RUNNING, heartbeat_at__gte=silent_since(now))
 
-    def mark_abandoned(self, now=None) -> int:
-        """Running runs whose heartbeat stopped: their process is gone, say so."""
+    def mark_abandoned(self, now=None, *, taken_over_by: SyncRun | None = None) -> int:
+        """Running runs whose heartbeat stopped: their process is gone, say so. A sync taking
+        over such a run's claims calls this in the same transaction, naming itself."""
+        reason = (
+            f"sync #{taken_over_by.pk} took over its work"
+            if taken_over_by
+            else "the process was killed or lost"
+        )
         return self.filter(status=SyncRun.Status.RUNNING, heartbeat_at__lt=silent_since(now)).update(
             status=SyncRun.Status.ABANDONED,
             finished_at=F("heartbeat_at"),
-            error_message="Abandoned: its heartbeat stopped (the process was killed or lost).",
+            error_message=f"Abandoned: its heartbeat stopped ({reason}).",
         )
+
+    def start_unless_busy(self, max_running: int, **fields) -> SyncRun | None:
+        """A new running SyncRun, unless `max_running` syncs are alive already: then None, and
+        nothing is recorded. The count and the insert run under a lock on one SyncCursor row, so
+        two ticks at the same moment cannot both see a free slot (on SQLite, where FOR UPDATE is
+        a no-op, its IMMEDIATE transactions serialise every writer anyway)."""
+        with transaction.atomic():
+            SyncCursor.objects.select_for_update().get_or_create(name=START_LOCK)
+            if self.alive().count() >= max_running:
+                return None
+            return self.create(**fields)
+
+
+# The SyncCursor row that starts of scheduled syncs lock while they count the live ones.
+START_LOCK = "sync-start"
 
 
 def silent_since(now=None):
@@ -119,7 +140,8 @@ class SyncRun(models.Model):
 
 
 class SyncCursor(models.Model):
-    """Named sync positions and the discovery lease, persisted after every page so a killed sync resumes."""
+    """Named sync positions and the discovery lease, persisted after every page so a killed sync
+    resumes; and the row that scheduled starts lock (START_LOCK)."""
 
     name = models.CharField(primary_key=True, max_length=64)
     value = models.CharField(max_length=255, blank=True)

@@ -32,13 +32,25 @@ from ..models import (
     Step,
     StepMetrics,
     StepReview,
+    StepTool,
     StepVote,
     parse_upstream_datetime,
 )
 from ..sync.mirror import trace_key
 from .generate import REVIEWERS, Batch, Seeder
 
-SEEDED_MODELS = (Agent, Run, Step, StepMetrics, Message, ProviderTrace, StepVote, FeedbackPush, StepReview)
+SEEDED_MODELS = (
+    Agent,
+    Run,
+    Step,
+    StepMetrics,
+    Message,
+    StepTool,
+    ProviderTrace,
+    StepVote,
+    FeedbackPush,
+    StepReview,
+)
 
 
 @dataclass
@@ -119,6 +131,15 @@ def trace_row(step_id: str, payload: dict, seen: datetime) -> dict:
     }
 
 
+def tool_rows(batch: Batch) -> list[dict]:
+    """The batch's StepTool rows, as the sync derives them from the same messages."""
+    times = {payload["id"]: derived["step_time"] for payload, derived in batch.steps}
+    return [
+        {"step_id": row.step_id, "tool_name": row.tool_name, "step_time": row.step_time}
+        for row in StepTool.rows_for(batch.messages, times)
+    ]
+
+
 def batch_rows(batch: Batch, users: list[int]) -> list[tuple[type[models.Model], list[dict]]]:
     """The batch's rows per model, in an order foreign keys accept."""
     votes = [
@@ -140,6 +161,7 @@ def batch_rows(batch: Batch, users: list[int]) -> list[tuple[type[models.Model],
         (Step, [step_row(p, d) for p, d in batch.steps]),
         (StepMetrics, [metrics_row(*m) for m in batch.metrics]),
         (Message, batch.messages),
+        (StepTool, tool_rows(batch)),
         (ProviderTrace, [trace_row(*t) for t in batch.traces]),
         (StepVote, votes),
         (FeedbackPush, pushes),

@@ -60,6 +60,10 @@ class RequestRecord:
     query: str
     params: dict[str, list[str]]
     status: int | None = None  # None: the connection was dropped (down, truncated)
+    body: bytes = b""  # as sent: tests check what a PATCH carried, key by key
+
+    def json(self) -> object:
+        return json.loads(self.body) if self.body else None
 
 
 @dataclass
@@ -251,7 +255,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = re.sub(r"^/latest/", "/v1/", url.path)  # the same routes are mounted under /latest (§1)
         control = path.startswith("/_simulator/")
-        record = RequestRecord(self.command, path, url.query, parse_qs(url.query, keep_blank_values=True))
+        record = RequestRecord(
+            self.command, path, url.query, parse_qs(url.query, keep_blank_values=True), body=body
+        )
         truncate = False
         if not control:
             sim.log_request(record)

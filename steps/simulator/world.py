@@ -84,6 +84,10 @@ def paginate(rows: Iterable, order: str, after: tuple | None, before: tuple | No
     return selected[:limit]
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class World:
     def __init__(
         self,
@@ -105,7 +109,7 @@ class World:
             raise ValueError(f"list_mode must be one of {LIST_MODES}, trace_backend one of {TRACE_BACKENDS}")
         self.lock = threading.RLock()
         self.rng = random.Random(seed)
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or utc_now
         self.list_mode = list_mode
         self.trace_backend = trace_backend
         self.new_runs_per_tick = new_runs_per_tick
@@ -135,6 +139,21 @@ class World:
         self.messages: dict[str, InternalMessage] = {}
         self._generate_history(initial_runs)
         self._index_messages()
+
+    # -- persistence (steps/simulator/state.py) -------------------------------------------------------------
+
+    def __getstate__(self) -> dict:
+        # the lock and the list indexes are rebuilt; a clock given for a test is not kept
+        state = dict(self.__dict__)
+        for transient in ("lock", "clock", "_run_index", "_step_index"):
+            del state[transient]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
+        self.clock = utc_now
+        self._run_index, self._step_index = AscendingIndex(self.runs), AscendingIndex(self.steps)
 
     # -- time ---------------------------------------------------------------------------------------------
 
@@ -337,12 +356,31 @@ class World:
                 step.payload["tags"] = list(tags)
             return copy.deepcopy(step.payload)
 
+    def delete_step(self, step_id: str) -> SimStep:
+        """Someone deletes the step in Letta: every route answers 404 for it from now on.
+        Returns the row, which put_back_step restores."""
+        with self.lock:
+            step = self.steps.pop(step_id)
+            self._step_index.invalidate()
+            return step
+
+    def put_back_step(self, step: SimStep) -> None:
+        with self.lock:
+            self.steps[step.id] = step
+            self._step_index.invalidate()
+
     def _run_to_end(self, run: SimRun) -> None:
         while not run.finished:
             self._advance(run, None)
 
     def _unfinished_runs(self) -> list[SimRun]:
-        return sorted((run for run in self.runs.values() if not run.finished), key=lambda run: run.sort_key)
+        # a run whose latest step was deleted (delete_step) goes no further
+        unfinished = (
+            run
+            for run in self.runs.values()
+            if not run.finished and all(step_id in self.steps for step_id in run.step_ids[-1:])
+        )
+        return sorted(unfinished, key=lambda run: run.sort_key)
 
     def _agent_index(self, agent: int | str | None) -> int:
         if agent is None:

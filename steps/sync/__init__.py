@@ -4,7 +4,8 @@ Modules, in the order data flows:
 
 * ``upstream``: the only code that speaks HTTP to Letta (``LettaClient``, the ``Upstream*`` errors).
 * ``run``: one sync run (discovery under a lease, refresh, re-verification); ``run_sync``,
-  ``refresh_steps`` (given steps now), ``prune_history``.
+  ``run_sync_unless_busy`` (the schedule's, single-flight by default), ``refresh_steps`` (given
+  steps now), ``prune_history``.
 * ``refresh``: claimed steps fetched again by id, with their messages, metrics and trace.
 * ``mirror``: payloads mapped and upserted into the mirror's tables.
 * ``claims``: the discovery lease, the heartbeat and step claims that make overlapping syncs safe.
@@ -15,16 +16,22 @@ Modules, in the order data flows:
 ``refresh_later`` hands a refresh to a worker; nothing here imports ``steps.tasks``, which calls in.
 """
 
-from celery import current_app
-
-from .run import SyncProgress, prune_history, refresh_steps, run_sync
+from .. import taskqueue
+from .run import SyncProgress, prune_history, refresh_steps, run_sync, run_sync_unless_busy
 from .upstream import LettaClient
 
-__all__ = ["LettaClient", "SyncProgress", "prune_history", "refresh_later", "refresh_steps", "run_sync"]
+__all__ = [
+    "LettaClient",
+    "SyncProgress",
+    "prune_history",
+    "refresh_later",
+    "refresh_steps",
+    "run_sync",
+    "run_sync_unless_busy",
+]
 
 
 def refresh_later(step_ids: list[str]) -> None:
     """Refresh these steps in a worker, once the caller's transaction has committed (the worker
     must not read the steps before it)."""
-    # By the task's registered name (steps/feedback/outbox.py says why, not `from ..tasks import`).
-    current_app.tasks["steps.tasks.refresh_steps"].delay_on_commit(list(step_ids))
+    taskqueue.send_on_commit("steps.tasks.refresh_steps", list(step_ids))

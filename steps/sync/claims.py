@@ -8,7 +8,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -77,12 +77,15 @@ class Lease:
 
     def acquire(self) -> bool:
         SyncCursor.objects.get_or_create(name=self.name)
-        before = SyncCursor.objects.filter(name=self.name).values_list("lease_holder", flat=True).first()
-        taken = (
-            SyncCursor.objects.filter(name=self.name)
-            .filter(unclaimed("lease_holder") | Q(lease_holder=self.holder))
-            .update(lease_holder=self.holder)
-        )
+        with transaction.atomic():
+            lease = SyncCursor.objects.select_for_update().filter(name=self.name)
+            before = lease.values_list("lease_holder", flat=True).first()
+            if before and before != self.holder.pk:
+                # a holder whose heartbeat stopped is abandoned as its lease is taken, not later
+                SyncRun.objects.filter(pk=before).mark_abandoned(taken_over_by=self.holder)
+            taken = lease.filter(unclaimed("lease_holder") | Q(lease_holder=self.holder)).update(
+                lease_holder=self.holder
+            )
         previous = SyncRun.objects.filter(pk=before).first() if before and before != self.holder.pk else None
         if taken:
             self.taken_from = self.taken_from or previous

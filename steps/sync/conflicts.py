@@ -19,14 +19,15 @@ RECENT_PUSH_GRACE = timedelta(seconds=60)
 PUSH_COLUMNS = ("id", "step_id", "status", "sent_at", "done_at", "feedback", "tags")
 
 
-def sent_among(pushes) -> list[tuple[str, list[str]]]:
+def sent_among(pushes) -> list[tuple[str, list[str] | None]]:
     """Every (vote, tags) Letta may hold for a step because we wrote it, from that step's pushes
     (rows of PUSH_COLUMNS): the last write it confirmed, and each one sent after it whose answer
-    never came back (steps.feedback.outbox.values_we_sent reads them for one step)."""
+    never came back (steps.feedback.outbox.values_we_sent reads them for one step). Tags are
+    None where the push sent none."""
     pushes = sorted(pushes, key=lambda push: push["id"])
     last = max((p["id"] for p in pushes if p["status"] == FeedbackPush.Status.DONE), default=0)
     ours = [p for p in pushes if p["id"] == last or (p["id"] > last and p["sent_at"] is not None)]
-    return [(p["feedback"], list(p["tags"])) for p in ours]
+    return [(p["feedback"], None if p["tags"] is None else list(p["tags"])) for p in ours]
 
 
 def note_upstream_changes(step_ids: Iterable[str]) -> int:
@@ -40,7 +41,7 @@ def note_upstream_changes(step_ids: Iterable[str]) -> int:
     votes = StepVote.objects.filter(step_id__in=list(step_ids), conflict_seen_at__isnull=True).select_related(
         "step"
     )
-    # Tags we hold none of cannot be a conflict: Letta never clears tags (§1.5).
+    # Tags we never set (None), or set to none, cannot be a conflict: Letta never clears tags (§1.5).
     differing = [
         vote
         for vote in votes

@@ -18,7 +18,7 @@ from django.utils import timezone
 from .. import facets
 from ..ids import is_letta_id
 from ..messages import natural_order
-from ..models import Agent, Message, ProviderTrace, Run, Step, StepMetrics, mark_dirty
+from ..models import Agent, Message, ProviderTrace, Run, Step, StepMetrics, StepTool, mark_dirty
 from . import bulk
 from .conflicts import note_upstream_changes
 
@@ -99,6 +99,7 @@ def _date_steps_by_runs(created_at: dict[str, datetime]) -> None:
         step.step_time = created_at[step.run_id] + step.sequence_offset()
         step.step_time_source = Step.TimeSource.RUN
     Step.objects.bulk_update(steps, ["step_time", "step_time_source"])
+    StepTool.objects.follow_step_times(s.id for s in steps)
     mark_dirty([*moved_from, *(s.step_time for s in steps)])  # the rollups of both hours
 
 
@@ -157,6 +158,7 @@ def upsert_steps(
         Step.objects.filter(id__in=unchanged).update(last_synced_at=now)
         bulk.update_each(Step, moved, ["run_position", "step_time"])
         changed = created + updated + moved
+        StepTool.objects.follow_step_times(s.id for s in changed if s.step_time != times_before.get(s.id))
         mark_dirty([times_before.get(s.id) for s in changed] + [s.step_time for s in changed])
     if votes_changed:
         note_upstream_changes(votes_changed)  # someone else voted in Letta: flag conflicts
@@ -240,7 +242,7 @@ class StepDetails:
 
 
 def store_details(batch: list[StepDetails], now: datetime | None = None) -> None:
-    """Replace the steps' messages and metrics and add their traces: a handful of statements
+    """Replace the steps' messages, tools (StepTool) and metrics and add their traces: a handful of statements
     for the whole batch (not per step), in one transaction, so a failure half-way through never
     leaves part of a step behind. Each step's derived time and duration are set on the Step
     object; the caller writes them with its own bookkeeping (one UPDATE for the batch)."""
@@ -282,8 +284,11 @@ def store_details(batch: list[StepDetails], now: datetime | None = None) -> None
         step.details_synced_at = now
         hours.append(step.step_time)
 
+    step_ids = [item.step.pk for item in batch]
+    # each step's tools at its time as derived here (the caller writes that time to the step)
+    tools = StepTool.rows_for(messages, {item.step.pk: item.step.step_time for item in batch})
     with transaction.atomic():
-        stored = Message.objects.filter(step_id__in=[item.step.pk for item in batch])
+        stored = Message.objects.filter(step_id__in=step_ids)
         gone = [
             pk
             for pk, *key in stored.values_list("pk", "step_id", "message_id", "item_key")
@@ -294,6 +299,8 @@ def store_details(batch: list[StepDetails], now: datetime | None = None) -> None
         bulk.upsert(
             Message, messages, unique_fields=["step", "message_id", "item_key"], update_fields=MESSAGE_COLUMNS
         )
+        StepTool.objects.filter(step_id__in=step_ids).delete()
+        bulk.insert(StepTool, tools)
         bulk.upsert(StepMetrics, metrics_rows, unique_fields=["step"], update_fields=METRICS_COLUMNS)
         bulk.upsert(
             ProviderTrace, trace_rows, unique_fields=["step", "upstream_id"], update_fields=TRACE_COLUMNS

@@ -25,7 +25,7 @@ from .. import facets
 from ..models import ProviderTrace, Run, Step, SyncRun, mark_dirty, unclaimed
 from . import bulk
 from .mirror import DETAIL_STEP_FIELDS, StepDetails, store_details
-from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamUnavailable
+from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamNotFound, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class Fetched:
     messages: list[dict] | None = None
     trace: dict | None = None
     error: UpstreamError | None = None
+    gone: bool = False  # Letta answered 404 for the step itself
 
 
 class Refresher:
@@ -100,7 +101,13 @@ class Refresher:
         """
         now = timezone.now()
         steps = Step.objects.due_for_refresh(now) if only_if_due else Step.objects.filter(unclaimed())
-        taken = steps.filter(pk__in=step_ids).update(claimed_by=self.holder)
+        with transaction.atomic():
+            # a holder whose heartbeat stopped is abandoned as its steps are taken, not later
+            holders = (
+                Step.objects.filter(pk__in=step_ids).exclude(claimed_by=self.holder).values("claimed_by")
+            )
+            SyncRun.objects.filter(pk__in=holders).mark_abandoned(now, taken_over_by=self.holder)
+            taken = steps.filter(pk__in=step_ids).update(claimed_by=self.holder)
         if not taken:
             return []
         return list(Step.objects.filter(pk__in=step_ids, claimed_by=self.holder).values_list("id", flat=True))
@@ -193,7 +200,11 @@ class Refresher:
         fetched = Fetched()
         try:
             if refetch or (refetch is None and step.last_synced_at < self.fresh_since):
-                fetched.step = self.client.get_step(step.id)
+                try:
+                    fetched.step = self.client.get_step(step.id)
+                except UpstreamNotFound:
+                    fetched.gone = True
+                    return fetched
             status = (fetched.step or step.payload).get("status")
             if status != "pending":
                 fetched.metrics = self.client.get_metrics(step.id)
@@ -213,7 +224,7 @@ class Refresher:
                 released.append(step.pk)  # not looked at: its schedule stays as it was
                 continue
             written.append((step, fetched))
-        refetched = [step for step, fetched in written if fetched.step is not None]
+        refetched = [step for step, fetched in written if fetched.step is not None or fetched.gone]
         ids = [step.pk for step, _ in written]
         runs = Run.objects.in_bulk({step.run_id for step, _ in written if step.run_id})
         # facet counts (columns, tags, tools) move once per batch, with it
@@ -228,7 +239,13 @@ class Refresher:
                     step.last_synced_at = now
                     if step.status != status_before:
                         step.refresh_attempts = 0
-                if fetched.error is not None:
+                if fetched.gone:
+                    # Deleted in Letta: kept as last seen, messages included, and not scheduled
+                    # again (re-verification asks now and then; a listing showing it clears it).
+                    step.gone_upstream_at = step.gone_upstream_at or now
+                    step.last_synced_at, step.last_sync_error = now, ""
+                    step.refresh_due_at, step.refresh_attempts = None, 0
+                elif fetched.error is not None:
                     step.last_sync_error = str(fetched.error)[:2000]
                     self._schedule(step, ERROR_BACKOFF, now)
                     log.warning("Could not sync step %s: %s", step.id, fetched.error)

@@ -389,16 +389,18 @@ class Syncer:
         ids = list(with_feedback.values_list("id", flat=True)[: batch // 2])
         stale = not_seen_this_run.least_recently_synced().values_list("id", flat=True)[:batch]
         ids += [i for i in stale if i not in ids][: batch - len(ids)]
+        gone = []
         for step_id in ids:
             try:
                 payload = self.client.get_step(step_id)
-            except UpstreamNotFound as exc:
-                Step.objects.filter(pk=step_id).update(
-                    last_synced_at=timezone.now(), last_sync_error=str(exc)[:2000]
-                )
-                self.progress.errors += 1
+            except UpstreamNotFound:
+                gone.append(step_id)  # deleted in Letta: not our error, and kept here
                 continue
             self._count(upsert_steps([payload]))
+        if newly_gone := Step.objects.filter(pk__in=gone).mark_gone_upstream():
+            self.progress.notes.append(
+                f"{newly_gone} step(s) no longer in Letta (deleted there): kept here, marked deleted in Letta."
+            )
 
 
 def run_sync(
@@ -409,13 +411,37 @@ def run_sync(
     refresh_limit: int | None = None,
     reverify_batch: int | None = None,
 ) -> SyncRun:
-    """One complete sync run, recorded as a SyncRun whatever happens."""
+    """One complete sync run, recorded as a SyncRun whatever happens. Asked for by someone (the
+    sync_steps command, a benchmark): it runs whatever else is running."""
+    sync_run = SyncRun.objects.create(trigger=trigger, upstream_url=client.base_url)
+    return _run(client, sync_run, on_progress, refresh_limit, reverify_batch)
+
+
+def run_sync_unless_busy(
+    client: LettaClient, *, trigger: str = "schedule", max_running: int
+) -> SyncRun | None:
+    """The schedule's sync: run_sync, unless `max_running` syncs are alive already. Then nothing
+    is recorded (a tick every few seconds behind a long sync would bury the history) and None
+    comes back at once."""
+    sync_run = SyncRun.objects.start_unless_busy(max_running, trigger=trigger, upstream_url=client.base_url)
+    if sync_run is None:
+        log.debug("Sync skipped: %d sync(s) already running", max_running)
+        return None
+    return _run(client, sync_run, None, None, None)
+
+
+def _run(
+    client: LettaClient,
+    sync_run: SyncRun,
+    on_progress: ProgressCallback | None,
+    refresh_limit: int | None,
+    reverify_batch: int | None,
+) -> SyncRun:
     progress = SyncProgress()
-    if abandoned := SyncRun.objects.mark_abandoned():
+    if abandoned := SyncRun.objects.exclude(pk=sync_run.pk).mark_abandoned():
         progress.notes.append(
             f"{abandoned} earlier sync run(s) marked abandoned: their heartbeat had stopped."
         )
-    sync_run = SyncRun.objects.create(trigger=trigger, upstream_url=client.base_url)
     syncer = Syncer(client, progress, sync_run, on_progress)
     try:
         with _recorded(sync_run, progress, client):

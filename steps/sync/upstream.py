@@ -351,9 +351,11 @@ class LettaClient:
             last_group_types = {str(item.get("message_type")) for item in page if item["id"] == after}
 
     def patch_feedback(self, step_id: str, *, feedback: str | None, tags: list[str] | None) -> Payload:
-        """Send the full intended state: Letta overwrites feedback on every PATCH (§1.5)."""
+        """Letta overwrites feedback on every PATCH, so it is always sent; it replaces tags only
+        with a non-empty list (§1.5), so none or an empty list sends no `tags` key at all."""
         path = f"/v1/steps/{step_id}/feedback"
-        body = self._request("PATCH", path, json={"feedback": feedback, "tags": tags})
+        body = {"feedback": feedback} | ({"tags": tags} if tags else {})
+        body = self._request("PATCH", path, json=body)
         return _require_object(body, path)
 
     def list_agents(self, *, after: str | None = None, limit: int = 100) -> list[Payload]:

@@ -137,6 +137,9 @@ def missing_option(value, rows) -> str:
 
 @register.inclusion_tag("steps/_sync_status.html")
 def sync_status():
+    """The top bar's sync state: how the last finished run ended, plus "syncing…" while one runs.
+    Read from finished runs only, so a run that just started (its mode and counts not known until
+    it ends) never replaces what the last one found, and back-to-back runs do not flicker it."""
     # One query for the chrome: the latest runs contain both the newest and the last success.
     runs = list(
         SyncRun.objects.only(
@@ -153,13 +156,12 @@ def sync_status():
             "notes",
         )[:10]
     )
-    latest = runs[0] if runs else None
     for run in runs:  # between syncs nobody has marked it yet: show it as it is
         if run.looks_dead():
             run.status = SyncRun.Status.ABANDONED
-    last_success = next((r for r in runs if r.status == SyncRun.Status.SUCCESS), None)
-    # what the newest finished run left to another sync or took over from a dead one
-    finished = next((r for r in runs if r.status != SyncRun.Status.RUNNING), None)
+    finished = [run for run in runs if run.status != SyncRun.Status.RUNNING]
+    latest = finished[0] if finished else None
+    last_success = next((r for r in finished if r.status == SyncRun.Status.SUCCESS), None)
     stale = bool(
         last_success
         and last_success.finished_at
@@ -167,10 +169,14 @@ def sync_status():
     )
     return {
         "latest": latest,
+        "running": len(finished) < len(runs),
         "last_success": last_success,
         "stale": stale,
-        "handover": finished if finished and (finished.skipped_work or finished.steps_reclaimed) else None,
+        # what the last finished run left to another sync or took over from a dead one
+        "handover": latest if latest and (latest.skipped_work or latest.steps_reclaimed) else None,
         "abandoned": next((r for r in runs[:3] if r.status == SyncRun.Status.ABANDONED), None),
+        # a run that failed before discovery knows no mode: the one before it does
+        "mode": next((r for r in finished if r.mode), None),
     }
 
 

@@ -1,5 +1,6 @@
 """Review actions: votes, tags, notes, bulk rating, the review queue. Thin views over
-steps/feedback/, which owns the outbox; every POST answers with the fragment it changed."""
+steps/feedback/, which owns the outbox; every POST answers with the fragment it changed, and
+needs the reviewer role (viewers get a 403 saying so)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import feedback
+from ..access.decorators import reviewer_required
 from ..feedback import vote_state, vote_states
 from ..filters import StepFilterForm, known_tags
 from ..ids import is_letta_id
@@ -42,6 +44,8 @@ def _vote_response(request: HttpRequest, step: Step) -> HttpResponse:
     """The vote widget for htmx; without JavaScript, back to where the form was."""
     if not request.htmx:
         return _back(request, step)
+    if request.method == "POST":
+        step = _step(step.pk)  # as the push left it (delivered at once: Letta's tags, or gone)
     if request.POST.get("compact", request.GET.get("compact")) == "1":
         # a list row's widget, the same partial the list renders
         context = {"vs": vote_state(step), "vote_url": reverse("step_vote", args=[step.pk])}
@@ -56,6 +60,7 @@ def _back(request: HttpRequest, step: Step) -> HttpResponse:
     return redirect("step_detail", step_id=step.pk)
 
 
+@reviewer_required
 @require_http_methods(["GET", "POST"])
 def vote(request: HttpRequest, step_id: str) -> HttpResponse:
     """GET: the widget (polled while a push is open). POST value=positive|negative toggles it,
@@ -73,6 +78,7 @@ def vote(request: HttpRequest, step_id: str) -> HttpResponse:
     return _vote_response(request, step)
 
 
+@reviewer_required
 @require_POST
 def vote_retry(request: HttpRequest, step_id: str) -> HttpResponse:
     step = _step(step_id)
@@ -80,6 +86,7 @@ def vote_retry(request: HttpRequest, step_id: str) -> HttpResponse:
     return _vote_response(request, step)
 
 
+@reviewer_required
 @require_POST
 def vote_resolve(request: HttpRequest, step_id: str) -> HttpResponse:
     step = _step(step_id)
@@ -92,6 +99,7 @@ def vote_resolve(request: HttpRequest, step_id: str) -> HttpResponse:
     return _vote_response(request, step)
 
 
+@reviewer_required
 @require_POST
 def tags_update(request: HttpRequest, step_id: str) -> HttpResponse:
     """add=<comma separated> and/or remove=<tag>; the full new list goes to Letta."""
@@ -108,9 +116,10 @@ def tags_update(request: HttpRequest, step_id: str) -> HttpResponse:
         feedback.cast_vote(step, user=request.user, tags=new, source="tags")
     if not request.htmx:
         return _back(request, step)
-    return render(request, "steps/step_detail.html#review-card", _review_context(step))
+    return render(request, "steps/step_detail.html#review-card", _review_context(_step(step.pk)))
 
 
+@reviewer_required
 @require_POST
 def note_update(request: HttpRequest, step_id: str) -> HttpResponse:
     step = _step(step_id)
@@ -153,6 +162,7 @@ def next_unreviewed(request: HttpRequest, step_id: str) -> HttpResponse:
     return redirect(url + (f"?{urlencode({'from': query})}" if query else ""))
 
 
+@reviewer_required
 @require_POST
 def bulk_start(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")

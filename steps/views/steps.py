@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from ..access import can_revoke_link, can_share
+from ..access.decorators import reviewer_required
 from ..cost.pages import run_cost, step_breakdown
 from ..feedback import reviewer_counts, vote_state
 from ..filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
@@ -88,7 +90,7 @@ def step_list_live(request: HttpRequest) -> HttpResponse:
     form = LiveForm(request.GET)
     if form.data.get("live") != "1":
         return HttpResponseStopPolling()
-    qs = form.filter(Step.objects.for_list()).order_by("step_time", "id")
+    qs = form.filter(Step.objects.for_list()).ordered("time")
     if bad := form.errors.keys() & {"newest_time", "newest_id"}:
         # only our own poller sends these, so a bad one is a hand-made request
         raise BadRequest(f"Not a valid {' or '.join(sorted(bad))}.")
@@ -186,18 +188,20 @@ def _share_context(request: HttpRequest, step: Step) -> dict:
     links = list(step.share_links.select_related("created_by", "revoked_by").order_by("-created_at"))
     for link in links:
         link.url = request.build_absolute_uri(reverse("shared_step", args=[share.signed_token(link)]))
+        link.revocable = can_revoke_link(request.user, link)
     return {
         "share_links": links,
-        "can_share": request.user.has_perm("steps.add_sharelink"),
+        "can_share": can_share(request.user),
         "expiry_choices": share.EXPIRY_LABELS.items(),
         "default_expiry": share.DEFAULT_EXPIRY,
     }
 
 
+@reviewer_required
 @require_POST
 def share_create(request: HttpRequest, step_id: str) -> HttpResponse:
     # Checked here, not only in the template: a client can POST without the button.
-    if not request.user.has_perm("steps.add_sharelink"):
+    if not can_share(request.user):
         raise PermissionDenied
     step = get_object_or_404(Step.objects.only("id"), pk=step_id)
     share.create_link(
@@ -209,10 +213,11 @@ def share_create(request: HttpRequest, step_id: str) -> HttpResponse:
     return _share_response(request, step)
 
 
+@reviewer_required
 @require_POST
 def share_revoke(request: HttpRequest, link_id: int) -> HttpResponse:
     link = get_object_or_404(ShareLink, pk=link_id)
-    if link.created_by_id != request.user.pk and not request.user.has_perm("steps.change_sharelink"):
+    if not can_revoke_link(request.user, link):
         raise PermissionDenied
     share.revoke(link, request.user)
     return _share_response(request, link.step)

@@ -20,7 +20,7 @@ from steps.models.rollups import SUMMED
 from steps.views.steps import PAGE_SIZE
 
 # a sequential scan of one of these at a million steps is a page that grows with the table
-BIG_TABLES = ("steps_step", "steps_message", "steps_providertrace", "steps_stepvote")
+BIG_TABLES = ("steps_step", "steps_message", "steps_steptool", "steps_providertrace", "steps_stepvote")
 SEQ_SCAN = re.compile(r"Seq Scan on (" + "|".join(BIG_TABLES) + r")\b")
 
 

@@ -1,14 +1,14 @@
 """`make run`: bring up the whole product as plain processes and stop them all on Ctrl-C.
 
-web (gunicorn), a Celery worker, Celery beat and, when LETTA_BASE_URL is not set, the
-project's Letta simulator. Each child runs in its own session so that Ctrl-C reaches only
-this supervisor, which then stops them in order (web and beat first, the worker warm, the
-simulator last) instead of all at once. A child that dies is restarted.
+web (gunicorn), two Celery workers (the default queue's and the sync's), Celery beat and, when
+LETTA_BASE_URL is not set, the project's Letta simulator. Each child runs in its own session so
+that Ctrl-C reaches only this supervisor, which then stops them in order (web and beat first,
+the workers warm, the simulator last) instead of all at once. A child that dies is restarted.
 
 The demo talks to its own simulator only: the simulator listens on a free port (or on
 SIMULATOR_PORT, failing loudly when that is taken) and answers a nonce made for this start;
 the supervisor checks the nonce before starting anything else, and hands URL and nonce to
-the worker, beat and web, whose Letta client checks it again before its first request.
+the workers, beat and web, whose Letta client checks it again before its first request.
 """
 
 import collections
@@ -33,9 +33,9 @@ from django.core.management.base import BaseCommand, CommandError
 from dashboard import demo_login
 from steps.sync.upstream import LettaClient, UpstreamError
 
-COLORS = {"web": 34, "worker": 32, "beat": 35, "simulator": 33}
+COLORS = {"web": 34, "worker": 32, "sync-worker": 36, "beat": 35, "simulator": 33}
 LISTENING = re.compile(r"Letta simulator listening on (http://\S+)")
-WORKER_READY = re.compile(r"celery@\S+ ready\.")
+WORKER_READY = re.compile(r"\S+@\S+ ready\.")
 STARTUP_SECONDS = 60
 
 
@@ -76,8 +76,15 @@ class Child:
     tail: collections.deque = field(default_factory=lambda: collections.deque(maxlen=20))
 
 
+def _worker(name: str, queue: str, concurrency: int, env: dict[str, str]) -> Child:
+    argv = [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "-l", "info"]
+    # a node name each: two workers called celery@host would trip over each other's replies
+    argv += ["-Q", queue, "-n", f"{name}@%h", "--concurrency", str(max(1, concurrency))]
+    return Child(name, argv, env, ready_line=WORKER_READY)
+
+
 class Command(BaseCommand):
-    help = "Run the dashboard: web, Celery worker and beat, and the Letta simulator when no LETTA_BASE_URL is set."
+    help = "Run the dashboard: web, Celery workers and beat, and the Letta simulator when no LETTA_BASE_URL is set."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -102,12 +109,15 @@ class Command(BaseCommand):
                 simulator, upstream_env = self.start_simulator(python)
                 children.append(simulator)
             children += [
-                Child(
-                    "worker",
-                    [python, "-m", "celery", "-A", "dashboard", "worker", "-l", "info", "--concurrency", "2"],
-                    upstream_env,
-                    ready_line=WORKER_READY,
-                ),
+                # A worker per queue (dashboard/settings.py): a sync that runs for minutes (a
+                # first sync, a slow Letta) holds only the sync worker, while votes' pushes, the
+                # sweeps and bulk actions keep the default worker's two slots. One worker on both
+                # queues would have them share slots, and a sync backlog could take them all;
+                # a process of its own also keeps a sync's memory and crashes off the feedback
+                # path, and is what a deployment adds more of to share a backlog
+                # (SYNC_MAX_CONCURRENT, which is also this worker's concurrency).
+                _worker("worker", settings.CELERY_TASK_DEFAULT_QUEUE, 2, upstream_env),
+                _worker("sync-worker", settings.SYNC_QUEUE, settings.SYNC_MAX_CONCURRENT, upstream_env),
                 Child(
                     "beat",
                     [
@@ -151,7 +161,7 @@ class Command(BaseCommand):
                 if child.process is None:
                     self.start(child)
             login = self.first_login()
-            self.wait_until_up(host, port, [c for c in children if c.name == "worker"])
+            self.wait_until_up(host, port, [c for c in children if c.name.endswith("worker")])
             self.announce(host, port, upstream_env.get("LETTA_BASE_URL", ""), login)
             while not self.stopping.wait(1.0):
                 for child in children:
@@ -165,8 +175,10 @@ class Command(BaseCommand):
         nonce = secrets.token_urlsafe(16)
         child = Child(
             "simulator",
-            # fresh runs and steps on every start (a restarted world must not reuse the ids already
-            # mirrored), the same four agents; the port stays last (a restart rewrites it)
+            # one world across restarts, kept under var/, so the steps already mirrored are still
+            # Letta's after a restart; the first start makes it from a random seed (a seed-7 world
+            # would reuse the ids of an older demo's mirror), with the same four agents. The port
+            # stays last (a restart rewrites it).
             [
                 python,
                 "manage.py",
@@ -175,6 +187,8 @@ class Command(BaseCommand):
                 "random",
                 "--agent-seed",
                 "7",
+                "--state-file",
+                str(settings.VAR_DIR / "simulator-world.pickle"),
                 "--port",
                 str(settings.SIMULATOR_PORT),
             ],
@@ -304,14 +318,14 @@ class Command(BaseCommand):
         if not quiet:
             self.stdout.write("Stopping…")
             self.stdout.flush()
-        order = {"web": 0, "beat": 1, "worker": 2, "simulator": 3}
+        order = {"web": 0, "beat": 1, "worker": 2, "sync-worker": 2, "simulator": 3}
         for child in sorted(children, key=lambda c: order.get(c.name, 9)):
             process = child.process
             if process is None or process.poll() is not None:
                 continue
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=20 if child.name == "worker" else 10)
+                process.wait(timeout=20 if child.name.endswith("worker") else 10)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

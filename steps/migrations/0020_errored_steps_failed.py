@@ -25,7 +25,7 @@ def mark_errored_failed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("steps", "0015_api_token_admin_name"),
+        ("steps", "0019_step_tools"),
     ]
 
     operations = [

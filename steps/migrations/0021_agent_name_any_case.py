@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('steps', '0016_errored_steps_failed'),
+        ('steps', '0020_errored_steps_failed'),
     ]
 
     operations = [

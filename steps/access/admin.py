@@ -1,0 +1,84 @@
+"""Django's user admin with a role select on the add and change forms and a role column. The
+Groups field lists the other groups only: the role select owns the role groups."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
+
+from .roles import REVIEWER, ROLES, highest, set_role, with_role
+
+ROLE_HELP = (
+    "Viewer: reads everything, changes nothing. Reviewer: votes, tags, notes, bulk actions. "
+    "Manager: also revokes anyone's public links (and manages queues and rubrics as they arrive). "
+    "A superuser is a manager whatever this says."
+)
+
+
+def _role_field(initial: str) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        choices=[(role, role.capitalize()) for role in ROLES], initial=initial, help_text=ROLE_HELP
+    )
+
+
+class RoleCreationForm(AdminUserCreationForm):
+    role = _role_field(REVIEWER)  # what a user in no role group is; pick viewer for read-only
+
+
+class RoleChangeForm(UserChangeForm):
+    role = _role_field(REVIEWER)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "groups" in self.fields:
+            self.fields["groups"].queryset = Group.objects.exclude(name__in=ROLES)
+        if self.instance.pk:
+            held = self.instance.groups.filter(name__in=ROLES).values_list("name", flat=True)
+            self.fields["role"].initial = highest(held, superuser=self.instance.is_superuser)
+
+
+class RoleUserAdmin(UserAdmin):
+    form = RoleChangeForm
+    add_form = RoleCreationForm
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2")}),
+        ("Role", {"classes": ("wide",), "fields": ("role",)}),
+    )
+    list_display = ("username", "email", "first_name", "last_name", "role", "is_staff")
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        return [
+            (name, {**options, "fields": _with_role(options["fields"])})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
+    def get_queryset(self, request):
+        return with_role(super().get_queryset(request))
+
+    @admin.display(description="role")
+    def role(self, user) -> str:
+        return highest([user.role_group] if user.role_group else [], superuser=user.is_superuser)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # sets the other groups
+        set_role(form.instance, form.cleaned_data["role"])
+
+
+def _with_role(fields) -> tuple:
+    """The Permissions section's fields with the role select just before the groups."""
+    if "groups" not in fields:
+        return tuple(fields)
+    at = list(fields).index("groups")
+    return (*fields[:at], "role", *fields[at:])
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, RoleUserAdmin)

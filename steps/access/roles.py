@@ -1,0 +1,90 @@
+"""The role of a user and what it allows. Role names are Django group names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+
+VIEWER, REVIEWER, MANAGER = "viewer", "reviewer", "manager"
+ROLES = (VIEWER, REVIEWER, MANAGER)  # lowest first: the highest group a user is in wins
+VIEWER_REFUSED = "Viewers can read; ask a manager for the reviewer role."
+MANAGER_REFUSED = "Only managers can do that."
+
+_UNSET = object()
+
+
+class RoleRequired(PermissionDenied):
+    """A refusal whose message is written for the user (the 403 page and toast show it)."""
+
+
+def highest(group_names: Iterable[str], *, superuser: bool = False) -> str:
+    """The role among `group_names` that ranks highest; reviewer when there is none (issue 17: a
+    user in no group keeps writing, so an install from before roles works as it did)."""
+    if superuser:
+        return MANAGER
+    held = [ROLES.index(name) for name in group_names if name in ROLES]
+    return ROLES[max(held)] if held else REVIEWER
+
+
+def with_role(users: QuerySet) -> QuerySet:
+    """Users annotated with `role_group`, their highest role group (None: in none), so the user a
+    request loads carries its role without a query of its own (backends.RoleBackend)."""
+    rank = Case(
+        *(When(group__name=name, then=Value(i)) for i, name in enumerate(ROLES)),
+        output_field=IntegerField(),
+    )
+    memberships = get_user_model().groups.through.objects.filter(
+        user_id=OuterRef("pk"), group__name__in=ROLES
+    )
+    return users.annotate(role_group=Subquery(memberships.order_by(rank.desc()).values("group__name")[:1]))
+
+
+def role_of(user) -> str | None:
+    """The user's role, or None for an anonymous visitor. Read once per user object: a request
+    loads its user afresh, so a changed role applies from the next request on."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if not user.is_active:
+        return VIEWER  # a deactivated account's token or session writes nothing
+    group = getattr(user, "role_group", _UNSET)
+    if group is _UNSET:
+        group = highest(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        user.role_group = group
+    return highest([group] if group else [], superuser=user.is_superuser)
+
+
+def can_review(user) -> bool:
+    return role_of(user) in (REVIEWER, MANAGER)
+
+
+def can_manage(user) -> bool:
+    return role_of(user) == MANAGER
+
+
+def can_share(user) -> bool:
+    """Public links expose a step outside the login: managers, and reviewers an admin granted
+    the "Can add share link" permission (to them or to the reviewer group)."""
+    return can_manage(user) or (can_review(user) and user.has_perm("steps.add_sharelink"))
+
+
+def can_revoke_link(user, link) -> bool:
+    """Your own link, or anyone's as a manager (or with the "Can change share link" permission)."""
+    if not can_review(user):
+        return False
+    return link.created_by_id == user.pk or can_manage(user) or user.has_perm("steps.change_sharelink")
+
+
+@transaction.atomic
+def set_role(user, role: str) -> None:
+    """Put the user in exactly one role group (created if missing); other groups are kept."""
+    from django.contrib.auth.models import Group  # not at import: this package is an app
+
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}: one of {', '.join(ROLES)}.")
+    user.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    user.role_group = role
