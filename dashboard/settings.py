@@ -364,6 +364,13 @@ FACETS_REBUILD_SECONDS = env_int("FACETS_REBUILD_SECONDS", 3600)
 SEARCH_CANDIDATES = env_int("SEARCH_CANDIDATES", 10000)
 # Terms under 3 characters have no trigram: they are matched in this many newest steps only.
 SEARCH_SHORT_TERM_WINDOW = env_int("SEARCH_SHORT_TERM_WINDOW", 20000)
+# The count beside the list's title is exact up to this many steps, then an estimate
+# (steps/list_count.py): counting further would read every matching row.
+LIST_EXACT_COUNT_UP_TO = env_int("LIST_EXACT_COUNT_UP_TO", 1000)
+# ... and gives up counting after this long (sparse matches no index finds): an estimate then.
+LIST_COUNT_TIMEOUT_MS = env_int("LIST_COUNT_TIMEOUT_MS", 250)
+# A common search word is not counted but sampled: matches among this many newest steps.
+LIST_COUNT_SEARCH_SAMPLE = env_int("LIST_COUNT_SEARCH_SAMPLE", 1000)
 # Retention: steps older than this many days (by step time) are pruned daily with their
 # messages, traces, metrics and votes. Unset or 0: everything is kept.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 0)

@@ -15,7 +15,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import cached_property
 
+from . import known_values
 from .facets import facets, known_tags  # noqa: F401  (the list and step pages read them from here)
 from .fields import DateTimeField, in_range, whole_number
 from .ids import LettaIdField, is_letta_id
@@ -122,10 +124,9 @@ class StepFilterForm(forms.Form):
     NOT_FILTERS = {"sort", "live", "cursor"}
 
     # Exact-match columns: form field -> Step field; each has a (column, -step_time, -id) index.
-    # (agent is matched by id or name: StepQuerySet.for_agent)
+    # (agent and model are typed: resolved to stored values first, see `resolved`)
     EXACT = {
         "run": "run_id",
-        "model": "model",
         "provider": "provider_name",
         "status": "status",
         "stop_reason": "stop_reason",
@@ -153,15 +154,17 @@ class StepFilterForm(forms.Form):
             raise forms.ValidationError("This page link is damaged; showing the first page.")
         return key
 
-    def filter(self, qs: StepQuerySet) -> StepQuerySet:
+    def filter(self, qs: StepQuerySet, *, search: bool = True) -> StepQuerySet:
+        """`qs` with every valid filter; without the text search when `search` is False."""
         # A bad value (a hand-edited URL) drops that filter only: cleaned_data omits it.
         self.is_valid()
         data = self.cleaned_data
         for name, column in self.EXACT.items():
             if data.get(name):
                 qs = qs.filter(**{column: data[name]})
-        if data.get("agent"):
-            qs = qs.for_agent(data["agent"])
+        for name, column in (("agent", "agent_id"), ("model", "model")):
+            if name in self.resolved:
+                qs = qs.filter(**{f"{column}__in": self.resolved[name]})
         if data.get("has_error") == "yes":
             qs = qs.exclude(error_type="")
         elif data.get("has_error") == "no":
@@ -191,9 +194,43 @@ class StepFilterForm(forms.Form):
             qs = qs.visible()
         if data.get("unreviewed"):
             qs = qs.unreviewed()
-        if data.get("q", "").strip():
-            qs = matching(qs, data["q"].strip())
+        if search and self.search_term:
+            qs = matching(qs, self.search_term)
         return qs
+
+    @property
+    def search_term(self) -> str:
+        self.is_valid()
+        return self.cleaned_data.get("q", "").strip()
+
+    @cached_property
+    def resolved(self) -> dict[str, list[str]]:
+        """The typed agent and model as the stored values they mean (an agent name in any
+        case -> its agents' ids, a model in any case -> the stored model names): one small
+        indexed query each, once per form (steps/known_values.py)."""
+        self.is_valid()
+        found = {}
+        if agent := self.cleaned_data.get("agent"):
+            found["agent"] = known_values.agent_ids(agent)
+        if model := self.cleaned_data.get("model"):
+            found["model"] = known_values.models_named(model)
+        return found
+
+    @property
+    def unknown(self) -> list[tuple[str, str, str, list[str]]]:
+        """(field, label, value as typed, suggestions) for an agent or model filter that no
+        step carries, for "did you mean"; read only when the list came back empty."""
+        found = []
+        for name, dimension, suggest in (
+            ("agent", "agent", known_values.suggest_agents),
+            ("model", "model", known_values.suggest_models),
+        ):
+            values = self.resolved.get(name)
+            if not values or known_values.is_known(dimension, values):
+                continue
+            typed = self.cleaned_data[name]
+            found.append((name, CHIP_LABELS[name].lower(), typed, suggest(typed)))
+        return found
 
     def sort_order(self) -> str:
         value = self.data.get("sort", "")

@@ -11,8 +11,6 @@ from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
-from .ids import is_letta_id
-
 
 class StepQuerySet(models.QuerySet):
     # Other models by name (apps.get_model), not imported: models/ imports this module to build
@@ -24,17 +22,6 @@ class StepQuerySet(models.QuerySet):
         from .models.syncing import unclaimed
 
         return self.filter(refresh_due_at__lte=now or timezone.now()).filter(unclaimed())
-
-    def for_agent(self, value: str) -> StepQuerySet:
-        """Steps of an agent given by id, or by name (names are not unique in Letta: all of them)."""
-        Agent = apps.get_model("steps", "Agent")
-
-        if is_letta_id("agent", value):
-            return self.filter(agent_id=value)
-        # Names resolved first (steps_agent_name), so the step query is a plain IN list the
-        # (agent_id, -step_time) index serves; an OR with a subquery would scan the table.
-        ids = list(Agent.objects.filter(name=value).values_list("id", flat=True)[:100])
-        return self.filter(agent_id__in=[value, *ids])
 
     def in_run_order(self) -> StepQuerySet:
         """A run's steps in its own sequence (steps of a run often share the run's time); steps

@@ -55,6 +55,12 @@ def matching(qs, term: str):
     return _walk(qs, pattern) if ids is None else qs.filter(pk__in=ids)
 
 
+def walks(qs) -> bool:
+    """Whether `qs` was narrowed by the row-by-row walk (2 and 3 above), not by an id list:
+    its matches are dense, and counting them means checking row after row."""
+    return "_search_message" in qs.query.annotations  # the alias _walk() adds
+
+
 def match_sources(pattern: str):
     from .models import Message, ProviderTrace
 

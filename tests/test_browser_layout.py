@@ -64,19 +64,29 @@ def test_recent_steps_picker_rows_fit_the_side_column(page, live_server, data):
     page.locator("#compare-card").screenshot(path=str(ARTIFACTS / "layout-recent-picker.png"))
 
 
-def test_a_long_stop_reason_ends_in_an_ellipsis_with_the_whole_reason_on_hover(page, live_server, data):
+def test_the_stop_reason_reads_whole_under_the_status(page, live_server, data):
     page.goto(f"{live_server.url}/")
-    chip = page.locator(f"tr[data-step='{data['approval'].pk}'] .chip-quiet")
-    assert chip.get_attribute("title") == "requires_approval"
-    # a flex chip cut "requires_approval" mid-word with no ellipsis: only a block box shows one
-    assert chip.evaluate("c => [getComputedStyle(c).display, getComputedStyle(c).textOverflow]") == [
-        "inline-block",
-        "ellipsis",
-    ]
-    # the usual reasons are never shortened at this width
-    for reason in ("end_turn", "llm_api_error"):
-        short = page.locator(f"td .chip-quiet[title='{reason}']").first
-        assert short.evaluate("c => c.scrollWidth <= c.clientWidth"), reason
+    # a chip in its own column cut "requires_approval" to "requires_appro…"
+    for reason in ("requires_approval", "end_turn", "llm_api_error"):
+        stop = page.locator(f"td.col-status .stop-reason[title='Stop reason: {reason}']").first
+        assert stop.inner_text() == reason
+        assert stop.evaluate("c => c.scrollWidth <= c.clientWidth"), reason
+
+
+def test_list_rows_are_compact(browser, live_server, data):
+    context, page = open_logged_in(browser, live_server, timeout=10_000)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/")
+
+    def height(step):
+        return page.locator(f"tr[data-step='{step.pk}']").bounding_box()["height"]
+
+    # one 18 px line per fact: two lines for a row without messages (status over stop reason,
+    # time over duration), three for the question, the answer and the tools it called
+    assert height(data["approval"]) <= 48
+    assert height(data["steps"][0]) <= 66
+    shot(page, "layout-list-compact", full_page=False)
+    context.close()
 
 
 @pytest.mark.parametrize("width", [1024, 1180, 1280, 1366])
@@ -88,12 +98,18 @@ def test_the_list_keeps_a_readable_conversation_and_its_vote_buttons_on_laptop_w
     page.goto(f"{live_server.url}/")
     row = page.locator(f"tr[data-step='{data['steps'][0].pk}']")
     # the widest status badge is whole inside its cell (the cell clips what overflows)
-    badge = page.locator(f"tr[data-step='{data['cancelled'].pk}'] td:nth-child(2) .badge")
+    badge = page.locator(f"tr[data-step='{data['cancelled'].pk}'] td.col-status .badge")
     assert badge.evaluate(
         "b => b.getBoundingClientRect().right <= b.parentElement.getBoundingClientRect().right"
     )
+    stop = page.locator(f"tr[data-step='{data['approval'].pk}'] .stop-reason")
+    assert stop.evaluate("c => c.scrollWidth <= c.clientWidth")  # "requires_approval", whole
+    # the toolbar stays inside the page (it wraps under 1280 px rather than push Live off-screen)
+    toolbar = page.locator(".list-toolbar").bounding_box()
+    live = page.locator("label.toggle:has(input[name=live])").bounding_box()
+    assert live["x"] + live["width"] <= toolbar["x"] + toolbar["width"] + 1
     convo = row.locator("td.col-convo").bounding_box()
-    assert convo["width"] >= 180, convo
+    assert convo["width"] >= (180 if width < 1280 else 400), convo
     card = page.locator("#step-table").bounding_box()
     vote = row.locator("td.col-vote button").last.bounding_box()
     assert vote["x"] + vote["width"] <= card["x"] + card["width"]

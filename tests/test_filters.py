@@ -142,4 +142,4 @@ def test_invalid_value_drops_only_that_filter(user_client):
 def test_facets_come_from_data(user_client):
     StepFactory(agent_id="agent-zzz", model="model-from-data")
     html = user_client.get(reverse("step_list")).content.decode()
-    assert "model-from-data · 1" in html
+    assert '<option value="model-from-data" label="1 step">' in html

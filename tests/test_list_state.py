@@ -65,13 +65,15 @@ def test_links_the_server_builds_carry_only_set_parameters(user_client):
 
 
 def test_a_filter_value_missing_from_the_facets_stays_selected(user_client):
-    StepFactory(model="gpt-4o-mini")
-    html = user_client.get("/?model=a-model-seen-a-second-ago&tool=<b>x</b>").content.decode()
-    assert '<option value="a-model-seen-a-second-ago" selected>a-model-seen-a-second-ago</option>' in html
+    StepFactory(provider_name="anthropic")
+    html = user_client.get("/?provider=a-provider-seen-a-second-ago&tool=<b>x</b>").content.decode()
+    assert (
+        '<option value="a-provider-seen-a-second-ago" selected>a-provider-seen-a-second-ago</option>' in html
+    )
     assert '<option value="&lt;b&gt;x&lt;/b&gt;" selected>' in html  # escaped
     # a value that is in the facets is selected once, by the facet's own option
-    html = user_client.get("/?model=gpt-4o-mini").content.decode()
-    assert html.count('value="gpt-4o-mini"') == 1
+    html = user_client.get("/?provider=anthropic").content.decode()
+    assert html.count('value="anthropic"') == 1
 
 
 @pytest.mark.parametrize(
@@ -82,25 +84,20 @@ def test_more_filters_opens_when_one_of_its_filters_is_set(user_client, query, i
     assert ('<details class="more-filters" open>' in html) is is_open
 
 
-def test_an_agent_missing_from_the_facets_stays_selected(user_client):
+def test_the_agent_and_model_inputs_keep_what_was_typed_and_offer_the_known_values(user_client):
     from steps.models import Agent
 
-    step = StepFactory()
+    step = StepFactory(model="gpt-4o-mini")
     Agent.objects.create(id=step.agent_id, name="triage-bot")
-    user_client.get("/")  # the facet cache now knows this one agent, for a minute
-    new_id = "agent-00000000-0000-4000-8000-00000000beef"
-    for value in (new_id, "a-bot-named-a-second-ago", "<b>x</b>"):
-        html = user_client.get("/", {"agent": value}).content.decode()
-        select = html[
-            html.index('<select name="agent">') : html.index("</select>", html.index('name="agent"'))
-        ]
-        assert re.findall(r'<option value="([^"]*)" selected>', select) == [
-            value.replace("<", "&lt;").replace(">", "&gt;")
-        ]
-    # an agent the facets list, by name or by id, is selected once, by its own option
-    for value in ("triage-bot", step.agent_id):
-        html = user_client.get("/", {"agent": value}).content.decode()
-        select = html[
-            html.index('<select name="agent">') : html.index("</select>", html.index('name="agent"'))
-        ]
-        assert re.findall(r'<option value="([^"]*)" selected', select) == ["triage-bot"]
+    for name in ("agent", "model"):
+        for value in ("agent-00000000-0000-4000-8000-00000000beef", "Triage-Bot", "<b>x</b>"):
+            html = user_client.get("/", {name: value}).content.decode()
+            typed = re.search(
+                rf'<input type="search" name="{name}" value="([^"]*)" list="{name}-options"', html
+            )
+            assert typed[1] == value.replace("<", "&lt;").replace(">", "&gt;")
+    # the datalists offer each agent by name (its id and count as the label) and each model
+    assert re.findall(r'<option value="([^"]*)" label="([^"]*)"', html) == [
+        ("triage-bot", f"1 step · {step.agent_id}"),
+        ("gpt-4o-mini", "1 step"),
+    ]

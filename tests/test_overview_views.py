@@ -177,7 +177,7 @@ def test_the_step_list_shows_a_sparkline_linking_to_the_overview(user_client, se
     partial = user_client.get(
         "/", {**RANGE, "model": "gpt-4.1"}, headers={"HX-Request": "true"}
     ).content.decode()
-    assert 'hx-swap-oob="true"' in partial and re.search(r"<b>4</b> steps · <b[^>]*>1</b> errors", partial)
+    assert 'hx-swap-oob="true"' in partial and re.search(r"<b>4</b> steps · <b[^>]*>1</b> error<", partial)
 
 
 def test_a_long_range_has_daily_buckets_whose_links_hold_their_steps(user_client, seeded):

@@ -18,7 +18,8 @@ from .pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 API_IGNORED = {"live"}  # the page's live-update switch means nothing to the API
 DESCRIPTIONS = {
     "q": "Text search over message texts, tool arguments and returns, and provider responses.",
-    "agent": "An agent id, or an agent name (every agent with that name).",
+    "agent": "An agent id, or an agent name in any case (every agent with that name).",
+    "model": "A model name, in any case.",
     "tag": "Steps carrying this tag in Letta.",
     "tool": "Steps that called this tool.",
     "hidden": "Include archived steps.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models.functions import Upper
 
 from .mirrored import MirroredModel, _str, parse_upstream_datetime
 
@@ -35,8 +36,9 @@ class Agent(MirroredModel):
 
     class Meta:
         indexes = [
-            # the agent filter accepts a name: name -> ids, then the (agent_id, -step_time) index
-            models.Index(fields=["name"], name="steps_agent_name"),
+            # the agent filter accepts a name in any case (name__iexact compares UPPER(name)):
+            # name -> ids, then the (agent_id, -step_time) index (steps/known_values.py)
+            models.Index(Upper("name"), name="steps_agent_name_upper"),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,9 @@ from ..querysets import StepQuerySet
 
 # Upstream enums (docs/letta-api.md §2.2); stored as plain strings so a new value never breaks a sync.
 STEP_TERMINAL_STATUSES = ("success", "failed", "cancelled")
+# Stop reasons that mean the step itself failed (the LLM call or the loop raised). Letta leaves
+# `status` null on rows from before its status column (§2.1) and can leave one pending.
+FAILED_STOP_REASONS = ("error", "llm_api_error")
 # "deleted" is ours: a run that Letta answers 404 for is not looked at again.
 RUN_DELETED = "deleted"
 RUN_TERMINAL_STATUSES = ("completed", "failed", "cancelled", RUN_DELETED)
@@ -174,6 +177,7 @@ class Step(MirroredModel):
     cached_input_tokens = models.IntegerField(null=True, blank=True)
     cache_write_tokens = models.IntegerField(null=True, blank=True)
     reasoning_tokens = models.IntegerField(null=True, blank=True)
+    # Letta's, except that a step with an error is failed (step_status)
     status = models.CharField(
         max_length=32, blank=True, help_text="Empty for legacy rows Letta stores as null."
     )
@@ -313,7 +317,7 @@ class Step(MirroredModel):
             "cached_input_tokens": _int(payload, "cached_input_tokens"),
             "cache_write_tokens": _int(payload, "cache_write_tokens"),
             "reasoning_tokens": _int(payload, "reasoning_tokens"),
-            "status": _str(payload, "status", 32),
+            "status": step_status(payload),
             "stop_reason": _str(payload, "stop_reason", 64),
             "error_type": _str(payload, "error_type"),
             "feedback": _str(payload, "feedback", 16),
@@ -356,6 +360,16 @@ class Step(MirroredModel):
         if self.step_time_source != self.TimeSource.METRICS:
             self.step_time += timedelta(microseconds=position - (self.run_position or 0))
         self.run_position = position
+
+
+def step_status(payload: dict) -> str:
+    """The status the list shows, filters and counts: Letta's, but "failed" for a step that
+    carries an error (an error type, or an error stop reason) whatever Letta says, unless it
+    was cancelled. Legacy rows have no status at all, and the list would call them unknown
+    while "Status: failed" left them out."""
+    status = _str(payload, "status", 32)
+    errored = bool(payload.get("error_type")) or payload.get("stop_reason") in FAILED_STOP_REASONS
+    return "failed" if errored and status != "cancelled" else status
 
 
 class StepMetrics(MirroredModel):

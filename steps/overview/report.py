@@ -17,8 +17,15 @@ from ..cost import current_prices
 from ..facets import values_of
 from ..fields import clamp
 from ..filters import PERIODS, StepFilterForm
-from ..ids import is_letta_id
-from ..models import Agent, DailyRollup, DailyToolRollup, HourlyRollup, ToolRollup, WeeklyRollup
+from ..models import (
+    Agent,
+    DailyRollup,
+    DailyToolRollup,
+    FacetCount,
+    HourlyRollup,
+    ToolRollup,
+    WeeklyRollup,
+)
 from ..models.rollups import DURATION_BUCKETS, HISTOGRAM_BOUNDS_NS, LLM_BUCKETS, ONE_HOUR, hour_of
 from .charts import Bucket
 from .stats import percentile
@@ -155,13 +162,15 @@ def time_range(data: dict, now: datetime | None = None, default: str = DEFAULT_P
 def rollup_filter(data: dict) -> Q:
     """The served filters as a condition on rollup rows (same meaning as StepFilterForm.filter)."""
     condition = Q()
-    for name, column in (("model", "model"), ("provider", "provider_name"), ("status", "status")):
+    for name, column in (("provider", "provider_name"), ("status", "status")):
         if data.get(name):
             condition &= Q(**{column: data[name]})
+    if data.get("model"):
+        condition &= Q(model=data["model"]) | Q(model__in=_models_named(data["model"]))
     if data.get("error_type"):
         condition &= Q(error_type=data["error_type"])
     if data.get("agent"):
-        condition &= Q(agent_id__in=_agent_ids(data["agent"]))
+        condition &= Q(agent_id=data["agent"]) | Q(agent_id__in=_agents_named(data["agent"]))
     if data.get("has_error") == "yes":
         condition &= ~Q(error_type="")
     elif data.get("has_error") == "no":
@@ -197,11 +206,16 @@ def tool_rows(span: TimeRange, data: dict):
     return model.objects.between(span.since, span.until).filter(rollup_filter(data))
 
 
-def _agent_ids(value: str) -> list[str]:
-    # as StepQuerySet.for_agent: an id, or every agent of that name
-    if is_letta_id("agent", value):
-        return [value]
-    return [value, *Agent.objects.filter(name=value).values_list("id", flat=True)[:100]]
+# As the list (steps/known_values.py): an agent by id or by name, a model by name, in any case;
+# here as subqueries of the rollup query (a range's rollup rows are few), not queries of their own.
+
+
+def _agents_named(value: str):
+    return Agent.objects.filter(name__iexact=value).values("id")
+
+
+def _models_named(value: str):
+    return FacetCount.objects.filter(dimension="model", value__iexact=value).values("value")
 
 
 def _sums(*names: str) -> dict:

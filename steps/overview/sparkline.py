@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Q, Sum
+from django.utils import timezone
 
-from ..filters import StepFilterForm
+from ..filters import PERIOD_CHOICES, StepFilterForm
 from .report import TimeRange, rollup_rows, time_range
 
 WIDTH, HEIGHT = 160, 26
@@ -20,6 +21,7 @@ class Sparkline:
     errors: int = 0
     bars: list[tuple[float, float, float, float, str]] = field(default_factory=list)  # x, y, w, h, css
     title: str = ""
+    window: str = "last 24 h"  # what its numbers count: never the list's own count
 
 
 def sparkline(form: StepFilterForm) -> Sparkline:
@@ -34,7 +36,7 @@ def sparkline(form: StepFilterForm) -> Sparkline:
     )
     found = {r["b"]: (r["n"] or 0, r["errors"] or 0) for r in rows}
     buckets = span.buckets
-    line = Sparkline(range=span)
+    line = Sparkline(range=span, window=window_label(form.cleaned_data))
     peak = max((s for s, _ in found.values()), default=0)
     slot = WIDTH / max(len(buckets), 1)
     for i, b in enumerate(buckets):
@@ -48,5 +50,21 @@ def sparkline(form: StepFilterForm) -> Sparkline:
             if errors:
                 eh = max(HEIGHT * errors / peak, 1.5)
                 line.bars.append((x, round(HEIGHT - eh, 2), w, round(eh, 2), "err"))
-    line.title = f"Steps (blue) and errors (red) per {span.grain}: {line.steps} steps, {line.errors} errors"
+    line.title = (
+        f"Steps (blue) and errors (red) per {span.grain}, {line.window}: "
+        f"{line.steps:,} step{'' if line.steps == 1 else 's'}, "
+        f"{line.errors:,} error{'' if line.errors == 1 else 's'}"
+    )
     return line
+
+
+def window_label(data: dict) -> str:
+    """The sparkline's time range in words: "last 24 h" unless the filters give another."""
+    since, until = data.get("since"), data.get("until")
+    if since or until:
+        fmt = "%b %-d %H:%M"
+        start = timezone.localtime(since).strftime(fmt) if since else None
+        end = timezone.localtime(until).strftime(fmt) if until else "now"
+        return f"{start} – {end}" if start else f"24 h to {end}"
+    period = data.get("period")
+    return str(dict(PERIOD_CHOICES)[period]).lower() if period else "last 24 h"

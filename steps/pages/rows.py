@@ -23,11 +23,13 @@ from ..feedback import VoteState, vote_states
 from ..models import Agent, Step
 from ..templatetags.cost_ui import step_cost_cell
 from ..templatetags.steps_ui import ago, ns_duration, short_id, svg_bar
+from .snippets import Match, matches
 from .timeline import Preview, previews
 
 # Any id the URL pattern accepts: reversed once per page, then replaced by each row's id.
 _PLACEHOLDER = "step-00000000-0000-4000-8000-000000000000"
 DASH = "—"
+CONVO_CHARS = 200  # of a conversation line: more than the widest cell shows (CSS ends it in "…")
 TIME_SOURCES = dict(Step.TimeSource.choices)
 
 
@@ -55,6 +57,7 @@ class StepRow:
     duration: str
     duration_ns: int
     cost: str  # "$0.0123", "no price" (never $0 for an unknown model), "—" for a pending step
+    match: Match | None = None  # with a search: where the step matched, the term marked
     clock: str = ""  # run page: the time of day, with its zone
     duration_bar: str = ""  # run page: the step's duration against the run's longest, as SVG
 
@@ -63,10 +66,13 @@ class StepRow:
         return iter((self.step, self.preview))
 
 
-def list_rows(steps: list[Step], *, from_query: str = "", with_votes: bool = True) -> list[StepRow]:
-    """Rows of a page of steps: previews, agent names and (with_votes) vote states in one query
-    each, whatever the number of rows."""
+def list_rows(
+    steps: list[Step], *, from_query: str = "", with_votes: bool = True, search: str = ""
+) -> list[StepRow]:
+    """Rows of a page of steps: previews, agent names, (with_votes) vote states and (with a
+    search term) where each matched, in one query each, whatever the number of rows."""
     found = previews([s.pk for s in steps])
+    matched = matches([s.pk for s in steps], search) if search else {}
     agents = Agent.objects.names(s.agent_id for s in steps)
     votes = vote_states(steps) if with_votes else {}
     with_costs(steps)  # step.cost: one query for the price table, none per row
@@ -87,6 +93,7 @@ def list_rows(steps: list[Step], *, from_query: str = "", with_votes: bool = Tru
                 vote=votes.get(step.pk),
             )
         )
+        rows[-1].match = matched.get(step.pk)
     return rows
 
 
@@ -120,9 +127,9 @@ def _row(step: Step, preview: Preview, *, url: str, vote_url: str, vote) -> Step
         agent_label=agent_label,
         agent_title=agent_title,
         model=step.model or DASH,
-        user=clip(preview.user, 110),
-        assistant=clip(preview.assistant, 110),
-        reasoning=clip(preview.reasoning, 110),
+        user=clip(preview.user, CONVO_CHARS),
+        assistant=clip(preview.assistant, CONVO_CHARS),
+        reasoning=clip(preview.reasoning, CONVO_CHARS),
         tokens=DASH if step.total_tokens is None else f"{step.total_tokens:,}",
         tokens_title=f"prompt {step.prompt_tokens or 0} · completion {step.completion_tokens or 0}",
         duration=ns_duration(step.duration_ns),

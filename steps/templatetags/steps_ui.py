@@ -120,6 +120,12 @@ def query_without(context, name: str) -> str:
     return query(context, **{name: None})
 
 
+@register.simple_tag(takes_context=True)
+def query_with(context, name: str, value: str) -> str:
+    """query() with a parameter whose name is itself a variable."""
+    return query(context, **{name: value})
+
+
 @register.simple_tag
 def missing_option(value, rows) -> str:
     """A selected <option> for a filter value the facet rows lack (a pasted link, a facet cache
@@ -127,15 +133,6 @@ def missing_option(value, rows) -> str:
     if not value or any(row[0] == value for row in rows or ()):
         return ""
     return format_html('<option value="{}" selected>{}</option>', value, value)
-
-
-@register.simple_tag
-def missing_agent_option(value, agents) -> str:
-    """missing_option for the agent select, whose facet rows are (id, steps, name) and whose
-    filter value is either: an agent the cache has not seen yet stays selected all the same."""
-    if value and any(value in (agent_id, name) for agent_id, _, name in agents or ()):
-        return ""
-    return missing_option(value, ())
 
 
 @register.inclusion_tag("steps/_sync_status.html")

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import feedback
 from ..access.decorators import reviewer_required
-from ..feedback import vote_state
+from ..feedback import vote_state, vote_states
 from ..filters import StepFilterForm, known_tags
 from ..ids import is_letta_id
 from ..models import FeedbackBatch, Step, StepReview, StepVote
@@ -30,8 +30,10 @@ BULK_ACTIONS = {
     "remove_tag": {},
 }
 MAX_SELECTED = 5000
+MAX_SHOWN = 100  # rows of the list page a bulk action redraws (a page, and live rows above it)
 MAX_TAGS = 50
 MAX_QUERY_CHARS = 4000
+PLACEHOLDER = "step-00000000-0000-4000-8000-000000000000"  # reversed once, replaced by each id
 
 
 def _step(step_id: str) -> Step:
@@ -187,7 +189,9 @@ def bulk_start(request: HttpRequest) -> HttpResponse:
     if not request.htmx:
         messages.success(request, f"Applying to {batch.total} steps in the background.")
         return redirect(reverse("step_list") + "?" + request.POST.get("query", ""))
-    return _progress(request, batch)
+    # the rows of the page it was started from (checked, also for "all matching"): the
+    # progress redraws their votes as the worker applies them
+    return _progress(request, batch, _shown(request.POST.getlist("step_ids")))
 
 
 def _valid_list_query(query: str) -> str:
@@ -204,15 +208,29 @@ def _valid_list_query(query: str) -> str:
 
 @require_GET
 def bulk_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
-    return _progress(request, get_object_or_404(FeedbackBatch, pk=batch_id))
+    batch = get_object_or_404(FeedbackBatch, pk=batch_id)
+    return _progress(request, batch, _shown(request.GET.getlist("row")))
 
 
-def _progress(request: HttpRequest, batch: FeedbackBatch) -> HttpResponse:
+def _shown(ids: list[str]) -> list[str]:
+    if not all(is_letta_id("step", i) for i in ids):
+        raise BadRequest("Rows must be step ids (step-…).")
+    return list(dict.fromkeys(ids))[:MAX_SHOWN]
+
+
+def _progress(request: HttpRequest, batch: FeedbackBatch, shown: list[str]) -> HttpResponse:
+    """The progress bar, polling while the batch runs, and the votes of the list rows it
+    changes (`shown`), swapped in out of band at every poll: three queries, whatever the rows.
+    While the bar polls the row widgets do not poll themselves."""
     progress = feedback.batch_progress(batch)
+    steps = Step.objects.filter(pk__in=shown).only("id", "feedback", "tags") if shown else []
+    prefix, _, suffix = reverse("step_vote", args=[PLACEHOLDER]).partition(PLACEHOLDER)
     context = {
         "batch": batch,
         "p": progress,
         "finished": batch.finished_at is not None and progress["saving"] == 0,
+        "rows_query": urlencode([("row", i) for i in shown]),
+        "votes": [(vs, f"{prefix}{vs.step.pk}{suffix}") for vs in vote_states(list(steps)).values()],
     }
     return render(request, "steps/step_list.html#bulk-progress", context)
 

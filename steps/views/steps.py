@@ -19,6 +19,7 @@ from ..filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tag
 from ..models import Agent, Run, ShareLink, Step
 from ..overview.sparkline import sparkline
 from ..pages import compare, share
+from ..pages.list_count import list_count
 from ..pages.rows import list_rows, run_rows
 from ..pages.timeline import timeline
 from ..querysets import SORTS
@@ -36,18 +37,22 @@ def step_list(request: HttpRequest) -> HttpResponse:
     form = StepFilterForm(request.GET)
     sort = form.sort_order()
     matching = form.filter(Step.objects.for_list())
-    qs = matching.ordered(sort)
+    ordered = qs = matching.ordered(sort)
     key = form.cursor_key
     if key:
         qs = qs.after_key(sort, *key)
     steps = list(qs[: PAGE_SIZE + 1])
-    next_cursor = encode_cursor(sort, steps[PAGE_SIZE - 1]) if len(steps) > PAGE_SIZE else ""
+    has_more = len(steps) > PAGE_SIZE
+    next_cursor = encode_cursor(sort, steps[PAGE_SIZE - 1]) if has_more else ""
     steps = steps[:PAGE_SIZE]
     query = list_query(request.GET)
     context = {
         "form": form,
         "sort": sort,
-        "rows": list_rows(steps, from_query=query),
+        "rows": list_rows(steps, from_query=query, search=form.search_term),
+        "count": list_count(form, ordered, shown=len(steps), has_more=has_more, first_page=key is None),
+        # "did you mean", asked only when an agent or model filter found nothing
+        "unknown": form.unknown if not steps and key is None else [],
         "next_cursor": next_cursor,
         "newer_cursor": _newer_cursor(matching, sort, key) if key else None,
         "list_query": query,
@@ -97,7 +102,7 @@ def step_list_live(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=204)
     query = list_query(request.GET)
     context = {
-        "rows": list_rows(steps, from_query=query),
+        "rows": list_rows(steps, from_query=query, search=form.search_term),
         "list_query": query,
         "top": steps[0],
         "form": form,
