@@ -11,6 +11,9 @@ pytest_plugins = ["tests.ui_fixtures", "tests.browser_fixtures", "tests.api_fixt
 def pytest_configure(config):
     if os.environ.get("CI") and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         raise pytest.UsageError("The test suite runs on PostgreSQL: use `make test` (it sets DATABASE_URL).")
+    # Every UserFactory user and every sign-in hashes a password: PBKDF2's 1.5 million rounds take
+    # 0.8 s of CPU each here, minutes over the suite. The tests are about who may sign in, not the hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
