@@ -5,6 +5,8 @@ import os
 import pytest
 from django.conf import settings
 
+from tests.parallel_workers import use_worker_redis
+
 pytest_plugins = ["tests.ui_fixtures", "tests.browser_fixtures", "tests.api_fixtures"]
 
 
@@ -14,6 +16,7 @@ def pytest_configure(config):
     # Every UserFactory user and every sign-in hashes a password: PBKDF2's 1.5 million rounds take
     # 0.8 s of CPU each here, minutes over the suite. The tests are about who may sign in, not the hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    use_worker_redis(settings)
 
 
 @pytest.fixture(autouse=True)
