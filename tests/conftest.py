@@ -5,6 +5,7 @@ import os
 import pytest
 from django.conf import settings
 
+from tests.db_flush import flush_with_delete
 from tests.parallel_workers import use_worker_redis
 
 pytest_plugins = ["tests.ui_fixtures", "tests.browser_fixtures", "tests.api_fixtures"]
@@ -17,6 +18,7 @@ def pytest_configure(config):
     # 0.8 s of CPU each here, minutes over the suite. The tests are about who may sign in, not the hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     use_worker_redis(settings)
+    flush_with_delete()
 
 
 @pytest.fixture(autouse=True)
