@@ -12,6 +12,10 @@ TEST_STAMP := $(VENV)/.installed-test
 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/letta_dashboard
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
+# Test processes (pytest-xdist). Each has its own PostgreSQL database (test_<name>_gw0, _gw1...) and
+# Redis database (TEST_BROKER_URL's, then the next ones: tests/parallel_workers.py). 0: one process.
+TEST_WORKERS ?= 2
+TEST_DIST ?= worksteal
 
 .PHONY: run test lint bench bench-sync check-python browser-deps clean
 
@@ -43,7 +47,7 @@ browser-deps:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi; }
 
 test: $(TEST_STAMP) browser-deps
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

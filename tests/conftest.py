@@ -5,12 +5,20 @@ import os
 import pytest
 from django.conf import settings
 
+from tests.db_flush import flush_with_delete
+from tests.parallel_workers import use_worker_redis
+
 pytest_plugins = ["tests.ui_fixtures", "tests.browser_fixtures", "tests.api_fixtures"]
 
 
 def pytest_configure(config):
     if os.environ.get("CI") and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         raise pytest.UsageError("The test suite runs on PostgreSQL: use `make test` (it sets DATABASE_URL).")
+    # Every UserFactory user and every sign-in hashes a password: PBKDF2's 1.5 million rounds take
+    # 0.8 s of CPU each here, minutes over the suite. The tests are about who may sign in, not the hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    use_worker_redis(settings)
+    flush_with_delete()
 
 
 @pytest.fixture(autouse=True)
