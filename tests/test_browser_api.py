@@ -28,7 +28,7 @@ def test_the_docs_page_renders_the_operations_with_no_outside_request_and_no_csp
     page.wait_for_load_state("networkidle")
     operations = page.locator(".opblock")
     expect(operations.first).to_be_visible()
-    assert operations.count() == 16  # every operation of the schema, export included
+    assert operations.count() == schema_operations()  # every operation of the schema, export included
     shot(page, "api-docs-top", full_page=False)
     expect(page.locator(".opblock-summary-path", has_text="/api/v1/steps/{step_id}/feedback")).to_be_visible()
     # Swagger UI fetched the schema with the session
@@ -68,3 +68,11 @@ def test_create_a_token_in_the_browser_and_use_it(browser, live_server, reviewer
         == 401
     )
     context.close()
+
+
+def schema_operations() -> int:
+    from drf_spectacular.generators import SchemaGenerator
+
+    methods = {"get", "post", "put", "patch", "delete"}
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    return sum(1 for operations in paths.values() for method in operations if method in methods)

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
 from steps.management.commands.serve import _worker as serve_worker
@@ -201,7 +202,11 @@ def test_with_redis_down_votes_say_saved_and_are_and_pages_and_the_api_answer(
     with LettaClient(simulator.base_url) as client:
         run_sync(client, reverify_batch=0)
     steps = list(Step.objects.filter(status="success", feedback="").order_by("pk")[:10])
-    rita = User.objects.create_user("rita", password="rita's long password")
+    rita = User.objects.create_user("rita")
+    # the web server runs in its own process with the production hashers, not the tests' MD5
+    pbkdf2 = PBKDF2PasswordHasher()
+    rita.password = pbkdf2.encode("rita's long password", pbkdf2.salt())
+    rita.save(update_fields=["password"])
     _, key = ApiToken.create_for(rita, "script")
     web_env = service_env | {"CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/7"}  # nothing listens
     subprocess.run(

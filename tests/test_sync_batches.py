@@ -80,7 +80,7 @@ def test_a_sync_killed_mid_refresh_hands_back_its_claims_and_the_next_one_finish
     settings.SYNC_PAGE_SIZE = 5
     # A missing trace is asked for again after 5 s: on a busy machine the two syncs can take longer,
     # and the second would rightly re-read those steps too. Here only the unfinished ones count.
-    monkeypatch.setattr("steps.refresh.TRACE_BACKOFF", (3600.0, 3600.0, 6))
+    monkeypatch.setattr("steps.sync.refresh.TRACE_BACKOFF", (3600.0, 3600.0, 6))
     calls = {"n": 0}
 
     class DyingClient(LettaClient):
