@@ -117,3 +117,42 @@ def test_a_saved_cursor_letta_no_longer_knows_restarts_the_listing_from_the_star
     assert sync_run.status == SyncRun.Status.SUCCESS, sync_run.error_message
     assert set(Step.objects.values_list("id", flat=True)) == set(simulator.world.step_ids())
     assert SyncCursor.objects.get(name="steps_after").value not in ("", gone)
+
+
+@pytest.fixture
+def new_steps_heard():
+    """Receivers on the sync's new-steps hook for one test: what a good one heard, and one that fails."""
+    from steps.sync import hooks
+
+    heard: list[list[str]] = []
+
+    def listen(step_ids):
+        heard.append(step_ids)
+        SyncCursor.objects.create(name=f"heard-{len(heard)}", value="")  # a write, kept
+
+    def fail(step_ids):
+        SyncCursor.objects.create(name="failed-receiver", value="")  # undone with its savepoint
+        raise RuntimeError("a broken rule")
+
+    before = list(hooks._receivers)
+    hooks.on_new_steps(fail)
+    hooks.on_new_steps(listen)
+    yield heard
+    hooks._receivers[:] = before
+
+
+def test_each_newly_detailed_step_is_announced_once_per_batch_and_a_failing_receiver_costs_nothing(
+    simulator, letta, settings, new_steps_heard
+):
+    settings.SYNC_PAGE_SIZE = 7
+
+    first = run_sync(letta, reverify_batch=0)
+    again = run_sync(letta, reverify_batch=0)
+
+    assert first.status == again.status == SyncRun.Status.SUCCESS
+    announced = [step_id for batch in new_steps_heard for step_id in batch]
+    detailed = set(Step.objects.filter(details_synced_at__isnull=False).values_list("id", flat=True))
+    assert len(announced) == len(set(announced)) and set(announced) == detailed
+    assert len(new_steps_heard) > 1 and all(len(batch) <= 7 for batch in new_steps_heard)
+    assert SyncCursor.objects.filter(name__startswith="heard-").count() == len(new_steps_heard)
+    assert not SyncCursor.objects.filter(name="failed-receiver").exists()

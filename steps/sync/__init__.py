@@ -12,6 +12,7 @@ Modules, in the order data flows:
 * ``bulk``: the batched SQL writers of the hot path (COPY into a temporary table, one upsert).
 
 * ``conflicts``: votes changed in Letta by someone else, flagged as the sync sees them.
+* ``hooks``: ``on_new_steps`` receivers (live queues, rules) called with each batch's new steps.
 
 ``refresh_later`` hands a refresh to a worker; nothing here imports ``steps.tasks``, which calls in.
 """

@@ -24,6 +24,7 @@ from django.utils import timezone
 from .. import facets
 from ..models import ProviderTrace, Run, Step, SyncRun, mark_dirty, unclaimed
 from . import bulk
+from .hooks import announce_new_steps
 from .mirror import DETAIL_STEP_FIELDS, StepDetails, store_details
 from .upstream import LettaClient, UpstreamAuthError, UpstreamError, UpstreamNotFound, UpstreamUnavailable
 
@@ -270,6 +271,7 @@ class Refresher:
                     now=now,
                 )
             self._save(written, refetched)
+            announce_new_steps([item.step.pk for item in details if item.step.pk not in had_details])
         for _, fetched in written:
             self.on_refreshed(fetched.error is None)
         return fatal
