@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "axes",
     "steps",
     "steps.access",  # roles: viewer, reviewer, manager (after auth: it replaces the user admin)
+    "steps.review",  # review queues, rubrics, reviews
 ]
 
 MIDDLEWARE = [

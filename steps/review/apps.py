@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ReviewConfig(AppConfig):
+    # An app of its own: queues and rubrics are local data with their own migrations, and the
+    # mirror's app (steps) never imports them.
+    name = "steps.review"
+    label = "review"
+    verbose_name = "Review queues"
