@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "axes",
     "steps",
     "steps.access",  # roles: viewer, reviewer, manager (after auth: it replaces the user admin)
+    "steps.alerts",  # saved views, rules on new steps, alerts over the rollups, notifications
 ]
 
 MIDDLEWARE = [
@@ -376,6 +377,14 @@ LIST_COUNT_SEARCH_SAMPLE = env_int("LIST_COUNT_SEARCH_SAMPLE", 1000)
 RETENTION_DAYS = env_int("RETENTION_DAYS", 0)
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 500)
 
+# --- Saved views, rules and alerts (steps/alerts/) -------------------------------------
+# Beat evaluates every enabled alert this often, from the rollups.
+ALERT_EVALUATE_SECONDS = float(os.environ.get("ALERT_EVALUATE_SECONDS", "60"))
+# Notifications a lost message or a killed worker left undelivered are sent by a sweep this often.
+NOTIFY_SWEEP_SECONDS = float(os.environ.get("NOTIFY_SWEEP_SECONDS", "30"))
+# The dashboard's address as its users reach it: the links in notifications start with it.
+DASHBOARD_URL = os.environ.get("DASHBOARD_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 CELERY_TASK_IGNORE_RESULT = True
@@ -452,5 +461,8 @@ LOGGING = {
         # httpx logs every request URL at INFO; URLs carry no secret, but the noise buries sync logs.
         "httpx": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
+        # apprise may name a destination's URL (a secret) in its lines: they are captured into the
+        # notification's error, scrubbed (steps/alerts/notify.py), and go nowhere else
+        "apprise": {"level": "WARNING", "handlers": [], "propagate": False},
     },
 }
