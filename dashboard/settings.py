@@ -273,6 +273,9 @@ SPECTACULAR_SETTINGS = {
         {"name": "runs", "description": "Runs, with their steps in the run's order."},
         {"name": "agents", "description": "Agents mirrored from Letta."},
         {"name": "sync-runs", "description": "The sync's own history."},
+        {"name": "views", "description": "Saved views: names for list queries, with their new steps."},
+        {"name": "rules", "description": "Rules acting on newly synced steps that match a view."},
+        {"name": "alerts", "description": "Alerts on the overview's series, their state and history."},
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # like everything else

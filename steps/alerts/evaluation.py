@@ -226,6 +226,14 @@ def _record(alert: Alert, kind: str, figure: Figure, previous, window: Window, n
     return event
 
 
+def evaluate_now(alert_id: int) -> Outcome | None:
+    """ "Evaluate now" (the API, the alert's page): as beat would, rollups brought up to date first."""
+    from ..overview.rollup import flush
+
+    flush()
+    return evaluate(alert_id)
+
+
 def evaluate_all(now: datetime | None = None) -> int:
     """Beat's tick: every enabled alert, prices read once. Returns how many changed state."""
     from ..overview.rollup import flush
