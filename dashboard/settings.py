@@ -135,7 +135,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "view_default"  # the user's default saved view, else the step list
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Login throttling (django-axes, see dashboard/login_throttle.py) ---------------------
