@@ -1,13 +1,14 @@
 """Alerts evaluated from the hourly rollups (never from steps): the overview's own filter and sums.
 
-The window. Rollups are hourly, so a window is the whole hours it overlaps: "the last 15 minutes"
-at 10:05 reads 10:00–now, and at 10:20 it reads 10:00–now too (the hour so far); "the last 60
-minutes" at 10:05 reads 09:00–now. A window shorter than an hour therefore means "this hour so
-far, and the previous one when the window reaches into it". Every notification names the exact
-range it read, and its link opens the step list on that same range, so the figure can be checked
-step by step. The previous window (for ×N) is the same number of hours just before.
+The window. Rollups are hourly, so a window is the whole hours it overlaps, up to now: "the last
+15 minutes" at 10:20 reads 10:00–10:20 (the hour so far), at 10:05 it reads 09:00–10:05 (it reaches
+into 09:xx); "the last 60 minutes" at 10:05 reads 09:00–10:05. A window shorter than an hour
+therefore means "this hour so far, and the previous one when the window reaches into it": never
+less than asked, up to an hour more. Every notification names the exact range it read, and its
+link opens the step list on that same range, so the figure can be checked step by step. The
+previous window (for ×N) is the same number of whole hours just before.
 
-Cost: this window's tokens at the current prices (as the overview), per hour of the window.
+Cost: the window's tokens at the current prices (as the overview), per hour of the range read.
 """
 
 from __future__ import annotations
@@ -65,19 +66,22 @@ def clean_query(query: str) -> str:
 
 @dataclass(frozen=True)
 class Window:
-    start: datetime
-    end: datetime  # a whole hour; the figure covers up to `now`
+    start: datetime  # whole hours: the rollup rows read are [start, end)
+    end: datetime
+    until: datetime  # what they hold reaches up to here (now, for the current window)
 
     @property
-    def hours(self) -> int:
-        return max(1, round((self.end - self.start) / ONE_HOUR))
+    def hours(self) -> float:
+        """The hours the range covers so far (cost per hour divides by it)."""
+        return max((self.until - self.start) / ONE_HOUR, 1 / 60)
 
     def previous(self) -> Window:
-        return Window(self.start - (self.end - self.start), self.start)
+        start = self.start - (self.end - self.start)
+        return Window(start, self.start, self.start)
 
 
 def window_at(now: datetime, minutes: int) -> Window:
-    return Window(hour_of(now - timedelta(minutes=minutes)), hour_of(now) + ONE_HOUR)
+    return Window(hour_of(now - timedelta(minutes=minutes)), hour_of(now) + ONE_HOUR, now)
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,7 @@ def window_link(alert: Alert, window: Window, now: datetime) -> str:
     """The step list of exactly that window and query, as an absolute URL."""
     params = QueryDict(alert.query, mutable=True)
     params["since"] = window.start.isoformat()
-    params["until"] = min(now, window.end).isoformat()
+    params["until"] = window.until.isoformat()
     base = settings.DASHBOARD_URL.rstrip("/")
     return f"{base}/?{urlencode(sorted(params.lists()), doseq=True)}"
 
