@@ -127,7 +127,10 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         alert = form.save()
         messages.success(request, f"Alert “{alert.name}” is evaluated every {_interval()}.")
         return redirect("alert_detail", alert_id=alert.pk)
-    alerts = Alert.objects.select_related("destination").order_by("name", "id")
+    alerts = list(Alert.objects.select_related("destination").order_by("name", "id"))
+    for alert in alerts:
+        alert.threshold_text = evaluation.show_threshold(alert)
+        alert.value_text = evaluation.show(alert.series, alert.last_value)
     context = {
         "alerts": alerts,
         "form": form,
@@ -166,7 +169,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     context = {
         "alert": alert,
         "form": form,
-        "events": alert.events.order_by("-at", "-id")[:50],
+        "events": _with_figures(alert, alert.events.order_by("-at", "-id")[:50]),
         "notifications": alert.notifications.order_by("-id")[:20],
         "threshold_text": evaluation.show_threshold(alert),
         "value_text": evaluation.show(alert.series, alert.last_value),
@@ -174,6 +177,13 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
         "interval": _interval(),
     }
     return render(request, "alerts/alert_detail.html", context, status=400 if form.errors else 200)
+
+
+def _with_figures(alert: Alert, events) -> list:
+    events = list(events)
+    for event in events:
+        event.value_text = evaluation.show(alert.series, event.value)
+    return events
 
 
 @manager_required
