@@ -120,7 +120,8 @@ def test_evaluating_100_alerts_is_a_fixed_number_of_queries_each(django_assert_m
         Alert(name=f"a{i}", series="error_rate", condition="above", threshold=0.5, destination=destination)
         for i in range(100)
     )
-    with django_assert_max_num_queries(100 * 6 + 10):  # lock, measure, save (and savepoints) each
+    # one figure each, then one UPDATE for all; plus the rollup flush, the prices, the alerts
+    with django_assert_max_num_queries(100 + 12):
         assert evaluation.evaluate_all() == 0
     assert not AlertEvent.objects.exists()
 
@@ -135,3 +136,10 @@ def test_only_managers_write_rules_and_alerts(role):
         assert response.status_code == 403, url
         assert client.get(url).status_code == 200  # everyone reads
     assert not Alert.objects.exists()
+
+
+def test_credentials_in_a_url_never_reach_a_log_line():
+    from dashboard.log_redaction import redact
+
+    line = redact("apprise: could not reach mailto://bob:hunter2@mail.example.com (timeout)")
+    assert "hunter2" not in line and "bob" not in line and "mail.example.com" in line
