@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from datetime import timedelta
 
@@ -16,14 +17,14 @@ from tests.factories import StepFactory, UserFactory, conversation
 from tests.test_alerts_e2e import Receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = "/work/notes/shots"
 
 
 def keep(page, name: str) -> None:
-    """A screenshot in test-artifacts/, and beside the notes when that folder exists."""
+    """A screenshot in test-artifacts/, copied to $SCREENSHOT_DIR when that is set."""
     shot(page, name)
-    with contextlib.suppress(OSError):
-        shutil.copy(ARTIFACTS / f"{name}.png", f"{SHOTS}/{name}.png")
+    if target := os.environ.get("SCREENSHOT_DIR"):
+        with contextlib.suppress(OSError):
+            shutil.copy(ARTIFACTS / f"{name}.png", f"{target}/{name}.png")
 
 
 @pytest.fixture
