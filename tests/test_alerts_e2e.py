@@ -228,3 +228,28 @@ def test_an_alert_query_the_rollups_cannot_answer_is_refused_on_save(manager_api
     assert response.status_code == 400
     assert "rollups" in response.json()["errors"]["query"][0]
     assert not Alert.objects.exists()
+
+
+def test_evaluate_now_notifies_in_the_request_without_a_worker_to_an_http_webhook(
+    receiver, manager_api, settings
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # the queued task goes to the broker, no worker takes it
+    settings.DASHBOARD_URL = "https://review.example"
+    created = manager_api.post(
+        "/api/v1/alerts/",
+        {
+            "name": "Silence",
+            "query": "",
+            "series": "steps",
+            "condition": "below",
+            "threshold": 1,
+            "window_minutes": 30,
+            "destination": f"http://127.0.0.1:{receiver.port}/plain-webhook",
+        },
+        content_type="application/json",
+    ).json()
+    answer = manager_api.post(f"/api/v1/alerts/{created['id']}/evaluate/").json()
+    assert (answer["state"], answer["changed"], answer["value_text"]) == ("firing", "firing", "0")
+    assert [b["title"] for b in receiver.bodies] == ["[FIRING] Silence"]
+    assert "step count 0 is below 1" in receiver.bodies[0]["message"]
+    assert Notification.objects.get().status == "sent"

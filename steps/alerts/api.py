@@ -108,6 +108,8 @@ class SavedViewDetail(APIView):
         view = _own_view(request, view_id)
         if view.owner_id != request.user.pk and not can_manage(request.user):
             raise PermissionDenied(MANAGER_REFUSED)
+        if view.rules.exists():
+            raise ValidationError({"view": ["A rule uses this view: delete the rule first."]})
         view.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -231,11 +231,17 @@ def _record(alert: Alert, kind: str, figure: Figure, previous, window: Window, n
 
 
 def evaluate_now(alert_id: int) -> Outcome | None:
-    """ "Evaluate now" (the API, the alert's page): as beat would, rollups brought up to date first."""
+    """Evaluate now (the API, the alert's page): as beat would, rollups brought up to date first.
+    A change it finds is notified in this call too (asked for now, so sent now; the delivery is
+    claimed, so the task queued after the commit finds it sent; a failure stays for its retries)."""
     from ..overview.rollup import flush
+    from .notify import deliver
 
     flush()
-    return evaluate(alert_id)
+    outcome = evaluate(alert_id)
+    if outcome is not None and outcome.event is not None:
+        deliver(outcome.event.notification.pk)
+    return outcome
 
 
 def evaluate_all(now: datetime | None = None) -> int:

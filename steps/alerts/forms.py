@@ -122,7 +122,12 @@ class AlertForm(forms.Form):
         help_text="A fraction for rates (0.2 = 20%), ms for p95 duration, USD per hour for cost, a "
         "count for steps; the factor N for rise and fall."
     )
-    window_minutes = forms.TypedChoiceField(choices=WINDOW_LABELS, coerce=int, initial=60)
+    window_minutes = forms.IntegerField(
+        min_value=1,
+        max_value=evaluation.MAX_WINDOW_MINUTES,
+        initial=60,
+        help_text="15 min to 24 h (the page offers the usual ones); the rollups are hourly.",
+    )
     min_steps = forms.IntegerField(min_value=1, max_value=1_000_000, required=False, initial=1)
     destination = DestinationField(required=False, label="Destination URL")
     enabled = forms.BooleanField(required=False, initial=True)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ..access import MANAGER_REFUSED, can_manage
 from ..access.decorators import manager_required
 from . import evaluation, notify, views_saved
-from .forms import AlertForm, DestinationField, RuleForm, SavedViewForm
+from .forms import WINDOW_LABELS, AlertForm, DestinationField, RuleForm, SavedViewForm
 from .models import Alert, Destination, Notification, Rule, SavedView
 
 # --- saved views --------------------------------------------------------------------------
@@ -140,6 +140,14 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     return render(request, "alerts/alert_list.html", context, status=400 if form.errors else 200)
 
 
+def _window_choices(form, current: int | None = None) -> list[tuple[int, str]]:
+    """The usual windows, plus the alert's own when the API set another (kept on save)."""
+    choices = list(WINDOW_LABELS)
+    if current and current not in dict(choices):
+        choices = sorted([*choices, (current, f"{current} min")])
+    return choices
+
+
 def _interval() -> str:
     from django.conf import settings
 
@@ -175,6 +183,7 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
         "value_text": evaluation.show(alert.series, alert.last_value),
         "can_manage": can_manage(request.user),
         "interval": _interval(),
+        "window_choices": _window_choices(form, alert.window_minutes),
     }
     return render(request, "alerts/alert_detail.html", context, status=400 if form.errors else 200)
 

@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from . import evaluation
-from .evaluation import WINDOW_CHOICES
+from .evaluation import MAX_WINDOW_MINUTES
 from .models import Alert, AlertEvent, Notification, Rule
 
 DESTINATION_HELP = (
@@ -158,9 +158,11 @@ class AlertInputSerializer(serializers.Serializer):
         help_text="A fraction for rates (0.2 = 20%), ms for p95_duration, USD per hour for cost, a count "
         "for steps; the factor N (> 1) for rise and fall."
     )
-    window_minutes = serializers.ChoiceField(
-        choices=WINDOW_CHOICES,
-        help_text="The rollups are hourly: a window reads the whole hours it overlaps, up to now.",
+    window_minutes = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_WINDOW_MINUTES,
+        help_text="15 (or fewer) to 1440. The rollups are hourly: a window reads the whole hours it "
+        "overlaps, up to now (15 min at 10:20 is 10:00–10:20; at 10:05, 09:00–10:05).",
     )
     min_steps = serializers.IntegerField(
         required=False, min_value=1, help_text="Fewer steps in the window: no figure (default 1)."
