@@ -67,6 +67,10 @@ def test_a_manager_saves_a_view_sees_its_new_steps_and_shares_it(page, live_serv
     item.locator("a").click()
     page.wait_for_url(live_server.url + "/?status=failed")
     assert "3 new" not in page.locator(".saved-views-list").inner_text()  # opened: counted from now
+    page.goto(live_server.url + "/overview/")
+    panel = page.locator("section.card", has_text="Saved views")
+    assert "Failed steps" in panel.inner_text() and "Alert on these filters" in panel.inner_text()
+    keep(page, "alerts-overview")
 
 
 def test_the_rule_editor_sends_a_test_and_creates_a_rule(page, live_server):
