@@ -49,3 +49,15 @@ def schedule_periodic_tasks(sender, **kwargs):
         sender.signature("steps.tasks.update_rollups", options={"expires": max(rollups, 30)}),
         name="recompute overview rollups left dirty",
     )
+    alerts = settings.ALERT_EVALUATE_SECONDS
+    sender.add_periodic_task(
+        alerts,
+        sender.signature("steps.tasks.evaluate_alerts", options={"expires": max(alerts, 30)}),
+        name="evaluate alerts",
+    )
+    notify = settings.NOTIFY_SWEEP_SECONDS
+    sender.add_periodic_task(
+        notify,
+        sender.signature("steps.tasks.deliver_due_notifications", options={"expires": max(notify, 30)}),
+        name="deliver notifications left behind",
+    )

@@ -14,10 +14,14 @@ import re
 # Anything up to the next path, query or quote boundary: a token that is no valid signature is
 # just as worth hiding (it may be a valid one with a typo).
 SHARE_TOKEN = re.compile(r"(/share/)[^/?#\s\"']+")
+# Credentials inside a URL (`mailto://user:password@host`, an apprise destination): a notification
+# destination is stored encrypted and never logged by our code (steps/alerts/notify.py); this
+# catches one that reaches a log some other way (a library's exception message).
+URL_CREDENTIALS = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s:@\"']+:[^/\s@\"']+@")
 
 
 def redact(text: str) -> str:
-    return SHARE_TOKEN.sub(r"\1…", text)
+    return URL_CREDENTIALS.sub(r"\1…@", SHARE_TOKEN.sub(r"\1…", text))
 
 
 class RedactShareTokens(logging.Filter):

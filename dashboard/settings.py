@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "steps",
     "steps.access",  # roles: viewer, reviewer, manager (after auth: it replaces the user admin)
     "steps.review",  # review queues, rubrics, reviews
+    "steps.alerts",  # saved views, rules on new steps, alerts over the rollups, notifications
 ]
 
 MIDDLEWARE = [
@@ -135,7 +136,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "view_default"  # the user's default saved view, else the step list
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Login throttling (django-axes, see dashboard/login_throttle.py) ---------------------
@@ -273,6 +274,9 @@ SPECTACULAR_SETTINGS = {
         {"name": "runs", "description": "Runs, with their steps in the run's order."},
         {"name": "agents", "description": "Agents mirrored from Letta."},
         {"name": "sync-runs", "description": "The sync's own history."},
+        {"name": "views", "description": "Saved views: names for list queries, with their new steps."},
+        {"name": "rules", "description": "Rules acting on newly synced steps that match a view."},
+        {"name": "alerts", "description": "Alerts on the overview's series, their state and history."},
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # like everything else
@@ -377,6 +381,14 @@ LIST_COUNT_SEARCH_SAMPLE = env_int("LIST_COUNT_SEARCH_SAMPLE", 1000)
 RETENTION_DAYS = env_int("RETENTION_DAYS", 0)
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 500)
 
+# --- Saved views, rules and alerts (steps/alerts/) -------------------------------------
+# Beat evaluates every enabled alert this often, from the rollups.
+ALERT_EVALUATE_SECONDS = float(os.environ.get("ALERT_EVALUATE_SECONDS", "60"))
+# Notifications a lost message or a killed worker left undelivered are sent by a sweep this often.
+NOTIFY_SWEEP_SECONDS = float(os.environ.get("NOTIFY_SWEEP_SECONDS", "30"))
+# The dashboard's address as its users reach it: the links in notifications start with it.
+DASHBOARD_URL = os.environ.get("DASHBOARD_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 CELERY_TASK_IGNORE_RESULT = True
@@ -453,5 +465,8 @@ LOGGING = {
         # httpx logs every request URL at INFO; URLs carry no secret, but the noise buries sync logs.
         "httpx": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
+        # apprise may name a destination's URL (a secret) in its lines: they are captured into the
+        # notification's error, scrubbed (steps/alerts/notify.py), and go nowhere else
+        "apprise": {"level": "WARNING", "handlers": [], "propagate": False},
     },
 }

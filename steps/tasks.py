@@ -10,6 +10,7 @@ from celery import shared_task
 from django.conf import settings
 
 from . import facets, feedback, retention, taskqueue
+from .alerts import evaluation, notify
 from .models import FeedbackBatch
 from .sync import LettaClient, prune_history, run_sync_unless_busy
 from .sync import refresh_steps as refresh_steps_now
@@ -87,3 +88,25 @@ def update_rollups() -> int:
     from .overview.rollup import flush
 
     return flush()
+
+
+@shared_task(name="steps.tasks.evaluate_alerts")
+def evaluate_alerts() -> int:
+    """Beat's alert tick: every enabled alert from the rollups; how many changed state."""
+    return evaluation.evaluate_all()
+
+
+@shared_task(name="steps.tasks.deliver_notification")
+def deliver_notification(notification_id: int) -> None:
+    """Send one notification (claimed: safe to run twice); come back after the backoff on failure."""
+    if (retry_in := notify.deliver(notification_id)) is not None:
+        deliver_notification.apply_async((notification_id,), countdown=retry_in)
+
+
+@shared_task(name="steps.tasks.deliver_due_notifications")
+def deliver_due_notifications() -> int:
+    """Periodic safety net: notifications whose message was lost or whose worker died."""
+    ids = notify.due_ids()
+    for notification_id in ids:
+        notify.deliver(notification_id)
+    return len(ids)

@@ -353,6 +353,22 @@ DEEP_BODIES += ['{"value": "positive", "expected_count": ' + BIG + "}"]
 APP_ROUTES = [(r, n) for r, n in ROUTES if n and not n.startswith("admin:") and n not in NO_POST]
 
 
+def alerts_objects(user) -> dict[str, int]:
+    """A saved view, a rule, an alert and a notification (steps/alerts/), for their routes."""
+    from steps.alerts.models import Alert, Destination, Notification, Rule, SavedView
+
+    view = SavedView.objects.create(owner=user, name="fuzzed", query="status=failed", shared=True)
+    destination = Destination.for_url("json://127.0.0.1:9/fuzz")
+    rule = Rule.objects.create(name="fuzzed", view=view, action="tag", tags=["x"])
+    alert = Alert.objects.create(
+        name="fuzzed", series="error_rate", condition="above", threshold=0.5, destination=destination
+    )
+    notification = Notification.objects.create(
+        destination=destination, alert=alert, title="t", body="b", status="failed"
+    )
+    return {"view_id": view.pk, "rule_id": rule.pk, "alert_id": alert.pk, "notification_id": notification.pk}
+
+
 @pytest.fixture
 def app_urls(world):
     """Each app route with real objects in its path."""
@@ -367,6 +383,7 @@ def app_urls(world):
     )
     ints = {"batch_id": world["batch"].pk, "link_id": link.pk, "token_id": token.pk}
     ints["sync_run_id"] = SyncRunFactory().pk
+    ints.update(alerts_objects(world["user"]))
     values = {"run_id": GOOD_RUN, "agent_id": world["step"].agent_id, "str": share.signed_token(link)}
     urls = []
     for route, name in APP_ROUTES:

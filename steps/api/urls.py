@@ -4,6 +4,7 @@ from django.urls import path, register_converter
 from drf_spectacular.views import SpectacularJSONAPIView
 
 from .. import urls as page_urls  # noqa: F401  (registers the step_id and run_id converters)
+from ..alerts.api_urls import urlpatterns as alerts_urls
 from ..ids import AgentIdConverter
 from . import docs, export, index, schema, views  # noqa: F401  (schema registers the bearer scheme with drf-spectacular)
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path("sync-runs/", views.SyncRunList.as_view(), name="sync-run-list"),
     path("sync-runs/<int:sync_run_id>/", views.SyncRunDetail.as_view(), name="sync-run-detail"),
     path("compare/<step_id:a_id>/<step_id:b_id>/", views.CompareSteps.as_view(), name="compare"),
+    *alerts_urls,  # views/, rules/, alerts/
     path("schema/", SpectacularJSONAPIView.as_view(), name="schema"),
     path("docs/", docs.api_docs, name="docs"),
 ]

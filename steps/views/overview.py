@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from ..alerts.views_saved import sidebar as saved_views
 from ..cost import usd
 from ..filters import without_empty
 from ..overview import charts
@@ -227,5 +228,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "breakdowns": [(v, label) for v, label in form.fields["breakdown"].choices],
         # filters the form above has no field for (search, tag, tool ...), kept as they are
         "carried": [(k, v) for k, v in without_empty(request.GET).items() if k not in FORM_FIELDS],
+        "saved_views": saved_views(request.user),
+        "alert_query": without_empty(request.GET).urlencode(),
     }
     return render(request, "steps/overview.html", context)

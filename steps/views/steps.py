@@ -13,6 +13,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from ..access import can_revoke_link, can_share
 from ..access.decorators import reviewer_required
+from ..alerts.views_saved import sidebar as saved_views
 from ..cost.pages import run_cost, step_breakdown
 from ..feedback import reviewer_counts, vote_state
 from ..filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
@@ -70,6 +71,7 @@ def step_list(request: HttpRequest) -> HttpResponse:
     else:
         context["facets"] = facets()
         context["reviewers"] = reviewer_counts()
+        context["saved_views"] = saved_views(request.user)  # bounded counts: steps/alerts/views_saved.py
     return render(request, template, context)
 
 
