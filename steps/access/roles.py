@@ -79,12 +79,19 @@ def can_revoke_link(user, link) -> bool:
 
 
 @transaction.atomic
-def set_role(user, role: str) -> None:
-    """Put the user in exactly one role group (created if missing); other groups are kept."""
+def set_role(user, role: str, *, by=None, by_name: str = "") -> None:
+    """Put the user in exactly one role group (created if missing); other groups are kept. A
+    change is audited as done by `by` (a user), or by `by_name` (e.g. the identity provider)."""
     from django.contrib.auth.models import Group  # not at import: this package is an app
+
+    from .. import audit
 
     if role not in ROLES:
         raise ValueError(f"Unknown role {role!r}: one of {', '.join(ROLES)}.")
+    held = list(user.groups.filter(name__in=ROLES).values_list("name", flat=True)) if user.pk else []
     user.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(name=role))
     user.groups.add(Group.objects.get_or_create(name=role)[0])
     user.role_group = role
+    if held != [role]:
+        before = {"role": highest(held) if held else None}
+        audit.record(by, "role.change", user, before, {"role": role}, actor_name=by_name)
