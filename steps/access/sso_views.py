@@ -67,7 +67,7 @@ class CallbackView(OIDCAuthenticationCallbackView):
         except SuspiciousOperation as exc:  # unknown state, a wrong nonce, a bad ID token
             log.warning("single sign-on callback refused: %s", exc)
         except requests.RequestException as exc:  # the code spent, expired or forged; provider down
-            log.warning("single sign-on callback failed: %s", type(exc).__name__)
+            log.warning("single sign-on callback failed: %s", _why(exc))
         except discovery.ProviderUnavailable:
             pass  # logged by discovery
         return self.login_failure()
@@ -82,6 +82,18 @@ class CallbackView(OIDCAuthenticationCallbackView):
         # a provider session is not re-checked: ours ends after OIDC_SESSION_HOURS
         self.request.session.set_expiry(int(settings.OIDC_SESSION_HOURS * 3600))
         return response
+
+
+def _why(exc: requests.RequestException) -> str:
+    """The provider's OAuth error code (e.g. invalid_grant), never its whole answer."""
+    response = exc.response
+    if response is None:
+        return type(exc).__name__
+    try:
+        error = response.json().get("error", "")
+    except ValueError:
+        error = ""
+    return f"the provider answered {response.status_code} {str(error)[:60]}".strip()
 
 
 @require_POST
