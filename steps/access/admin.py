@@ -50,18 +50,6 @@ class RoleChangeForm(UserChangeForm):
             self.fields["pin_role"].initial = RolePin.objects.filter(user=self.instance).exists()
 
 
-class IdentityInline(admin.TabularInline):
-    """Which provider identities sign in as this user: read-only (made by sign-ins)."""
-
-    model = SignOnIdentity
-    extra = 0
-    can_delete = False
-    fields = readonly_fields = ("issuer", "subject", "created_at", "last_sign_in_at")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 class RoleUserAdmin(UserAdmin):
     form = RoleChangeForm
     add_form = RoleCreationForm
@@ -70,10 +58,13 @@ class RoleUserAdmin(UserAdmin):
         ("Role", {"classes": ("wide",), "fields": ("role",)}),
     )
     list_display = ("username", "email", "first_name", "last_name", "role", "is_staff")
-    inlines = [IdentityInline]
+    readonly_fields = ("sign_on",)
 
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
+    @admin.display(description="Single sign-on")
+    def sign_on(self, user) -> str:
+        # read-only: made by sign-ins (the provider's issuer and subject), never typed in
+        identities = SignOnIdentity.objects.filter(user=user).order_by("issuer")
+        return ", ".join(f"{i.subject} at {i.issuer}" for i in identities) or "none (a local account)"
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -92,8 +83,10 @@ class RoleUserAdmin(UserAdmin):
 
     @transaction.atomic
     def save_related(self, request, form, formsets, change):
+        held = form.instance.groups.filter(name__in=ROLES).values_list("name", flat=True) if change else []
+        previous = highest(held) if held else None  # before the form's groups replace the role's
         super().save_related(request, form, formsets, change)  # sets the other groups
-        set_role(form.instance, form.cleaned_data["role"], by=request.user)
+        set_role(form.instance, form.cleaned_data["role"], by=request.user, previous=previous)
         if "pin_role" in form.cleaned_data:
             _pin(form.instance, form.cleaned_data["pin_role"], by=request.user)
 
@@ -112,7 +105,7 @@ def _with_role(fields) -> tuple:
     if "groups" not in fields:
         return tuple(fields)
     at = list(fields).index("groups")
-    return (*fields[:at], "role", "pin_role", *fields[at:])
+    return (*fields[:at], "role", "pin_role", "sign_on", *fields[at:])
 
 
 User = get_user_model()

@@ -13,6 +13,8 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ("actor_name", "target_id", "target_label")
     date_hierarchy = "at"
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
+    ordering = ("-at", "-id")
+    actions = None  # not even "delete selected"
     show_full_result_count = False  # no COUNT(*) over the whole table on each page
 
     def has_add_permission(self, request):
@@ -23,6 +25,3 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def get_actions(self, request):
-        return {}  # not even "delete selected"
