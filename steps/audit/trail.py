@@ -68,6 +68,7 @@ class Entry:
     ip: str | None = None
     message: str = ""  # the admin log's own words ("Changed Role.")
     changes: list[tuple[str, str, str]] = field(default_factory=list)
+    link: str = ""  # the target's page, where it has one (set by the view)
 
     @property
     def cursor(self) -> Cursor:
