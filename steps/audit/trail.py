@@ -183,15 +183,17 @@ def _from_log(entry: LogEntry) -> Entry:
 
 
 def changes(before, after) -> list[tuple[str, str, str]]:
-    """(field, old, new) for each key of two dicts, as short text; unchanged keys left out."""
+    """(field, old, new) for each key of two dicts, as short text; unchanged keys left out. Old is
+    "" where there was nothing before (a creation, a sign-in): the page then shows the value alone."""
     if not isinstance(before, dict) and not isinstance(after, dict):
         return []
+    created = not isinstance(before, dict)
     before, after = before if isinstance(before, dict) else {}, after if isinstance(after, dict) else {}
     rows = []
     for key in dict.fromkeys([*before, *after]):
         old, new = before.get(key), after.get(key)
         if old != new or key not in before or key not in after:
-            rows.append((key, show(old), show(new)))
+            rows.append((key, "" if created else show(old), show(new)))
     return rows
 
 
