@@ -12,7 +12,7 @@ urlpatterns = [
     # single sign-on (OpenID Connect): /oidc/login/, /oidc/callback/; 404 while OIDC_ISSUER is unset
     path("", include("steps.access.urls")),
     path("", include("steps.audit.urls")),  # /audit/: the audit trail, managers only
-    path("admin/login/", admin_login),  # the admin's own form, unless LOCAL_LOGIN is off
+    path("admin/login/", admin_login, name="admin_login"),  # the admin's own form, unless LOCAL_LOGIN is off
     path("admin/", admin.site.urls),
     path("api/v1/", include("steps.api.urls")),
     path("account/", include("steps.api.account_urls")),
