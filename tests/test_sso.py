@@ -207,3 +207,38 @@ def test_local_login_off_refuses_every_password(client, sso, settings):
     assert response.status_code == 403 and signed_in_user_id(client) is None
     assert client.get("/admin/login/")["Location"].startswith("/login/")
     assert sign_in(client, "rex")  # the provider still signs in
+
+
+# --- configuration that cannot work is refused at start ------------------------------------------
+
+
+def test_start_up_checks_name_a_sign_on_that_cannot_work(settings):
+    from steps.access.checks import sign_on_settings
+
+    settings.OIDC_ISSUER, settings.LOCAL_LOGIN = "", True
+    assert sign_on_settings() == []
+    settings.LOCAL_LOGIN = False
+    assert [p.id for p in sign_on_settings()] == ["access.E001"]
+    settings.OIDC_ISSUER, settings.OIDC_RP_CLIENT_ID, settings.OIDC_RP_CLIENT_SECRET = (
+        "http://sso.example.com",
+        "",
+        "",
+    )
+    assert [p.id for p in sign_on_settings()] == ["access.W001", "access.E003"]
+    settings.OIDC_ISSUER = "sso.example.com"
+    assert "access.E002" in [p.id for p in sign_on_settings()]
+
+
+def test_a_locked_out_address_is_refused_at_the_callback_too(client, sso, settings):
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.create(
+        username="someone",
+        ip_address="127.0.0.1",
+        user_agent="",
+        failures_since_start=settings.AXES_FAILURE_LIMIT,
+    )
+    params = authorize(start(client), "rex")
+    response = callback(client, params)
+    assert response.status_code == 429 and signed_in_user_id(client) is None
+    assert "Too many failed attempts" in response.content.decode()
