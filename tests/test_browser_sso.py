@@ -3,8 +3,6 @@ process), under the site's real Content-Security-Policy: the role follows the pr
 a viewer's writes are all refused, a reviewer's vote lands, signing out ends both sessions, and the
 audit trail shows all of it in order."""
 
-from pathlib import Path
-
 import pytest
 
 from steps.audit import trail
@@ -13,7 +11,6 @@ from tests.browser_fixtures import shot
 from tests.factories import StepFactory, conversation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path("/work/notes/shots")
 
 
 @pytest.fixture
@@ -33,8 +30,6 @@ def sign_in(browser, live_server, sub: str, *, screenshot: str = ""):
     button.wait_for()
     if screenshot:
         shot(page, screenshot)
-        if SHOTS.is_dir():
-            page.screenshot(path=str(SHOTS / f"{screenshot}.png"))
     button.click()
     page.get_by_role("button", name=f"Authorize as {sub}").click()  # the provider's own page
     page.wait_for_url(live_server.url + "/")
@@ -87,8 +82,6 @@ def test_the_role_follows_the_claim_and_signing_out_ends_both_sessions(browser, 
     page.get_by_role("link", name="Audit").click()
     page.wait_for_url(live_server.url + "/audit/")
     shot(page, "sso-audit")
-    if SHOTS.is_dir():
-        page.screenshot(path=str(SHOTS / "sso-audit.png"), full_page=True)
     entries, _ = trail.page(trail.Filters())
     done = [(e.actor_name, e.action) for e in reversed(entries)]
     assert done == [

@@ -82,7 +82,7 @@ def _fetch(issuer: str) -> Provider:
         raise ProviderUnavailable(
             f"{url} is not an OpenID Connect discovery document (it lacks {', '.join(REQUIRED)})."
         )
-    # OpenID Connect Discovery §4.3: the document must name the issuer it was fetched for, or a
+    # OpenID Connect Discovery, section 4.3: the document must name the issuer it was fetched for, or a
     # look-alike could hand out another provider's endpoints.
     if document["issuer"].rstrip("/") != issuer:
         raise ProviderUnavailable(

@@ -84,7 +84,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
 
     def get_userinfo(self, access_token, id_token, payload):
         """The ID token's claims with the userinfo endpoint's on top (groups are often only in one
-        of the two); the userinfo answer must be about the ID token's subject (Core §5.3.2)."""
+        of the two); the userinfo answer must be about the ID token's subject (OpenID Connect Core, section 5.3.2)."""
         merged = dict(payload)
         if self.OIDC_OP_USER_ENDPOINT:
             info = super().get_userinfo(access_token, id_token, payload)
