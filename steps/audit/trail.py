@@ -87,6 +87,8 @@ def _after(qs: QuerySet, time_field: str, rank: int, cursor: Cursor | None) -> Q
         return qs.filter(**{f"{time_field}__lt": cursor.at})
     if rank < cursor.source:
         return qs.filter(**{f"{time_field}__lte": cursor.at})
+    # the first condition alone is what the (time, id) index seeks to; the second settles ties
+    qs = qs.filter(**{f"{time_field}__lte": cursor.at})
     return qs.filter(
         Q(**{f"{time_field}__lt": cursor.at}) | Q(**{time_field: cursor.at, "id__lt": cursor.id})
     )
