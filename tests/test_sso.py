@@ -242,3 +242,17 @@ def test_a_locked_out_address_is_refused_at_the_callback_too(client, sso, settin
     response = callback(client, params)
     assert response.status_code == 429 and signed_in_user_id(client) is None
     assert "Too many failed attempts" in response.content.decode()
+
+
+def test_next_is_followed_only_within_the_site(client, sso):
+    response = client.get("/oidc/login/", {"next": "/overview/"})
+    assert callback(client, authorize(response["Location"], "rex"))["Location"] == "/overview/"
+    client.logout()
+    response = client.get("/oidc/login/", {"next": "https://evil.example.com/"})
+    assert callback(client, authorize(response["Location"], "rex"))["Location"] == "/"
+
+
+def test_a_single_sign_on_session_ends_after_oidc_session_hours(client, sso, settings):
+    settings.OIDC_SESSION_HOURS = 2
+    sign_in(client, "rex")
+    assert client.session.get_expiry_age() == 2 * 3600
