@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -183,11 +184,13 @@ OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip().rstrip("/")
 OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
 OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
 OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "").strip() or "single sign-on"
-OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "").strip() or "openid email profile"
 OIDC_ROLE_CLAIM = os.environ.get("OIDC_ROLE_CLAIM", "").strip() or "groups"
 OIDC_DEFAULT_ROLE = os.environ.get("OIDC_DEFAULT_ROLE", "").strip() or "viewer"
 if OIDC_DEFAULT_ROLE not in ("viewer", "reviewer", "manager"):
-    raise ValueError(f"OIDC_DEFAULT_ROLE must be viewer, reviewer or manager, not {OIDC_DEFAULT_ROLE!r}")
+    raise ImproperlyConfigured(
+        f"OIDC_DEFAULT_ROLE must be viewer, reviewer or manager, not {OIDC_DEFAULT_ROLE!r}"
+    )
 
 
 def _role_map(text: str) -> dict[str, str]:
@@ -197,11 +200,13 @@ def _role_map(text: str) -> dict[str, str]:
     try:
         mapping = json.loads(text)
     except ValueError as exc:
-        raise ValueError(f'OIDC_ROLE_MAP is not JSON ({exc}); e.g. {{"qa-team": "reviewer"}}') from None
+        raise ImproperlyConfigured(
+            f'OIDC_ROLE_MAP is not JSON ({exc}); e.g. {{"qa-team": "reviewer"}}'
+        ) from None
     if not isinstance(mapping, dict) or not all(
         isinstance(k, str) and v in ("viewer", "reviewer", "manager") for k, v in mapping.items()
     ):
-        raise ValueError(
+        raise ImproperlyConfigured(
             'OIDC_ROLE_MAP maps claim values to viewer, reviewer or manager: {"qa-team": "reviewer"}'
         )
     return mapping
@@ -209,10 +214,10 @@ def _role_map(text: str) -> dict[str, str]:
 
 OIDC_ROLE_MAP = _role_map(os.environ.get("OIDC_ROLE_MAP", ""))
 # "RS256" unless the provider signs ID tokens otherwise (an HS* algorithm uses the client secret)
-OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "").strip() or "RS256"
 # A provider session is not re-checked while ours lasts: SSO sessions end after this many hours,
 # so someone disabled at the provider (or moved to another group) is out within a working day.
-OIDC_SESSION_HOURS = float(os.environ.get("OIDC_SESSION_HOURS", "12"))
+OIDC_SESSION_HOURS = float(os.environ.get("OIDC_SESSION_HOURS", "").strip() or "12")
 LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
 # mozilla-django-oidc: authorization code flow with PKCE (S256), state and nonce, each checked
 OIDC_USE_PKCE = True
