@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ..access.roles import MANAGER_REFUSED, RoleRequired, can_manage
@@ -92,6 +93,7 @@ def _manager(request: HttpRequest) -> None:
         raise RoleRequired(MANAGER_REFUSED)
 
 
+@never_cache  # addresses and people's actions: not for a shared cache or the back button
 @require_GET
 def audit_trail(request: HttpRequest) -> HttpResponse:
     _manager(request)
@@ -125,6 +127,7 @@ def _with(query, **values) -> str:
     return query.urlencode()
 
 
+@never_cache
 @require_GET
 def audit_export(request: HttpRequest) -> HttpResponse:
     _manager(request)
