@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from steps.access import role_of
 from steps.access.models import RolePin
@@ -77,7 +78,7 @@ def test_every_change_is_in_the_trail_in_order_with_old_and_new_values(client):
     assert done[3][1:] == ({"tags": []}, {"tags": ["wrong-tool", "slow"]})
     assert done[4][1:] == ({"notes": ""}, {"notes": "calls search twice"})
     assert done[5][2]["steps"] == 2 and done[5][2]["feedback"] == "positive"
-    assert done[6][2] == {"name": "nightly eval", "key_prefix": token.key_prefix}
+    assert done[6][2] == {"name": "nightly eval", "key_prefix": token.key_prefix, "owner": "boss"}
     assert done[10][1:] == ({"role": "reviewer"}, {"role": "viewer"})
     assert role_of(get_user_model().objects.get(pk=rita.pk)) == "viewer"
     assert RolePin.objects.filter(user=rita).exists()
@@ -85,6 +86,21 @@ def test_every_change_is_in_the_trail_in_order_with_old_and_new_values(client):
     text = str(list(AuditEvent.objects.values_list("before", "after")))
     assert token.key_hash not in text and link.token not in text
     assert all(e.ip == "127.0.0.1" for e in entries if e.source == trail.EVENT)
+
+
+def test_revoking_in_the_admin_is_audited_too(admin_client):
+    owner = UserFactory(username="leaky")
+    token, _ = ApiToken.create_for(owner, "ci job")
+    step = StepFactory()
+    link = ShareLink.objects.create(step=step, created_by=owner, token="t" * 30, expires_at=timezone.now())
+    admin_client.post("/admin/steps/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    admin_client.post("/admin/steps/sharelink/", {"action": "revoke_links", "_selected_action": [link.pk]})
+    revoked = AuditEvent.objects.filter(action__in=["token.revoke", "share.revoke"]).order_by("id")
+    assert [(e.action, e.actor_name, e.target_id) for e in revoked] == [
+        ("token.revoke", "admin", str(token.pk)),
+        ("share.revoke", "admin", str(link.pk)),
+    ]
+    assert revoked[0].before == {"name": "ci job", "key_prefix": token.key_prefix, "owner": "leaky"}
 
 
 def test_a_bulk_action_is_one_entry_not_one_per_step(user_client, user):

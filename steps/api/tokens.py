@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from django import forms
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import audit
 from ..models import ApiToken
 
 MAX_TOKENS_PER_USER = 50
@@ -45,27 +43,12 @@ def token_list(request: HttpRequest) -> HttpResponse:
         form.add_error(None, f"You have {MAX_TOKENS_PER_USER} active tokens; revoke one first.")
     if not form.is_valid():
         return _page(request, form)
-    with transaction.atomic():
-        token, key = ApiToken.create_for(request.user, form.cleaned_data["name"])
-        audit.record(request.user, "token.create", _target(token), None, _shown(token))
+    token, key = ApiToken.create_for(request.user, form.cleaned_data["name"])
     # The key is in this response only (no redirect, never stored): never_cache keeps it out of caches.
     return _page(request, TokenForm(), new_token=token, new_key=key)
 
 
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    with transaction.atomic():
-        token = get_object_or_404(ApiToken.objects.select_for_update(), pk=token_id, user=request.user)
-        if token.is_active:
-            token.revoke()
-            audit.record(request.user, "token.revoke", _target(token), _shown(token), {"revoked": True})
+    get_object_or_404(ApiToken, pk=token_id, user=request.user).revoke(by=request.user)
     return redirect("api_tokens")
-
-
-def _target(token: ApiToken) -> tuple:
-    return ("api_token", token.pk, token.name)
-
-
-def _shown(token: ApiToken) -> dict:
-    # the name and the key's visible prefix, never the key or its hash
-    return {"name": token.name, "key_prefix": token.key_prefix}
