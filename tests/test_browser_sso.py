@@ -98,3 +98,18 @@ def test_the_role_follows_the_claim_and_signing_out_ends_both_sessions(browser, 
     assert table.count() == len(done)
     assert "rex" in table.nth(2).inner_text() and "voted" in table.nth(2).inner_text()
     context.close()
+
+
+def test_a_forged_callback_in_the_browser_says_so_and_signs_in_nobody(browser, live_server, sso, settings):
+    settings.LOCAL_LOGIN = False  # a provider-only install: no password form
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(live_server.url + "/oidc/callback/?code=stolen&state=forged")
+    alert = page.get_by_role("alert")
+    assert "Signing in with Test IdP did not complete" in alert.inner_text()
+    assert page.locator("input[name=password]").count() == 0
+    assert page.get_by_role("link", name="Sign in with Test IdP").is_visible()
+    shot(page, "sso-refused")
+    page.goto(live_server.url + "/")
+    assert page.url.startswith(live_server.url + "/login/")
+    context.close()

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import SuspiciousOperation
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.decorators import method_decorator
@@ -70,6 +71,8 @@ class CallbackView(OIDCAuthenticationCallbackView):
             log.warning("single sign-on callback failed: %s", _why(exc))
         except discovery.ProviderUnavailable:
             pass  # logged by discovery
+        except IntegrityError:  # two first sign-ins of one person at once: the other one won
+            log.warning("single sign-on callback raced another first sign-in of the same identity")
         return self.login_failure()
 
     def login_failure(self):
