@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
 
 RECORD = "generated_admin_password"
 USERNAME = "admin"
@@ -42,6 +49,39 @@ def generated_admin_unchanged() -> bool:
     )
 
 
+def login_context(request) -> dict:
+    """What every rendering of the sign-in page needs besides the form: the single sign-on
+    button (README, "Single sign-on"), whether passwords are accepted, the demo hint."""
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    sso = None
+    if settings.OIDC_ISSUER:
+        url = reverse("oidc_login") + (f"?{urlencode({'next': next_url})}" if next_url else "")
+        sso = {"name": settings.OIDC_PROVIDER_NAME, "url": url}
+    return {
+        "sso": sso,
+        "local_login": settings.LOCAL_LOGIN,
+        "next": next_url,
+        "demo_admin": settings.LOCAL_LOGIN and generated_admin_unchanged(),
+    }
+
+
 class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "demo_admin": generated_admin_unchanged()}
+        context = super().get_context_data(**kwargs)
+        return {**context, **login_context(self.request), "next": context.get("next", "")}
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        if not settings.LOCAL_LOGIN:
+            # refused before any password is checked (nor counted as a failure by axes)
+            context = {**login_context(request), "sso_error": "Password sign-in is turned off here."}
+            return render(request, "registration/login.html", context, status=403)
+        return super().post(request, *args, **kwargs)
+
+
+@login_not_required
+def admin_login(request):
+    """With passwords turned off, the admin's sign-in form would only ever fail: send people to
+    ours, with its single sign-on button."""
+    if not settings.LOCAL_LOGIN:
+        return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+    return admin.site.login(request)

@@ -40,9 +40,11 @@ def lockout_response(
     """The sign-in page with the reason, for /login/ and /admin/login/ alike (HTTP 429)."""
     minutes = minutes_left(request, credentials)
     form = AuthenticationForm(request, initial={"username": get_client_username(request, credentials)})
+    from .demo_login import login_context
+
     context = {
+        **login_context(request),
         "form": form,
-        "next": request.POST.get("next") or request.GET.get("next", ""),
         "lockout_message": (
             f"Too many failed attempts; try again in {minutes} minute{'s' if minutes != 1 else ''}."
         ),

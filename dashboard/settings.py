@@ -5,12 +5,14 @@ transport) under ./var, so `make run` needs no service. DATABASE_URL and CELERY_
 switch to PostgreSQL and Redis.
 """
 
+import json
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
     "steps.access",  # roles: viewer, reviewer, manager (after auth: it replaces the user admin)
     "steps.review",  # review queues, rubrics, reviews
     "steps.alerts",  # saved views, rules on new steps, alerts over the rollups, notifications
+    "steps.audit",  # the audit trail: who changed what (append-only)
 ]
 
 MIDDLEWARE = [
@@ -85,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # the client address every audit event of this request records (steps/audit/context.py)
+    "steps.audit.context.AuditContextMiddleware",
     # Last, as axes asks: turns a lockout flagged during authentication into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -148,8 +153,11 @@ AUTHENTICATION_BACKENDS = [
     # It needs the request, which Django's login views pass; the test client's login()
     # does not, so tests log in with force_login() or login(request=HttpRequest(), ...).
     "axes.backends.AxesStandaloneBackend",
-    # Django's ModelBackend, loading the user's role with the user (steps/access/backends.py)
+    # Django's ModelBackend, loading the user's role with the user (steps/access/backends.py);
+    # it refuses every password when LOCAL_LOGIN is off
     "steps.access.backends.RoleBackend",
+    # single sign-on (OpenID Connect): signs in nobody while OIDC_ISSUER is unset
+    "steps.access.oidc.OIDCBackend",
 ]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_MINUTES = float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
@@ -169,6 +177,57 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "dashboard.login_throttle.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "dashboard.login_throttle.client_ip"
 AXES_VERBOSE = False  # no axes start-up banner in every process; failures are still logged
+
+# --- Single sign-on: OpenID Connect (mozilla-django-oidc; steps/access/oidc.py) -----------
+# Unset OIDC_ISSUER: no provider, nothing fetched, local sign-in as ever. Set: the login page gets
+# "Sign in with <OIDC_PROVIDER_NAME>"; endpoints and keys come from the issuer's discovery
+# document, fetched when first needed (steps/access/discovery.py). README, "Single sign-on".
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "").strip() or "single sign-on"
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "").strip() or "openid email profile"
+OIDC_ROLE_CLAIM = os.environ.get("OIDC_ROLE_CLAIM", "").strip() or "groups"
+OIDC_DEFAULT_ROLE = os.environ.get("OIDC_DEFAULT_ROLE", "").strip() or "viewer"
+if OIDC_DEFAULT_ROLE not in ("viewer", "reviewer", "manager"):
+    raise ImproperlyConfigured(
+        f"OIDC_DEFAULT_ROLE must be viewer, reviewer or manager, not {OIDC_DEFAULT_ROLE!r}"
+    )
+
+
+def _role_map(text: str) -> dict[str, str]:
+    # JSON, because group names may hold commas and equals signs (LDAP DNs, Azure AD ids)
+    if not text.strip():
+        return {}
+    try:
+        mapping = json.loads(text)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f'OIDC_ROLE_MAP is not JSON ({exc}); e.g. {{"qa-team": "reviewer"}}'
+        ) from None
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and v in ("viewer", "reviewer", "manager") for k, v in mapping.items()
+    ):
+        raise ImproperlyConfigured(
+            'OIDC_ROLE_MAP maps claim values to viewer, reviewer or manager: {"qa-team": "reviewer"}'
+        )
+    return mapping
+
+
+OIDC_ROLE_MAP = _role_map(os.environ.get("OIDC_ROLE_MAP", ""))
+# "RS256" unless the provider signs ID tokens otherwise (an HS* algorithm uses the client secret)
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "").strip() or "RS256"
+# A provider session is not re-checked while ours lasts: SSO sessions end after this many hours,
+# so someone disabled at the provider (or moved to another group) is out within a working day.
+OIDC_SESSION_HOURS = float(os.environ.get("OIDC_SESSION_HOURS", "").strip() or "12")
+LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
+# mozilla-django-oidc: authorization code flow with PKCE (S256), state and nonce, each checked
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # the session keeps it as the end-session request's id_token_hint
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+OIDC_TIMEOUT = 10  # seconds for each request to the provider
+OIDC_CREATE_USER = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -223,6 +282,13 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+if OIDC_ISSUER:
+    # Signing out posts the form to /logout/, which redirects to the provider's end-session
+    # endpoint; browsers hold a form's redirects to form-action too.
+    from urllib.parse import urlsplit
+
+    _issuer = urlsplit(OIDC_ISSUER)
+    SECURE_CSP["form-action"].append(f"{_issuer.scheme}://{_issuer.netloc}")
 
 # --- REST API (steps/api/) -----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,12 +1,18 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .demo_login import LoginView
+from steps.access.sso_views import logout
+
+from .demo_login import LoginView, admin_login
 
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # signs out here, and at the identity provider too after a single sign-on
+    path("logout/", logout, name="logout"),
+    # single sign-on (OpenID Connect): /oidc/login/, /oidc/callback/; 404 while OIDC_ISSUER is unset
+    path("", include("steps.access.urls")),
+    path("", include("steps.audit.urls")),  # /audit/: the audit trail, managers only
+    path("admin/login/", admin_login, name="admin_login"),  # the admin's own form, unless LOCAL_LOGIN is off
     path("admin/", admin.site.urls),
     path("api/v1/", include("steps.api.urls")),
     path("account/", include("steps.api.account_urls")),

@@ -8,7 +8,6 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.db import models
-from django.utils import timezone
 from django.utils.html import format_html
 
 from . import feedback, sync
@@ -275,10 +274,12 @@ class ShareLinkAdmin(SafeAdmin):
 
     @admin.action(description="Revoke selected links")
     def revoke_links(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(
-            revoked_at=timezone.now(), revoked_by=request.user
-        )
-        self.message_user(request, f"Revoked {count} link(s).", messages.SUCCESS)
+        from .pages.share import revoke
+
+        links = list(queryset.filter(revoked_at__isnull=True)[:1000])
+        for link in links:
+            revoke(link, request.user)  # each audited, as on the step page
+        self.message_user(request, f"Revoked {len(links)} link(s).", messages.SUCCESS)
 
 
 class ReadMostlyAdmin(SafeAdmin):
@@ -399,5 +400,6 @@ class ApiTokenAdmin(SafeAdmin):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
-        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        tokens = list(queryset.filter(revoked_at__isnull=True).select_related("user")[:1000])
+        revoked = sum(token.revoke(by=request.user) for token in tokens)  # each audited
         self.message_user(request, f"Revoked {revoked} tokens.", messages.SUCCESS)

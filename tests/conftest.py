@@ -8,7 +8,7 @@ from django.conf import settings
 from tests.db_flush import flush_with_delete
 from tests.parallel_workers import use_worker_redis
 
-pytest_plugins = ["tests.ui_fixtures", "tests.browser_fixtures", "tests.api_fixtures"]
+pytest_plugins = ["tests.ui_fixtures", "tests.browser_fixtures", "tests.api_fixtures", "tests.oidc_fixtures"]
 
 
 def pytest_configure(config):

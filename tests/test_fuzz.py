@@ -420,3 +420,26 @@ def test_every_route_with_deep_json_bodies(fuzz_client, app_urls):
                 check(response, f"{method.upper()} {url} {body[:40]!r}")
                 if response.status_code == 405:
                     break
+
+
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["code", "state", "error", "next", "session_state", "iss"]), VALUES
+    ),
+    fresh_state=st.booleans(),
+)
+@FUZZ_SETTINGS
+def test_single_sign_on_routes_with_hostile_parameters(fuzz_client, sso, params, fresh_state):
+    """With a real provider configured: a hostile start or callback is a 4xx or a redirect, never a
+    5xx, and signs in nobody new (a callback whose state is genuine reaches the provider's token
+    endpoint with the hostile code)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    anonymous = Client()
+    start = anonymous.get("/oidc/login/", {"next": params.get("next", "")})
+    check(start, "/oidc/login/")
+    if fresh_state and start.status_code == 302:
+        params = {**params, "state": parse_qs(urlsplit(start["Location"]).query)["state"][0]}
+    response = anonymous.get("/oidc/callback/", params)
+    check(response, f"/oidc/callback/?{urlencode(params, doseq=True)[:200]}")
+    assert "_auth_user_id" not in anonymous.session

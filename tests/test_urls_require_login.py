@@ -11,8 +11,18 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
 
-# Routes that must answer an anonymous visitor: the login pages themselves, and share links.
-PUBLIC = {"login", "logout", "shared_step", "admin:login", "admin:logout"}
+# Routes that must answer an anonymous visitor: the login pages themselves (single sign-on's start
+# and callback among them), and share links.
+PUBLIC = {
+    "login",
+    "logout",
+    "shared_step",
+    "admin:login",
+    "admin:logout",
+    "admin_login",
+    "oidc_login",
+    "oidc_callback",
+}
 # a value each path converter accepts
 SAMPLE_ARGS = {
     "int": "1",

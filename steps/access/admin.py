@@ -9,9 +9,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from django.db import transaction
 
+from .. import audit
+from .models import RolePin, SignOnIdentity
 from .roles import REVIEWER, ROLES, highest, set_role, with_role
 
+PIN_HELP = (
+    "With single sign-on, a user's role follows the identity provider's claim at each sign-in. "
+    "Ticked: the role stays as set here."
+)
 ROLE_HELP = (
     "Viewer: reads everything, changes nothing. Reviewer: votes, tags, notes, bulk actions. "
     "Manager: also revokes anyone's public links (and manages queues and rubrics as they arrive). "
@@ -31,6 +38,7 @@ class RoleCreationForm(AdminUserCreationForm):
 
 class RoleChangeForm(UserChangeForm):
     role = _role_field(REVIEWER)
+    pin_role = forms.BooleanField(required=False, label="Pin this role", help_text=PIN_HELP)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,6 +47,7 @@ class RoleChangeForm(UserChangeForm):
         if self.instance.pk:
             held = self.instance.groups.filter(name__in=ROLES).values_list("name", flat=True)
             self.fields["role"].initial = highest(held, superuser=self.instance.is_superuser)
+            self.fields["pin_role"].initial = RolePin.objects.filter(user=self.instance).exists()
 
 
 class RoleUserAdmin(UserAdmin):
@@ -49,6 +58,13 @@ class RoleUserAdmin(UserAdmin):
         ("Role", {"classes": ("wide",), "fields": ("role",)}),
     )
     list_display = ("username", "email", "first_name", "last_name", "role", "is_staff")
+    readonly_fields = ("sign_on",)
+
+    @admin.display(description="Single sign-on")
+    def sign_on(self, user) -> str:
+        # read-only: made by sign-ins (the provider's issuer and subject), never typed in
+        identities = SignOnIdentity.objects.filter(user=user).order_by("issuer")
+        return ", ".join(f"{i.subject} at {i.issuer}" for i in identities) or "none (a local account)"
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -65,9 +81,23 @@ class RoleUserAdmin(UserAdmin):
     def role(self, user) -> str:
         return highest([user.role_group] if user.role_group else [], superuser=user.is_superuser)
 
+    @transaction.atomic
     def save_related(self, request, form, formsets, change):
+        held = form.instance.groups.filter(name__in=ROLES).values_list("name", flat=True) if change else []
+        previous = highest(held) if held else None  # before the form's groups replace the role's
         super().save_related(request, form, formsets, change)  # sets the other groups
-        set_role(form.instance, form.cleaned_data["role"])
+        set_role(form.instance, form.cleaned_data["role"], by=request.user, previous=previous)
+        if "pin_role" in form.cleaned_data:
+            _pin(form.instance, form.cleaned_data["pin_role"], by=request.user)
+
+
+def _pin(user, pinned: bool, *, by) -> None:
+    if pinned:
+        _, created = RolePin.objects.get_or_create(user=user, defaults={"pinned_by": by.get_username()})
+        if created:
+            audit.record(by, "role.pin", user, {"pinned": False}, {"pinned": True})
+    elif RolePin.objects.filter(user=user).delete()[0]:
+        audit.record(by, "role.unpin", user, {"pinned": True}, {"pinned": False})
 
 
 def _with_role(fields) -> tuple:
@@ -75,7 +105,7 @@ def _with_role(fields) -> tuple:
     if "groups" not in fields:
         return tuple(fields)
     at = list(fields).index("groups")
-    return (*fields[:at], "role", *fields[at:])
+    return (*fields[:at], "role", "pin_role", "sign_on", *fields[at:])
 
 
 User = get_user_model()

@@ -7,3 +7,6 @@ class AccessConfig(AppConfig):
     name = "steps.access"
     label = "access"
     verbose_name = "Roles"
+
+    def ready(self):
+        from . import checks  # noqa: F401  (single sign-on settings, checked at start)

@@ -4,6 +4,7 @@ users itself (a sign-on one) can inherit from this one, or role_of asks the data
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
@@ -11,6 +12,12 @@ from .roles import with_role
 
 
 class RoleBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        # LOCAL_LOGIN=0: passwords sign in nobody, on our login page and the admin's alike
+        if not settings.LOCAL_LOGIN:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
     def get_user(self, user_id):
         user = with_role(get_user_model()._default_manager.filter(pk=user_id)).first()
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -79,12 +79,21 @@ def can_revoke_link(user, link) -> bool:
 
 
 @transaction.atomic
-def set_role(user, role: str) -> None:
-    """Put the user in exactly one role group (created if missing); other groups are kept."""
+def set_role(user, role: str, *, by=None, by_name: str = "", previous=_UNSET) -> None:
+    """Put the user in exactly one role group (created if missing); other groups are kept. A
+    change is audited as done by `by` (a user), or by `by_name` (e.g. the identity provider);
+    `previous` is the role group before, when the caller already changed the groups (the admin)."""
     from django.contrib.auth.models import Group  # not at import: this package is an app
+
+    from .. import audit
 
     if role not in ROLES:
         raise ValueError(f"Unknown role {role!r}: one of {', '.join(ROLES)}.")
+    if previous is _UNSET:
+        held = user.groups.filter(name__in=ROLES).values_list("name", flat=True) if user.pk else []
+        previous = highest(held) if held else None
     user.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(name=role))
     user.groups.add(Group.objects.get_or_create(name=role)[0])
     user.role_group = role
+    if previous != role:
+        audit.record(by, "role.change", user, {"role": previous}, {"role": role}, actor_name=by_name)

@@ -50,5 +50,5 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    get_object_or_404(ApiToken, pk=token_id, user=request.user).revoke()
+    get_object_or_404(ApiToken, pk=token_id, user=request.user).revoke(by=request.user)
     return redirect("api_tokens")

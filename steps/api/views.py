@@ -187,7 +187,7 @@ class StepNotes(APIView):
     def put(self, request, step_id: str):
         data = _valid(NotesInputSerializer, request)
         step = _step_for_write(step_id)
-        StepReview.objects.update_or_create(step=step, defaults={"notes": data["notes"].strip()})
+        feedback.save_note(step, user=request.user, notes=data["notes"])
         return _review_response(request, step)
 
 

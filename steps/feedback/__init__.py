@@ -5,6 +5,7 @@
   ``deliver(client, step_id)`` with a ``push_client()``, and ``due_step_ids()`` for the sweep.
 * ``state``: ``vote_state(step)`` / ``vote_states(steps)`` (a ``VoteState``: what a page shows) and
   ``reviewer_counts()``.
+* ``notes``: ``save_note`` (the team note, local only).
 * ``bulk``: ``start_bulk`` / ``apply_bulk`` / ``batch_progress``: one change for many steps, in a worker;
   ``unfinished_batch_ids()`` for the sweep.
 
@@ -13,6 +14,7 @@ the sync's client, never the reverse, and never imports steps.tasks.
 """
 
 from .bulk import apply_bulk, batch_progress, start_bulk, unfinished_batch_ids
+from .notes import save_note
 from .outbox import (
     Unchanged,
     cast_vote,
@@ -40,6 +42,7 @@ __all__ = [
     "resolve_conflict",
     "retry",
     "reviewer_counts",
+    "save_note",
     "start_bulk",
     "toggle_vote",
     "unfinished_batch_ids",

@@ -15,7 +15,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import facets, taskqueue
+from .. import audit, facets, taskqueue
 from ..models import FeedbackBatch, FeedbackPush, Step
 from .outbox import Unchanged, _enqueue, _update_rollups, cast_vote, clean_tags
 
@@ -45,6 +45,13 @@ def start_bulk(
         batch = FeedbackBatch.objects.create(created_by=user, action=action, params=params)
         batch.total = len(params["step_ids"]) if "step_ids" in params else _matching(query).count()
         batch.save(update_fields=["total"])
+        audit.record(
+            user,
+            "bulk.start",
+            ("bulk", batch.pk, f"bulk #{batch.pk}"),
+            None,
+            {"action": action, "steps": batch.total, **params},
+        )
         taskqueue.send_on_commit("steps.tasks.apply_bulk_feedback", batch.pk)
     return batch
 

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import facets, taskqueue
+from .. import audit, facets, taskqueue
 from ..models import FeedbackPush, Step, StepVote, mark_dirty
 from ..models.feedback import FEEDBACK_VALUES
 from ..sync.conflicts import PUSH_COLUMNS, sent_among
@@ -94,6 +94,7 @@ def cast_vote(
         if vote is None:
             # Tags stay Letta's (None) until a reviewer edits them: the mirror's copy may lag.
             vote = StepVote(step=step, feedback=step.feedback)
+        before = {"feedback": vote.feedback, "tags": _tags_shown(vote, step)}
         if feedback is not Unchanged:
             vote.feedback = feedback
             vote.voted_by, vote.voted_at = user, timezone.now()
@@ -105,11 +106,36 @@ def cast_vote(
         push = FeedbackPush.objects.create(
             step=step, feedback=vote.feedback, tags=vote.tags, created_by=user, source=source, batch=batch
         )
+        if batch is None:  # a bulk action is one event of its own (bulk.py), not one per step
+            _audit(user, step, source, before, {"feedback": vote.feedback, "tags": _tags_shown(vote, step)})
         mark_dirty([step.step_time])  # the feedback counts of its hour
         if enqueue:
             _enqueue([step.pk])
             transaction.on_commit(_update_rollups, robust=True)  # the rollup sweep redoes it
     return push
+
+
+def _tags_shown(vote: StepVote, step: Step) -> list[str]:
+    # None: the step's tags are still Letta's (what the page shows)
+    return list(vote.tags if vote.tags is not None else (getattr(step, "tags", None) or []))
+
+
+AUDIT_ACTIONS = {"retry": "vote.retry", "conflict": "vote.resolve", "tags": "tags.change"}
+
+
+def _audit(user, step: Step, source: str, before: dict, after: dict) -> None:
+    action = AUDIT_ACTIONS.get(source)
+    if action is None:  # a click, a key, the API: a vote, a tag edit, or both
+        action = (
+            "vote.cast"
+            if before["feedback"] != after["feedback"] or before["tags"] == after["tags"]
+            else "tags.change"
+        )
+    if action == "vote.cast" and before["tags"] == after["tags"]:
+        before, after = {"feedback": before["feedback"]}, {"feedback": after["feedback"]}
+    elif action == "tags.change" and before["feedback"] == after["feedback"]:
+        before, after = {"tags": before["tags"]}, {"tags": after["tags"]}
+    audit.record(user, action, step, before, after)
 
 
 def _update_rollups() -> None:
@@ -136,6 +162,7 @@ def resolve_conflict(step: Step, *, user, keep: str) -> FeedbackPush | None:
     vote = StepVote.objects.get(step=step)
     if keep == "mine":
         return cast_vote(step, user=user, source="conflict")
+    before = {"feedback": vote.feedback, "keep": "theirs"}
     vote.feedback = vote.conflict_feedback
     vote.tags = None  # Letta's, which the mirror holds since the conflict was seen
     vote.conflict_feedback, vote.conflict_tags, vote.conflict_seen_at = "", None, None
@@ -146,6 +173,7 @@ def resolve_conflict(step: Step, *, user, keep: str) -> FeedbackPush | None:
         FeedbackPush.objects.filter(step=step, status=FeedbackPush.Status.CONFLICT).update(
             status=FeedbackPush.Status.SUPERSEDED, last_error="Letta's vote was kept"
         )
+        audit.record(user, "vote.resolve", step, before, {"feedback": vote.feedback, "keep": "theirs"})
     _update_rollups()
     return None
 

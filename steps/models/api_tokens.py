@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -53,13 +53,24 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.key_prefix}…)"
 
     @classmethod
+    @transaction.atomic
     def create_for(cls, user, name: str) -> tuple[ApiToken, str]:
-        """A new token and its key; the key exists only in this return value."""
+        """A new token and its key; the key exists only in this return value. Audited."""
+        from .. import audit
+
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(
             user=user, name=name, key_prefix=key[:SHOWN_PREFIX_CHARS], key_hash=hash_key(key)
         )
+        audit.record(user, "token.create", token.audit_target(), None, token.audit_shown())
         return token, key
+
+    def audit_target(self) -> tuple:
+        return ("api_token", self.pk, self.name)
+
+    def audit_shown(self) -> dict:
+        # the name and the key's visible prefix, never the key or its hash
+        return {"name": self.name, "key_prefix": self.key_prefix, "owner": self.user.get_username()}
 
     @property
     def is_active(self) -> bool:
@@ -76,7 +87,17 @@ class ApiToken(models.Model):
         ).update(last_used_at=now)
         self.last_used_at = now
 
-    def revoke(self) -> None:
-        if self.revoked_at is None:
-            self.revoked_at = timezone.now()
-            self.save(update_fields=["revoked_at"])
+    @transaction.atomic
+    def revoke(self, by=None) -> bool:
+        """Revoke it (audited as done by `by`: the owner, or staff in the admin); False if it was already."""
+        from .. import audit
+
+        revoked = ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        self.refresh_from_db(fields=["revoked_at"])
+        if revoked:
+            audit.record(
+                by, "token.revoke", self.audit_target(), self.audit_shown(), {"revoked_at": self.revoked_at}
+            )
+        return bool(revoked)

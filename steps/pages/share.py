@@ -7,8 +7,10 @@ import secrets
 from datetime import timedelta
 
 from django.core import signing
+from django.db import transaction
 from django.utils import timezone
 
+from .. import audit
 from ..models import ShareLink, Step
 
 SALT = "steps.share"
@@ -25,13 +27,25 @@ DEFAULT_EXPIRY = "7d"
 def create_link(step: Step, user, expiry: str, *, include_traces: bool = False) -> ShareLink:
     """A new link; by default it shows messages and metrics but not the provider traces."""
     lifetime = EXPIRY_CHOICES.get(expiry, EXPIRY_CHOICES[DEFAULT_EXPIRY])
-    return ShareLink.objects.create(
-        step=step,
-        created_by=user,
-        token=secrets.token_urlsafe(32),
-        expires_at=timezone.now() + lifetime,
-        include_traces=include_traces,
-    )
+    with transaction.atomic():
+        link = ShareLink.objects.create(
+            step=step,
+            created_by=user,
+            token=secrets.token_urlsafe(32),
+            expires_at=timezone.now() + lifetime,
+            include_traces=include_traces,
+        )
+        audit.record(user, "share.create", _target(link), None, _shown(link))
+    return link
+
+
+def _target(link: ShareLink) -> tuple:
+    return ("share_link", link.pk, f"link #{link.pk} to {link.step_id}")
+
+
+def _shown(link: ShareLink) -> dict:
+    # never the token: it is the link's secret
+    return {"step": link.step_id, "expires_at": link.expires_at, "include_traces": link.include_traces}
 
 
 def signed_token(link: ShareLink) -> str:
@@ -54,8 +68,10 @@ def find_link(signed: str) -> tuple[ShareLink | None, str]:
     return link, ""
 
 
+@transaction.atomic
 def revoke(link: ShareLink, user) -> None:
     if link.revoked_at is None:
         link.revoked_at = timezone.now()
         link.revoked_by = user
         link.save(update_fields=["revoked_at", "revoked_by"])
+        audit.record(user, "share.revoke", _target(link), _shown(link), {"revoked_at": link.revoked_at})

@@ -17,7 +17,7 @@ from ..access.decorators import reviewer_required
 from ..feedback import vote_state, vote_states
 from ..filters import StepFilterForm, known_tags
 from ..ids import is_letta_id
-from ..models import FeedbackBatch, Step, StepReview, StepVote
+from ..models import FeedbackBatch, Step, StepVote
 from ..models.feedback import FEEDBACK_VALUES
 from ..querysets import SORTS
 
@@ -129,10 +129,9 @@ def note_update(request: HttpRequest, step_id: str) -> HttpResponse:
     notes = request.POST["notes"]
     if len(notes) > 20_000:
         raise BadRequest("The note is too long (20,000 characters at most).")
-    StepReview.objects.update_or_create(step=step, defaults={"notes": notes.strip()})
+    review = feedback.save_note(step, user=request.user, notes=notes)
     if not request.htmx:
         return _back(request, step)
-    review = StepReview.objects.get(step=step)
     return render(
         request, "steps/step_detail.html#review-note", {"step": step, "review": review, "saved": True}
     )
