@@ -1,0 +1,23 @@
+from django.urls import path
+
+from .views import adjudicate, queues, work
+
+app_name = "review"
+
+urlpatterns = [
+    path("", queues.queue_list, name="queue_list"),
+    path("queues/new/", queues.queue_new, name="queue_new"),
+    path("queues/<int:queue_id>/", queues.queue_detail, name="queue_detail"),
+    path("queues/<int:queue_id>/edit/", queues.queue_edit, name="queue_edit"),
+    path("queues/<int:queue_id>/review/", work.review, name="queue_review"),
+    path("queues/<int:queue_id>/undo/", work.undo, name="queue_undo"),
+    path("queues/<int:queue_id>/items/<int:item_id>/submit/", work.submit, name="item_submit"),
+    path("queues/<int:queue_id>/items/<int:item_id>/skip/", work.skip, name="item_skip"),
+    path("queues/<int:queue_id>/items/<int:item_id>/diff/", work.diff, name="item_diff"),
+    path("queues/<int:queue_id>/adjudicate/", adjudicate.adjudicate_list, name="queue_adjudicate"),
+    path(
+        "queues/<int:queue_id>/items/<int:item_id>/adjudicate/",
+        adjudicate.adjudicate_item,
+        name="item_adjudicate",
+    ),
+]
