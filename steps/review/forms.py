@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from ..access.roles import can_review, with_role
@@ -31,6 +32,13 @@ PAIR_SOURCES = (
 THUMBS = (("positive", "👍 Good"), ("negative", "👎 Bad"))
 BOOLEAN = (("true", "Yes"), ("false", "No"))
 PAIRWISE = (("a", "A"), ("b", "B"), ("tie", "Tie"))
+
+
+def error_text(error: ValidationError) -> str:
+    """A ValidationError as one line for the toast, naming the item each message is about."""
+    if hasattr(error, "error_dict"):
+        return " ".join(f"{name}: {' '.join(msgs)}" for name, msgs in error.message_dict.items())
+    return " ".join(error.messages)
 
 
 def latest_rubrics():

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ...access.decorators import manager_required
 from ...access.roles import can_manage
 from .. import verdict as verdicts
-from ..forms import rubric_fields, scores_from_post
+from ..forms import error_text, rubric_fields, scores_from_post
 from ..models import Queue, QueueItem
 from ..pages import adjudication_items, rubric_items
 
@@ -86,7 +86,7 @@ def adjudicate_item(request: HttpRequest, queue_id: int, item_id: int) -> HttpRe
     try:
         verdicts.adjudicate(item, request.user, decided)
     except ValidationError as error:
-        raise BadRequest(" ".join(error.messages)) from error
+        raise BadRequest(error_text(error)) from error
     if not request.htmx:
         return redirect("review:queue_adjudicate", queue_id=queue.pk)
     item.refresh_from_db()

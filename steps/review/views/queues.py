@@ -15,7 +15,7 @@ from ...ids import is_letta_id
 from ...models import Step
 from ...pages.list_count import list_count
 from .. import progress, queues, reserve, rubrics
-from ..forms import QUICK_THUMBS, QueueCreateForm, QueueSettingsForm
+from ..forms import error_text, QUICK_THUMBS, QueueCreateForm, QueueSettingsForm
 from ..models import Queue
 
 MAX_QUEUES_LISTED = 200
@@ -30,10 +30,6 @@ def _managers_only(request: HttpRequest) -> None:
     # Checked on GET as well: the form is of no use to someone who may not send it.
     if not can_manage(request.user):
         raise RoleRequired(MANAGER_REFUSED)
-
-
-def _message(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 @require_GET
@@ -61,7 +57,7 @@ def queue_new(request: HttpRequest) -> HttpResponse:
         try:
             queue = _create(form, request.user)
         except ValidationError as error:
-            form.add_error(None, _message(error))
+            form.add_error(None, error_text(error))
         else:
             return redirect("review:queue_detail", queue_id=queue.pk)
     query = form.cleaned_data.get("query", "") if hasattr(form, "cleaned_data") else ""

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ...access.decorators import reviewer_required
 from ...access.roles import VIEWER_REFUSED, RoleRequired, can_review
 from .. import reserve, submit as submitting
-from ..forms import scores_from_post
+from ..forms import error_text, scores_from_post
 from ..models import Queue, QueueItem, Review
 from ..pages import diff_context, item_context, previous_in_run, rubric_items
 
@@ -97,7 +97,7 @@ def submit(request: HttpRequest, queue_id: int, item_id: int) -> HttpResponse:
             item, request.user, scores, note=note.strip(), started_at=_started_at(request.POST.get("shown_at", ""))
         )
     except ValidationError as error:
-        raise BadRequest(" ".join(error.messages)) from error
+        raise BadRequest(error_text(error)) from error
     if not request.htmx:
         return redirect("review:queue_review", queue_id=queue.pk)
     return _work(request, queue, reserve.next_item(queue, request.user))
@@ -112,7 +112,7 @@ def skip(request: HttpRequest, queue_id: int, item_id: int) -> HttpResponse:
     try:
         submitting.skip(item, request.user)
     except ValidationError as error:
-        raise BadRequest(" ".join(error.messages)) from error
+        raise BadRequest(error_text(error)) from error
     if not request.htmx:
         return redirect("review:queue_review", queue_id=queue.pk)
     return _work(request, queue, reserve.next_item(queue, request.user))
@@ -128,7 +128,7 @@ def undo(request: HttpRequest, queue_id: int) -> HttpResponse:
     try:
         item = submitting.undo_last(queue, request.user)
     except ValidationError as error:
-        raise BadRequest(" ".join(error.messages)) from error
+        raise BadRequest(error_text(error)) from error
     if item is None:
         raise BadRequest("Nothing to undo in this queue.")
     values, note = ({}, "")
