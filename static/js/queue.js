@@ -94,6 +94,8 @@
       document.body.dataset.lastEnterToNextMs = String(ms);
     });
   });
+  // the server moved us on and says why (the step was taken meanwhile)
+  document.addEventListener("reviewNotice", function (event) { toast(event.detail.message); });
   document.addEventListener("htmx:responseError", function (event) {
     if (event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("#work")) enterAt = null;
   });

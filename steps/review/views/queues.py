@@ -130,13 +130,19 @@ def queue_detail(request: HttpRequest, queue_id: int) -> HttpResponse:
     queue = _queue(queue_id)
     context = {
         "queue": queue,
-        "p": progress.queue_progress(queue),
+        "p": _progress(queue, request.user),
         "can_work": reserve.can_work(queue, request.user),
         "can_manage": can_manage(request.user),
         "items": list(queue.rubric.items.order_by("position", "pk")),
         "assigned": list(queue.assigned.order_by("username")) if queue.access == Queue.Access.ASSIGNED else [],
     }
     return render(request, "review/queue_detail.html", context)
+
+
+def _progress(queue: Queue, user) -> dict:
+    figures = progress.queue_progress(queue)
+    figures["mine"] = next((r["done"] for r in figures["reviewers"] if r["id"] == user.pk), 0)
+    return figures
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.contrib import messages
 from django.core.exceptions import BadRequest, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from ...access.decorators import reviewer_required
 from ...access.roles import VIEWER_REFUSED, RoleRequired, can_review
@@ -92,15 +94,27 @@ def submit(request: HttpRequest, queue_id: int, item_id: int) -> HttpResponse:
     note = request.POST.get("note", "")
     if len(note) > MAX_NOTE:
         raise BadRequest(f"The note is too long ({MAX_NOTE:,} characters at most).")
+    started_at = _started_at(request.POST.get("shown_at", ""))
     try:
-        submitting.submit_review(
-            item, request.user, scores, note=note.strip(), started_at=_started_at(request.POST.get("shown_at", ""))
-        )
+        submitting.submit_review(item, request.user, scores, note=note.strip(), started_at=started_at)
     except ValidationError as error:
         raise BadRequest(error_text(error)) from error
+    except submitting.NotReviewable as refusal:
+        # taken meanwhile (a reservation that ran out, a second tab): say so, and go on
+        return _onwards(request, queue, str(refusal))
+    return _onwards(request, queue)
+
+
+def _onwards(request: HttpRequest, queue: Queue, notice: str = "") -> HttpResponse:
+    """The reviewer's next item after a submit or a skip (a page without htmx)."""
     if not request.htmx:
+        if notice:
+            messages.warning(request, notice)
         return redirect("review:queue_review", queue_id=queue.pk)
-    return _work(request, queue, reserve.next_item(queue, request.user))
+    response = _work(request, queue, reserve.next_item(queue, request.user))
+    if notice:
+        trigger_client_event(response, "reviewNotice", {"message": notice})
+    return response
 
 
 @reviewer_required
@@ -109,13 +123,8 @@ def skip(request: HttpRequest, queue_id: int, item_id: int) -> HttpResponse:
     queue = _queue(queue_id)
     _may_work(request, queue)
     item = _item(queue, item_id)
-    try:
-        submitting.skip(item, request.user)
-    except ValidationError as error:
-        raise BadRequest(error_text(error)) from error
-    if not request.htmx:
-        return redirect("review:queue_review", queue_id=queue.pk)
-    return _work(request, queue, reserve.next_item(queue, request.user))
+    submitting.skip(item, request.user)
+    return _onwards(request, queue)
 
 
 @reviewer_required
