@@ -1,0 +1,143 @@
+"""A queue's agreement figures and the steps its reviewers disagree on, from its Reviews.
+
+Everything here reads the queue's own reviews (``review_review`` joined to the queue's items by
+the item foreign key's index), so the cost follows the queue's size, never the step table's. The maths
+is ``agreement`` (pure); this module only turns rows into its plain dicts and back into names.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from . import agreement
+from .models import Queue, QueueItem, Review, RubricItem
+
+
+@dataclass
+class QueueReviews:
+    """A queue's reviews, once read: per rubric item the ratings ``{item id: {reviewer id: value}}``."""
+
+    rubric_items: list[RubricItem]
+    ratings: dict[str, dict[int, dict[int, Any]]] = field(default_factory=dict)
+    positions: dict[int, int] = field(default_factory=dict)  # queue item id -> its position
+    done: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # reviewer -> reviews
+    seconds: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
+    count: int = 0
+
+    def compared(self, pairwise: bool) -> list[tuple[RubricItem, str]]:
+        """The rubric items agreement is computed for, with their level (free text is not)."""
+        out = []
+        for item in self.rubric_items:
+            level = agreement.level_of(item.kind, pairwise=pairwise)
+            if level:
+                out.append((item, level))
+        return out
+
+
+def read_reviews(queue: Queue) -> QueueReviews:
+    """Two queries: the rubric's items, and the queue's reviews (only the columns the figures use)."""
+    data = QueueReviews(rubric_items=list(RubricItem.objects.filter(rubric_id=queue.rubric_id)))
+    names = [item.name for item in data.rubric_items]
+    data.ratings = {name: {} for name in names}
+    rows = Review.objects.filter(item__queue_id=queue.pk).values_list(
+        "item_id", "item__position", "reviewer_id", "scores", "seconds"
+    )
+    for item_id, position, reviewer_id, scores, seconds in rows.iterator(chunk_size=5000):
+        data.count += 1
+        data.positions[item_id] = position
+        data.done[reviewer_id] += 1
+        if seconds is not None:
+            data.seconds[reviewer_id].append(seconds)
+        if not isinstance(scores, dict):
+            continue  # a hand-edited review in the admin; it still counts as done
+        for name in names:
+            if name in scores:
+                data.ratings[name].setdefault(item_id, {})[reviewer_id] = scores[name]
+    return data
+
+
+def agreement_report(queue: Queue, data: QueueReviews | None = None) -> dict[str, Any]:
+    """The queue's agreement, JSON-ready (the API returns it as it is)::
+
+    {"items": {"<rubric item>": {"alpha", "percent", "n", "kind", "level", "disagreements"}},
+     "reviewers": [{"id", "username", "done", "median_seconds", "agree_percent", "compared"}],
+     "pairs": [{"a", "b", "a_username", "b_username", "percent", "n"}],
+     "reviews": <count>, "items_reviewed": <queue items with a review>}
+
+    alpha is Krippendorff's (None when undefined), percent 0-100 (None without two ratings of a step),
+    n the steps with at least two ratings of that rubric item. Free-text items are not compared.
+    """
+    data = data or read_reviews(queue)
+    pairwise = queue.kind == Queue.Kind.PAIRWISE
+    items: dict[str, dict[str, Any]] = {}
+    for item, level in data.compared(pairwise):
+        ratings = data.ratings[item.name]
+        domain = item.choices if level == agreement.ORDINAL and item.choices else None
+        figures = agreement.item_agreement(ratings, level, domain).as_dict()
+        figures.update(kind=item.kind, level=level, disagreements=len(agreement.disagreements(ratings)))
+        items[item.name] = figures
+    pairs = agreement.reviewer_pairs(data.ratings[item.name] for item, _ in data.compared(pairwise))
+    reviewer_ids = set(data.done) | {r for pair in pairs for r in pair}
+    usernames = dict(get_user_model().objects.filter(pk__in=reviewer_ids).values_list("pk", "username"))
+    with_others: dict[int, agreement.PairCount] = defaultdict(agreement.PairCount)
+    for (a, b), count in pairs.items():
+        for reviewer in (a, b):
+            with_others[reviewer].agree += count.agree
+            with_others[reviewer].total += count.total
+    reviewers = [
+        {
+            "id": reviewer,
+            "username": usernames.get(reviewer, f"#{reviewer}"),
+            "done": data.done.get(reviewer, 0),
+            "median_seconds": statistics.median(data.seconds[reviewer])
+            if data.seconds.get(reviewer)
+            else None,
+            # how often this reviewer's ratings equal a co-reviewer's, over every rating they share
+            "agree_percent": with_others[reviewer].percent,
+            "compared": with_others[reviewer].total,
+        }
+        for reviewer in reviewer_ids
+    ]
+    reviewers.sort(key=lambda r: (-r["done"], r["username"]))
+    return {
+        "items": items,
+        "reviewers": reviewers,
+        "pairs": [
+            {
+                "a": a,
+                "b": b,
+                "a_username": usernames.get(a, f"#{a}"),
+                "b_username": usernames.get(b, f"#{b}"),
+                "percent": count.percent,
+                "n": count.total,
+            }
+            for (a, b), count in sorted(pairs.items(), key=lambda p: (-p[1].total, p[0]))
+        ],
+        "reviews": data.count,
+        "items_reviewed": len(data.positions),
+    }
+
+
+def disagreement_ids(
+    queue: Queue, item_name: str | None = None, data: QueueReviews | None = None
+) -> list[int]:
+    """Ids of the queue's items whose reviewers gave different values, in queue order: for one
+    rubric item, or (None) for any compared item. An unknown item name has none."""
+    data = data or read_reviews(queue)
+    pairwise = queue.kind == Queue.Kind.PAIRWISE
+    compared = [item.name for item, _ in data.compared(pairwise)]
+    names = compared if item_name is None else [n for n in compared if n == item_name]
+    found = {unit for name in names for unit in agreement.disagreements(data.ratings[name])}
+    return sorted(found, key=lambda unit: data.positions[unit])
+
+
+def disagreements(queue: Queue, item_name: str | None = None) -> QuerySet[QueueItem]:
+    """The queue's items its reviewers disagree on (see disagreement_ids), in queue order."""
+    ids = disagreement_ids(queue, item_name)
+    return QueueItem.objects.filter(queue_id=queue.pk, pk__in=ids).order_by("position")
