@@ -63,7 +63,9 @@ def clean_list_query(query: str) -> str:
     leaving it out would queue far more steps than the list that was looked at."""
     query = query.strip().lstrip("?")
     if len(query) > MAX_QUERY_CHARS:
-        raise forms.ValidationError(f"This filter is too long to keep with a queue ({MAX_QUERY_CHARS} characters).")
+        raise forms.ValidationError(
+            f"This filter is too long to keep with a queue ({MAX_QUERY_CHARS} characters)."
+        )
     form = StepFilterForm(QueryDict(query))
     if problems := form.problems:
         label, value, problem = problems[0]
@@ -82,17 +84,27 @@ class QueueSettingsForm(forms.Form):
         help_text="Shown to reviewers above the rubric; plain text (line breaks kept).",
     )
     reviewers_per_item = forms.IntegerField(
-        min_value=1, max_value=20, initial=1, label="Reviewers per step",
+        min_value=1,
+        max_value=20,
+        initial=1,
+        label="Reviewers per step",
         help_text="A step is done once this many people have reviewed it.",
     )
-    access = forms.ChoiceField(choices=Queue.Access.choices, initial=Queue.Access.ANY, widget=forms.RadioSelect)
+    access = forms.ChoiceField(
+        choices=Queue.Access.choices, initial=Queue.Access.ANY, widget=forms.RadioSelect
+    )
     assigned = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     reservation_minutes = forms.IntegerField(
-        min_value=1, max_value=1440, initial=30, label="Reservation (minutes)",
+        min_value=1,
+        max_value=1440,
+        initial=30,
+        label="Reservation (minutes)",
         help_text="How long a step shown to one reviewer is hidden from the others.",
     )
     tag_items = forms.CharField(
-        required=False, max_length=500, label="Labels sent to Letta as tags",
+        required=False,
+        max_length=500,
+        label="Labels sent to Letta as tags",
         help_text="Names of the rubric's label items, comma separated: their verdict becomes a tag item:value.",
     )
     write_feedback = forms.BooleanField(
@@ -135,14 +147,18 @@ class QueueCreateForm(QueueSettingsForm):
 
     rubric = forms.ChoiceField(label="Rubric")
     kind = forms.ChoiceField(choices=Queue.Kind.choices, initial=Queue.Kind.SINGLE, widget=forms.RadioSelect)
-    mode = forms.ChoiceField(choices=Queue.Mode.choices, initial=Queue.Mode.SNAPSHOT, widget=forms.RadioSelect)
+    mode = forms.ChoiceField(
+        choices=Queue.Mode.choices, initial=Queue.Mode.SNAPSHOT, widget=forms.RadioSelect
+    )
     query = forms.CharField(required=False, max_length=MAX_QUERY_CHARS * 2, widget=forms.HiddenInput)
     step_ids = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
     pair_source = forms.ChoiceField(required=False, choices=PAIR_SOURCES, widget=forms.RadioSelect)
     run_a = forms.CharField(required=False, max_length=64, label="Run A")
     run_b = forms.CharField(required=False, max_length=64, label="Run B")
     query_b = forms.CharField(
-        required=False, max_length=MAX_QUERY_CHARS * 2, label="Other filter",
+        required=False,
+        max_length=MAX_QUERY_CHARS * 2,
+        label="Other filter",
         help_text="Paste a link to the step list (or its query string) whose steps answer the same user messages.",
     )
 
@@ -191,7 +207,7 @@ class QueueCreateForm(QueueSettingsForm):
     def clean(self):
         data = super().clean()
         pairwise = data.get("kind") == Queue.Kind.PAIRWISE
-        ids, query = data.get("step_ids") or [], data.get("query", "")
+        ids = data.get("step_ids") or []
         if data.get("mode") == Queue.Mode.LIVE and (ids or pairwise):
             self.add_error("mode", "Only a single-step queue made from a filter can be live.")
         if pairwise:
@@ -261,7 +277,8 @@ def rubric_fields(items: list[RubricItem], *, pairwise: bool, values: dict | Non
     fields = []
     for item in items:
         choices = [
-            Choice(value, label, i + 1 if i < 9 else 0) for i, (value, label) in enumerate(_choices(item, pairwise))
+            Choice(value, label, i + 1 if i < 9 else 0)
+            for i, (value, label) in enumerate(_choices(item, pairwise))
         ]
         kind = "pairwise" if pairwise and item.kind != RubricItem.Kind.TEXT else item.kind
         fields.append(ItemField(item, field_name(item), kind, choices, shown_value(values.get(item.name))))

@@ -51,7 +51,9 @@ def mine_done(queue: Queue, user) -> int:
 def item_context(queue: Queue, item: QueueItem, user, *, values: dict | None = None, note: str = "") -> dict:
     """The review form for `item`: its step (or A and B), the rubric, and how far the reviewer is."""
     pairwise = queue.kind == Queue.Kind.PAIRWISE and item.step_b_id is not None
-    steps = Step.objects.select_related("metrics").in_bulk([item.step_id, item.step_b_id] if pairwise else [item.step_id])
+    steps = Step.objects.select_related("metrics").in_bulk(
+        [item.step_id, item.step_b_id] if pairwise else [item.step_id]
+    )
     shown = _shown([steps[item.step_id]] + ([steps[item.step_b_id]] if pairwise else []))
     items = rubric_items(queue)
     context = {
@@ -64,12 +66,25 @@ def item_context(queue: Queue, item: QueueItem, user, *, values: dict | None = N
         "note": note,
         "shown_at": timezone.now().isoformat(),
         "done_by_me": mine_done(queue, user),
-        "can_undo": Review.objects.filter(item__queue=queue, reviewer=user, item__state=QueueItem.State.WAITING).exists(),
+        "can_undo": Review.objects.filter(
+            item__queue=queue, reviewer=user, item__state=QueueItem.State.WAITING
+        ).exists(),
     }
     if pairwise:
         pair = compare.load_pair(item.step_id, item.step_b_id)
         context["c"] = compare.compare_steps(*pair) if pair else None
     return context
+
+
+def _undoable(queue: Queue, user) -> bool:
+    """Whether u can take back the reviewer's last review here: its step is not decided yet."""
+    last = (
+        Review.objects.filter(item__queue=queue, reviewer=user)
+        .order_by("-submitted_at", "-pk")
+        .values_list("item__state", flat=True)
+        .first()
+    )
+    return last == QueueItem.State.WAITING
 
 
 def previous_in_run(step: Step) -> Step | None:

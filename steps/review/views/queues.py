@@ -15,7 +15,7 @@ from ...ids import is_letta_id
 from ...models import Step
 from ...pages.list_count import list_count
 from .. import progress, queues, reserve, rubrics
-from ..forms import error_text, QUICK_THUMBS, QueueCreateForm, QueueSettingsForm
+from ..forms import QUICK_THUMBS, QueueCreateForm, QueueSettingsForm, error_text
 from ..models import Queue
 
 MAX_QUEUES_LISTED = 200
@@ -99,7 +99,11 @@ def _create(form: QueueCreateForm, user) -> Queue:
         if source == "selection":
             if len(ids) != 2:
                 raise ValidationError("One of the two selected steps is no longer here.")
-            pairs = [tuple(Step.objects.filter(pk__in=ids).order_by("step_time", "id").values_list("pk", flat=True))]
+            pairs = [
+                tuple(
+                    Step.objects.filter(pk__in=ids).order_by("step_time", "id").values_list("pk", flat=True)
+                )
+            ]
         elif source == "runs":
             pairs = queues.pairs_from_runs(data["run_a"], data["run_b"])
         else:
@@ -134,7 +138,9 @@ def queue_detail(request: HttpRequest, queue_id: int) -> HttpResponse:
         "can_work": reserve.can_work(queue, request.user),
         "can_manage": can_manage(request.user),
         "items": list(queue.rubric.items.order_by("position", "pk")),
-        "assigned": list(queue.assigned.order_by("username")) if queue.access == Queue.Access.ASSIGNED else [],
+        "assigned": list(queue.assigned.order_by("username"))
+        if queue.access == Queue.Access.ASSIGNED
+        else [],
     }
     return render(request, "review/queue_detail.html", context)
 
@@ -163,12 +169,14 @@ def queue_edit(request: HttpRequest, queue_id: int) -> HttpResponse:
         "tag_items": ", ".join(queue.tag_items or []),
         "write_feedback": queue.write_feedback,
     }
-    form = QueueSettingsForm(request.POST if request.method == "POST" else None, initial=initial, rubric=queue.rubric)
+    form = QueueSettingsForm(
+        request.POST if request.method == "POST" else None, initial=initial, rubric=queue.rubric
+    )
     if request.method == "POST":
-        if form.is_valid() and form.cleaned_data["reviewers_per_item"] < queue.reviewers_per_item:
-            # items already resolved at the old number would not be resolved again
-            if queue.items.filter(reviews_count__gt=0).exists():
-                form.add_error("reviewers_per_item", "Reviews exist: the number can be raised, not lowered.")
+        lowered = form.is_valid() and form.cleaned_data["reviewers_per_item"] < queue.reviewers_per_item
+        # items already resolved at the old number would not be resolved again
+        if lowered and queue.items.filter(reviews_count__gt=0).exists():
+            form.add_error("reviewers_per_item", "Reviews exist: the number can be raised, not lowered.")
         if form.is_valid():
             _save_settings(queue, form.cleaned_data)
             return redirect("review:queue_detail", queue_id=queue.pk)
@@ -190,4 +198,3 @@ def _save_settings(queue: Queue, data: dict) -> None:
     queue.write_feedback = data["write_feedback"]
     queue.save()
     queue.assigned.set(data["assigned"] if queue.access == Queue.Access.ASSIGNED else [])
-

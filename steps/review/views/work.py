@@ -15,7 +15,8 @@ from django_htmx.http import trigger_client_event
 
 from ...access.decorators import reviewer_required
 from ...access.roles import VIEWER_REFUSED, RoleRequired, can_review
-from .. import reserve, submit as submitting
+from .. import reserve
+from .. import submit as submitting
 from ..forms import error_text, scores_from_post
 from ..models import Queue, QueueItem, Review
 from ..pages import diff_context, item_context, previous_in_run, rubric_items
