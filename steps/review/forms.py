@@ -29,7 +29,7 @@ PAIR_SOURCES = (
     ("filters", "This filter against another, matched on the user's message"),
 )
 # what keys 1-9 pick for the kinds whose values are fixed
-THUMBS = (("positive", "👍 Good"), ("negative", "👎 Bad"))
+THUMBS = (("positive", "Good"), ("negative", "Bad"))  # drawn with the thumbs icons
 BOOLEAN = (("true", "Yes"), ("false", "No"))
 PAIRWISE = (("a", "A"), ("b", "B"), ("tie", "Tie"))
 
@@ -167,7 +167,7 @@ class QueueCreateForm(QueueSettingsForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.rubrics = {str(r.pk): r for r in latest_rubrics()}
-        self.fields["rubric"].choices = [(QUICK_THUMBS, "Quick: 👍/👎 only")] + [
+        self.fields["rubric"].choices = [(QUICK_THUMBS, "Quick: good / bad only (thumbs)")] + [
             (pk, f"{r} · {r.items.count()} item{'s' if r.items.count() != 1 else ''}")
             for pk, r in self.rubrics.items()
         ]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ...access.decorators import manager_required
 from ...access.roles import can_manage
 from .. import verdict as verdicts
+from ...pages.timeline import previews
 from ..forms import error_text, rubric_fields, scores_from_post
 from ..models import Queue, QueueItem
 from ..pages import adjudication_items, rubric_items
@@ -38,16 +39,17 @@ def _majority(reviews, items) -> dict:
 def _cards(queue: Queue, items: list[QueueItem]) -> list[dict]:
     rubric = rubric_items(queue)
     pairwise = queue.kind == Queue.Kind.PAIRWISE
+    shown = previews([i.step_id for i in items])
     cards = []
     for item in items:
         reviews = item.review_list
         fields = rubric_fields(rubric, pairwise=pairwise, values=_majority(reviews, rubric))
         rows = [(f, [_answer(r.scores.get(f.item.name, None)) for r in reviews]) for f in fields]
-        cards.append({"item": item, "reviews": reviews, "fields": fields, "rows": rows})
+        cards.append({"item": item, "reviews": reviews, "fields": fields, "rows": rows, "preview": shown[item.step_id]})
     return cards
 
 
-ANSWER_WORDS = {"positive": "👍 good", "negative": "👎 bad", "a": "A", "b": "B", "tie": "tie"}
+ANSWER_WORDS = {"positive": "good", "negative": "bad", "a": "A", "b": "B", "tie": "tie"}
 
 
 def _answer(value) -> tuple[str, str]:

@@ -87,7 +87,7 @@ def _create(form: QueueCreateForm, user) -> Queue:
     rubric = form.chosen_rubric()
     if rubric is None:
         rubric = rubrics.rubric_from_items(
-            [{"name": "thumbs", "kind": "thumbs"}], name=f"{data['name']} · 👍/👎", created_by=user
+            [{"name": "verdict", "kind": "thumbs"}], name=f"{data['name']} · thumbs", created_by=user
         )
     pairwise = data["kind"] == Queue.Kind.PAIRWISE
     ids = list(Step.objects.filter(pk__in=data["step_ids"]).values_list("pk", flat=True))
