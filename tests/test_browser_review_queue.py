@@ -77,7 +77,10 @@ def test_two_reviewers_work_one_queue_with_two_reviews_per_step(browser, live_se
     lead.wait_for_url("**/review/queues/new/**")
     lead.fill("input[name=name]", f"{MODEL} answers, week 49")
     lead.fill("input[name=reviewers_per_item]", "2")
-    lead.fill("textarea[name=instructions]", "Good when the answer is right and uses its tools well; bad otherwise.\nSkip (s) a step you cannot judge.")
+    lead.fill(
+        "textarea[name=instructions]",
+        "Good when the answer is right and uses its tools well; bad otherwise.\nSkip (s) a step you cannot judge.",
+    )
     shot(lead, "reviewui-create-from-filter", full_page=True)
     lead.click("button:has-text('Create queue')")
     lead.wait_for_url("**/review/queues/*/")
@@ -91,7 +94,7 @@ def test_two_reviewers_work_one_queue_with_two_reviews_per_step(browser, live_se
         page.goto(f"{live_server.url}/review/queues/{queue.pk}/review/")
         page.locator("#rubric-form").wait_for()
         pages[name] = (context, page)
-    ann, bob = pages["ann"][1], pages["bob"][1]
+    ann = pages["ann"][1]
     shot(ann, "reviewui-review-single")
     ann.keyboard.press("d")  # the diff with the previous step of its run, in place
     ann.locator("#diff-panel .diff-card").wait_for()
@@ -111,9 +114,12 @@ def test_two_reviewers_work_one_queue_with_two_reviews_per_step(browser, live_se
                 assert mine != theirs, "one step shown to both reviewers at once"
                 seen_together += 1
             if mine is None:
-                if page.locator("text=All done here").count() or not QueueItem.objects.filter(
-                    queue=queue, state="waiting"
-                ).exclude(reviews__reviewer__username=name).exists():
+                if (
+                    page.locator("text=All done here").count()
+                    or not QueueItem.objects.filter(queue=queue, state="waiting")
+                    .exclude(reviews__reviewer__username=name)
+                    .exists()
+                ):
                     finished.add(name)
                 else:  # the other holds the last steps: ask again
                     page.click("a:has-text('Check again')")
@@ -151,7 +157,9 @@ def test_two_reviewers_work_one_queue_with_two_reviews_per_step(browser, live_se
             time.sleep(0.1)
         assert upstream_feedback(letta, item.step_id) == wanted, item.step_id
 
-    timings = pages["ann"][1].evaluate("window.reviewTimings") + pages["bob"][1].evaluate("window.reviewTimings")
+    timings = pages["ann"][1].evaluate("window.reviewTimings") + pages["bob"][1].evaluate(
+        "window.reviewTimings"
+    )
     report = {
         "submits": len(timings),
         "median_ms": statistics.median(timings),

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ...access.decorators import manager_required
 from ...access.roles import can_manage
-from .. import verdict as verdicts
 from ...pages.timeline import previews
+from .. import verdict as verdicts
 from ..forms import error_text, rubric_fields, scores_from_post
 from ..models import Queue, QueueItem
 from ..pages import adjudication_items, rubric_items
@@ -45,7 +45,9 @@ def _cards(queue: Queue, items: list[QueueItem]) -> list[dict]:
         reviews = item.review_list
         fields = rubric_fields(rubric, pairwise=pairwise, values=_majority(reviews, rubric))
         rows = [(f, [_answer(r.scores.get(f.item.name, None)) for r in reviews]) for f in fields]
-        cards.append({"item": item, "reviews": reviews, "fields": fields, "rows": rows, "preview": shown[item.step_id]})
+        cards.append(
+            {"item": item, "reviews": reviews, "fields": fields, "rows": rows, "preview": shown[item.step_id]}
+        )
     return cards
 
 
