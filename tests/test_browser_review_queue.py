@@ -14,12 +14,14 @@ import time
 import pytest
 
 from steps.models import Step
+from steps.review import queues, rubrics
 from steps.review.models import Queue, QueueItem, Review
 from steps.sync import run_sync
 from steps.sync.upstream import LettaClient
 from tests.browser_fixtures import ARTIFACTS, open_logged_in
 from tests.browser_fixtures import shot as _shot
 from tests.factories import UserFactory
+from tests.review_helpers import FULL
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 MODEL = "gpt-4.1"  # nine of the simulator's steps: eighteen reviews at two per step
@@ -202,3 +204,53 @@ def test_a_pair_from_two_selected_rows_is_reviewed_side_by_side(browser, live_se
     lead.goto(f"{live_server.url}/review/")
     shot(lead, "reviewui-queue-list")
     lead_context.close()
+
+
+def test_a_full_rubric_by_keyboard_with_skip_and_undo(browser, live_server, letta, people):
+    steps = list(Step.objects.filter(model=MODEL).order_by("step_time")[:3])
+    rubric = rubrics.rubric_from_items(FULL, name="Support answers", created_by=people["lead"])
+    queue = queues.create_queue(
+        name="Support answers, rubric v1",
+        query="",
+        mode="snapshot",
+        rubric=rubric,
+        reviewers_per_item=2,  # a step still waiting for its second review can be undone
+        reservation_minutes=30,
+        created_by=people["lead"],
+        instructions="Score the final answer. Accuracy: 1 is wrong, 5 is exactly right.",
+        tag_items=["topic"],
+        step_ids=[s.pk for s in steps],
+    )
+    context, page = open_logged_in(browser, live_server, username="ann")
+    page.goto(f"{live_server.url}/review/queues/{queue.pk}/review/")
+    page.locator("#rubric-form").wait_for()
+    first = current_item(page)
+    page.keyboard.press("Enter")  # nothing answered: the page says what is missing, sends nothing
+    assert page.locator(".rubric-item.is-missing").count() == 3
+    assert not Review.objects.exists()
+    # each value moves on to the next item; k goes back to change the topic
+    for key in ("1", "4", "2", "k", "3", "1"):
+        page.keyboard.press(key)
+    page.keyboard.press("5")  # a text item takes the focus instead of a value
+    page.keyboard.type("Polite, but the second paragraph repeats itself.")
+    page.keyboard.press("Escape")
+    shot(page, "reviewui-review-rubric")
+    submit_by_keys(page, [])
+    review = Review.objects.get()
+    assert review.scores == {
+        "verdict": "positive",
+        "accuracy": 4,
+        "topic": "other",
+        "polite": True,
+        "comment": "Polite, but the second paragraph repeats itself.",
+    }
+    second = current_item(page)
+    assert second != first
+    page.keyboard.press("s")  # skip: the third step comes, the skipped one waits
+    page.wait_for_function("n => window.reviewTimings.length > n", arg=1)
+    assert current_item(page) not in (first, second)
+    page.keyboard.press("u")  # undo: the first step again, its answers filled in to change
+    page.wait_for_function("n => window.reviewTimings.length > n", arg=2)
+    assert current_item(page) == first and not Review.objects.exists()
+    assert page.locator("textarea[name^=item-]").input_value().startswith("Polite")
+    context.close()

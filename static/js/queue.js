@@ -31,7 +31,7 @@
     if (!all.length) return;
     var index = all.indexOf(active());
     var next = Math.max(0, Math.min(all.length - 1, index + step));
-    activate(all[next], step !== 0);
+    activate(all[next], false);  // a text item is typed into after a number key or Tab
   }
 
   function answered(fieldset) {
