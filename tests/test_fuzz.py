@@ -372,6 +372,7 @@ def app_urls(world):
         "link_id": link.pk,
         "token_id": token.pk,
         "queue_id": world["queue"].pk,
+        "item_id": world["queue"].items.first().pk,
     }
     ints["sync_run_id"] = SyncRunFactory().pk
     values = {"run_id": GOOD_RUN, "agent_id": world["step"].agent_id, "str": share.signed_token(link)}

@@ -35,6 +35,10 @@ PAGE_WRITES = {
     "bulk_start",
     "share_create",
     "share_revoke",
+    # working a review queue (creating, editing and adjudicating are a manager's: 403 to both)
+    "review:item_submit",
+    "review:item_skip",
+    "review:queue_undo",
 }
 API_WRITES = {
     ("api:step-feedback", "post"),
@@ -101,6 +105,7 @@ def url_for(route: str, world: dict) -> str:
         "token_id": world["token"].pk,
         "sync_run_id": world["sync_run"].pk,
         "queue_id": world["queue"].pk,
+        "item_id": world["queue"].items.first().pk,
         "token": share.signed_token(world["link"]),
     }
 

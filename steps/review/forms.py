@@ -285,23 +285,14 @@ def rubric_fields(items: list[RubricItem], *, pairwise: bool, values: dict | Non
     return fields
 
 
-def scores_from_post(items: list[RubricItem], post: QueryDict, *, pairwise: bool) -> dict[str, Any]:
-    """The posted answers as the values a review stores, unanswered items left out (the core's
-    validation says which are required). Types only: a value outside the item's choices is
-    passed on for validate_scores to refuse with its own message."""
-    scores: dict[str, Any] = {}
+def scores_from_post(items: list[RubricItem], post: QueryDict) -> dict[str, str]:
+    """The posted answers by item name, unanswered items left out. Values stay the form's text
+    ("4", "true"): validate_scores reads form text and is the one judge of what a value may be."""
+    scores = {}
     for item in items:
         raw = post.get(field_name(item), "")
         if item.kind != RubricItem.Kind.TEXT:
             raw = raw.strip()
-        if raw == "":
-            continue
-        if pairwise and item.kind != RubricItem.Kind.TEXT:
-            scores[item.name] = raw
-        elif item.kind == RubricItem.Kind.SCALE:
-            scores[item.name] = int(raw) if raw.lstrip("-").isdigit() and len(raw) < 10 else raw
-        elif item.kind == RubricItem.Kind.BOOLEAN:
-            scores[item.name] = {"true": True, "false": False}.get(raw, raw)
-        else:
+        if raw != "":
             scores[item.name] = raw
     return scores

@@ -85,8 +85,7 @@ def adjudicate_item(request: HttpRequest, queue_id: int, item_id: int) -> HttpRe
     item = get_object_or_404(QueueItem.objects.select_related("step"), pk=item_id, queue=queue)
     if item.state != QueueItem.State.ADJUDICATE:
         raise BadRequest("This step is not waiting for a decision (someone may have decided it already).")
-    pairwise = queue.kind == Queue.Kind.PAIRWISE
-    decided = scores_from_post(rubric_items(queue), request.POST, pairwise=pairwise)
+    decided = scores_from_post(rubric_items(queue), request.POST)
     try:
         verdicts.adjudicate(item, request.user, decided)
     except ValidationError as error:

@@ -90,8 +90,7 @@ def submit(request: HttpRequest, queue_id: int, item_id: int) -> HttpResponse:
     queue = _queue(queue_id)
     _may_work(request, queue)
     item = _item(queue, item_id)
-    pairwise = queue.kind == Queue.Kind.PAIRWISE
-    scores = scores_from_post(rubric_items(queue), request.POST, pairwise=pairwise)
+    scores = scores_from_post(rubric_items(queue), request.POST)
     note = request.POST.get("note", "")
     if len(note) > MAX_NOTE:
         raise BadRequest(f"The note is too long ({MAX_NOTE:,} characters at most).")
