@@ -209,3 +209,22 @@ def test_the_schema_documents_the_queue_endpoints(boss):
         "/api/v1/queues/{queue_id}/agreement/",
     } <= set(paths)
     assert Step.objects.count() == 0
+
+
+def test_a_pairwise_queue_serves_both_steps_and_takes_a_b_or_tie(boss, failed_steps):
+    a, b, c = failed_steps
+    body = {
+        "kind": "pairwise",
+        "pairs": [[a.pk, b.pk], [a.pk, c.pk]],
+        "rubric": [{"name": "better", "kind": "thumbs"}],
+    }
+    queue = make(boss, reviewers_per_item=1, **body).json()
+    assert queue["items_total"] == 2 and queue["kind"] == "pairwise"
+    ann = client_of(UserFactory())
+    base = f"/api/v1/queues/{queue['id']}"
+    for expected_b in (b.pk, c.pk):
+        served = post(ann, f"{base}/next/").json()
+        assert (served["step"]["id"], served["step_b"]["id"]) == (a.pk, expected_b)
+        review = post(ann, f"{base}/items/{a.pk}/reviews/", {"scores": {"better": "b"}})
+        assert review.status_code == 201 and review.json()["verdict"] == {"better": "b"}
+    assert post(ann, f"{base}/next/").status_code == 204

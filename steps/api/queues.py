@@ -78,7 +78,11 @@ def _item(queue: Queue, step_id: str, user) -> QueueItem:
     """The queue's item of this step; in a pairwise queue (a step may be A of several pairs) the
     one the caller holds, else the first open one."""
     items = QueueItem.objects.filter(queue=queue, step_id=step_id).select_related("step", "adjudicated_by")
-    item = items.filter(reserved_by=user).first() or items.order_by("state", "position").first()
+    item = (
+        items.filter(reserved_by=user).first()
+        or items.filter(state=QueueItem.State.WAITING).order_by("position").first()
+        or items.order_by("position").first()
+    )
     if item is None:
         raise exceptions.NotFound("This step is not in this queue.")
     return item

@@ -25,6 +25,7 @@ class NotReviewable(Exception):
     """The item cannot take this reviewer's review now (the API answers 409); says why."""
 
 
+MAX_SECONDS = timedelta(hours=12)
 NOT_YOURS = "Another reviewer holds this step right now; ask for your next one."
 DONE_ALREADY = "This step has all its reviews already."
 REFUSED = "You are not a reviewer of this queue."
@@ -66,7 +67,9 @@ def submit_review(
                 raise NotReviewable(NOT_YOURS)
             if started_at is None and locked.reserved_by_id == user.pk:
                 started_at = locked.reserved_at
-            seconds = (now - started_at).total_seconds() if started_at and started_at <= now else None
+            if started_at is not None and not now - MAX_SECONDS <= started_at <= now:
+                started_at = None  # a client's clock or a tab left open for days: not time spent
+            seconds = (now - started_at).total_seconds() if started_at else None
             review = Review.objects.create(
                 item=locked,
                 reviewer=user,
