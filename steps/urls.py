@@ -1,4 +1,4 @@
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from .export.views import export_steps
 from .ids import RunIdConverter, StepIdConverter
@@ -38,6 +38,7 @@ urlpatterns = [
     path("compare/runs/<run_id:a_id>/<run_id:b_id>/", compare.compare_runs, name="compare_runs"),
     path("compare/<step_id:a_id>/<step_id:b_id>/", compare.compare_steps, name="compare_steps"),
     path("compare/<step_id:a_id>/<step_id:b_id>/expand/", compare.compare_expand, name="compare_expand"),
+    path("review/", include("steps.review.urls")),
     # the one public route: LoginRequiredMiddleware is lifted by @login_not_required
     path("share/<str:token>/", pages.shared_step, name="shared_step"),
 ]

@@ -32,6 +32,7 @@ from steps.models import Agent, ApiToken, FeedbackBatch, ShareLink, Step
 from steps.pages import share
 from steps.querysets import SORTS
 from tests.factories import RunFactory, StepFactory, SyncRunFactory, UserFactory, conversation
+from tests.review_data import make_queue
 from tests.test_urls_require_login import routes
 
 pytestmark = pytest.mark.django_db
@@ -367,6 +368,7 @@ def app_urls(world):
     )
     ints = {"batch_id": world["batch"].pk, "link_id": link.pk, "token_id": token.pk}
     ints["sync_run_id"] = SyncRunFactory().pk
+    ints["queue_id"] = make_queue([{world["user"]: {"verdict": "positive"}}]).pk
     values = {"run_id": GOOD_RUN, "agent_id": world["step"].agent_id, "str": share.signed_token(link)}
     urls = []
     for route, name in APP_ROUTES:

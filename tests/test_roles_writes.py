@@ -14,6 +14,7 @@ from steps.access import VIEWER_REFUSED, set_role
 from steps.models import ApiToken, FeedbackBatch, FeedbackPush, ShareLink, StepReview, StepVote
 from steps.pages import share
 from tests.factories import RunFactory, StepFactory, SyncRunFactory, UserFactory
+from tests.review_data import make_queue
 from tests.test_urls_require_login import is_api, routes
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +63,9 @@ def world():
     batch = FeedbackBatch.objects.create(created_by=owner, action="positive", params={"step_ids": [step.pk]})
     token = ApiToken.create_for(owner, "owner's script")[0]
     sync_run = SyncRunFactory()
+    queue = make_queue([{owner: {"verdict": "positive"}}])
     return {
+        "queue": queue,
         "owner": owner,
         "run": run,
         "step": step,
@@ -85,6 +88,7 @@ def url_for(route: str, world: dict) -> str:
         "link_id": world["link"].pk,
         "token_id": world["token"].pk,
         "sync_run_id": world["sync_run"].pk,
+        "queue_id": world["queue"].pk,
         "token": share.signed_token(world["link"]),
     }
 

@@ -1,0 +1,1 @@
+"""The review pages: one module a page family (queues, reviewing, agreement, rubrics, exports)."""
