@@ -152,9 +152,17 @@ NOTE_CHARS = 300
 
 
 @dataclass(slots=True)
+class Cell:
+    name: str  # the rubric item's
+    shown: str  # the value as a person reads it
+    differs: bool  # the reviewers gave this item different values
+    thumb: str = ""  # "up" / "down" for a thumbs value (drawn as the page's thumb icon)
+
+
+@dataclass(slots=True)
 class Rating:
     reviewer: str
-    values: list[tuple[str, str, bool]]  # (rubric item name, the value as shown, differs from others)
+    values: list[Cell]
     note: str
     submitted_at: Any
 
@@ -168,13 +176,13 @@ class DisagreementRow:
 
 
 def shown_value(value: Any, item: RubricItem, *, pairwise: bool = False) -> str:
-    """A score as a person reads it (templates escape it): 👍/👎, yes/no, a scale point with its word."""
+    """A score as a person reads it (templates escape it): yes/no, a scale point with its word, A/B/tie."""
     if value is None:
         return MISSING
     if pairwise and item.kind != RubricItem.Kind.TEXT:
         return PAIRWISE_WORDS.get(value, str(value)) if isinstance(value, str) else str(value)
     if item.kind == RubricItem.Kind.THUMBS:
-        return {"positive": "👍 positive", "negative": "👎 negative"}.get(value, str(value))
+        return str(value)
     if item.kind == RubricItem.Kind.BOOLEAN:
         return {True: "yes", False: "no"}.get(value, str(value)) if isinstance(value, bool) else str(value)
     if item.kind == RubricItem.Kind.SCALE and item.choice_labels and value in item.choices:
@@ -227,10 +235,7 @@ def disagreement_rows(
         ratings = [
             Rating(
                 reviewer=review.reviewer.get_username(),
-                values=[
-                    (ri.name, shown_value(score.get(ri.name), ri, pairwise=pairwise), ri.name in differing)
-                    for ri in rubric
-                ],
+                values=[_cell(ri, score.get(ri.name), ri.name in differing, pairwise) for ri in rubric],
                 note=review.note[:NOTE_CHARS],
                 submitted_at=review.submitted_at,
             )
@@ -238,6 +243,13 @@ def disagreement_rows(
         ]
         rows.append(DisagreementRow(items[item_id], found[items[item_id].step_id], ratings, differing))
     return rows
+
+
+def _cell(item: RubricItem, value: Any, differs: bool, pairwise: bool) -> Cell:
+    thumb = ""
+    if item.kind == RubricItem.Kind.THUMBS and not pairwise:
+        thumb = {"positive": "up", "negative": "down"}.get(value, "")
+    return Cell(item.name, shown_value(value, item, pairwise=pairwise), differs, thumb)
 
 
 def reviewer_matrix(report: dict[str, Any]) -> list[dict[str, Any]]:
