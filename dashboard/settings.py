@@ -338,6 +338,9 @@ SYNC_REFRESH_BATCH = env_int("SYNC_REFRESH_BATCH", 200)
 # interval, 40 is about 8 requests a second on Letta; half go to steps that carry a vote,
 # so a million steps are all re-read within about three days.
 SYNC_REVERIFY_BATCH = env_int("SYNC_REVERIFY_BATCH", 40)
+# Team review: a snapshot queue holds at most this many steps (a bigger filter is refused with the
+# reason; a live queue has no cap, its steps join as they sync).
+REVIEW_SNAPSHOT_MAX = env_int("REVIEW_SNAPSHOT_MAX", 10_000)
 FEEDBACK_SWEEP_SECONDS = float(os.environ.get("FEEDBACK_SWEEP_SECONDS", "15"))
 # Hours left marked dirty (an archived step, a killed worker) are recomputed this often.
 ROLLUP_SWEEP_SECONDS = float(os.environ.get("ROLLUP_SWEEP_SECONDS", "60"))

@@ -7,3 +7,6 @@ class ReviewConfig(AppConfig):
     name = "steps.review"
     label = "review"
     verbose_name = "Review queues"
+
+    def ready(self) -> None:
+        from . import live  # noqa: F401  (registers the live queues' new-steps receiver)
