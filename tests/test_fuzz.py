@@ -368,7 +368,8 @@ def app_urls(world):
     )
     ints = {"batch_id": world["batch"].pk, "link_id": link.pk, "token_id": token.pk}
     ints["sync_run_id"] = SyncRunFactory().pk
-    ints["queue_id"] = make_queue([{world["user"]: {"verdict": "positive"}}]).pk
+    queue = make_queue([{world["user"]: {"verdict": "positive"}}])
+    ints["queue_id"], ints["rubric_id"] = queue.pk, queue.rubric_id
     values = {"run_id": GOOD_RUN, "agent_id": world["step"].agent_id, "str": share.signed_token(link)}
     urls = []
     for route, name in APP_ROUTES:

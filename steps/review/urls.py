@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import agreement
+from .views import agreement, rubrics
 
 app_name = "review"
 
@@ -12,5 +12,10 @@ urlpatterns = [
         agreement.queue_disagreements,
         name="queue_disagreements",
     ),
+    path("rubrics/", rubrics.rubric_list, name="rubric_list"),
+    path("rubrics/new/", rubrics.rubric_create, name="rubric_create"),
+    path("rubrics/<int:rubric_id>/", rubrics.rubric_detail, name="rubric_detail"),
+    path("rubrics/<int:rubric_id>/edit/", rubrics.rubric_edit, name="rubric_edit"),
+    path("rubrics/<int:rubric_id>/archive/", rubrics.rubric_archive, name="rubric_archive"),
     # --- end revieweval ------------------------------------------------------------------------
 ]
