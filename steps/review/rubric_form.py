@@ -26,8 +26,16 @@ Kind = RubricItem.Kind
 MAX_FIELD = 20_000  # a textarea's characters we read at all; rubrics.clean_item has the real limits
 # "3", "3 = ok", "3: ok", "3 - ok", "3 ok"
 SCALE_LINE = re.compile(r"\s*(-?\d{1,4})(?:(?:\s*[=:\-–—·]\s*|\s+)(.*?))?\s*")
+# the kinds as the editor names them (no emoji: not every machine has a font for them)
+KIND_LABELS = [
+    (Kind.THUMBS, "Thumbs up / down (Letta's feedback)"),
+    (Kind.CATEGORICAL, "Labels"),
+    (Kind.SCALE, "Scale"),
+    (Kind.BOOLEAN, "Yes / no"),
+    (Kind.TEXT, "Free text"),
+]
 KIND_HELP = {
-    Kind.THUMBS: "👍 / 👎. The verdict of this item becomes the step's feedback in Letta (one per rubric).",
+    Kind.THUMBS: "Thumbs up or down. The verdict of this item becomes the step's feedback in Letta (one per rubric).",
     Kind.CATEGORICAL: "One label per line. Reviewers pick one.",
     Kind.SCALE: "One point per line, lowest first, with an optional word: “1 = wrong”.",
     Kind.BOOLEAN: "Yes or no.",

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ...access.roles import MANAGER_REFUSED, RoleRequired, can_manage
 from .. import rubric_form, rubrics
-from ..models import Rubric, RubricItem
+from ..models import Rubric
 
 RUBRICS_PER_PAGE = 50
 QUEUES_SHOWN = 20
@@ -48,12 +48,16 @@ def rubric_detail(request: HttpRequest, rubric_id: int) -> HttpResponse:
         .order_by("-version")
         .only("pk", "version", "archived")
     )
+    labels = dict(rubric_form.KIND_LABELS)
     queues = rubric.queues.order_by("-created_at")
     shown = list(queues[:QUEUES_SHOWN])
     count = len(shown) if len(shown) < QUEUES_SHOWN else queues.count()
     context = {
         "rubric": rubric,
-        "items": [(item, rubric_form.choices_text(item)) for item in rubric.items.order_by("position")],
+        "items": [
+            (item, rubric_form.choices_text(item), labels.get(item.kind, item.kind))
+            for item in rubric.items.order_by("position")
+        ],
         "versions": versions,
         "latest": versions[0] if versions else rubric,
         "queues": shown,
@@ -152,7 +156,7 @@ def _editor_page(request: HttpRequest, editor, rubric: Rubric | None, status: in
     context = {
         "rubric": rubric,
         "editor": editor,
-        "kinds": RubricItem.Kind.choices,
+        "kinds": rubric_form.KIND_LABELS,
         "kind_help": rubric_form.KIND_HELP,
         "newer": newer,
         "max_items": rubrics.MAX_ITEMS,
