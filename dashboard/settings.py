@@ -261,7 +261,8 @@ SPECTACULAR_SETTINGS = {
         "and notes written back to Letta through the dashboard's outbox. Authenticate with a personal "
         "token (`Authorization: Bearer <token>`, from /account/tokens/) or, in a browser, the session. "
         "A token has its owner's role: every role reads; votes, tags, notes and bulk votes need the "
-        "reviewer role (a viewer gets a 403 saying so)."
+        "reviewer role (a viewer gets a 403 saying so). Review queues: managers create them; reviewers "
+        "reserve their next step, submit rubric scores, and the queue's verdict goes to Letta."
     ),
     "VERSION": "1",
     # the order Swagger UI shows them in
@@ -273,7 +274,17 @@ SPECTACULAR_SETTINGS = {
         {"name": "runs", "description": "Runs, with their steps in the run's order."},
         {"name": "agents", "description": "Agents mirrored from Letta."},
         {"name": "sync-runs", "description": "The sync's own history."},
+        {
+            "name": "queues",
+            "description": "Team review: queues with rubrics, reservations, reviews, verdicts, agreement.",
+        },
     ],
+    # names for choice sets that share a field name ("kind", "mode") with others
+    "ENUM_NAME_OVERRIDES": {
+        "RubricItemKindEnum": ["thumbs", "categorical", "scale", "boolean", "text"],
+        "QueueKindEnum": ["single", "pairwise"],
+        "QueueModeEnum": ["snapshot", "live"],
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # like everything else
     "SCHEMA_PATH_PREFIX": "/api/v1",

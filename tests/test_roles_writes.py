@@ -13,8 +13,9 @@ from django.test import Client
 from steps.access import VIEWER_REFUSED, set_role
 from steps.models import ApiToken, FeedbackBatch, FeedbackPush, ShareLink, StepReview, StepVote
 from steps.pages import share
+from steps.review.models import Queue, QueueItem, Review, Skip
 from tests.factories import RunFactory, StepFactory, SyncRunFactory, UserFactory
-from tests.review_data import make_queue
+from tests.review_helpers import make_queue
 from tests.test_urls_require_login import is_api, routes
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,11 @@ API_WRITES = {
     ("api:step-tags", "post"),
     ("api:step-notes", "put"),
     ("api:bulk-feedback", "post"),
+    ("api:queue-next", "post"),
+    ("api:queue-undo", "post"),
+    ("api:queue-item-reviews", "post"),
+    ("api:queue-item-release", "post"),
+    ("api:queue-item-skip", "post"),
 }
 ARG = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 # what each write reads from the form; a viewer's request is refused before any of it matters
@@ -51,7 +57,13 @@ FORM = {
     "action": "positive",
     "expiry": "1d",
 }
-JSON = {"value": "positive", "add": ["checked"], "notes": "a note", "expected_count": 1}
+JSON = {
+    "value": "positive",
+    "add": ["checked"],
+    "notes": "a note",
+    "expected_count": 1,
+    "scores": {"verdict": "positive"},
+}
 
 
 @pytest.fixture
@@ -63,7 +75,7 @@ def world():
     batch = FeedbackBatch.objects.create(created_by=owner, action="positive", params={"step_ids": [step.pk]})
     token = ApiToken.create_for(owner, "owner's script")[0]
     sync_run = SyncRunFactory()
-    queue = make_queue([{owner: {"verdict": "positive"}}])
+    queue = make_queue([step], k=2, user=owner)
     return {
         "queue": queue,
         "owner": owner,
@@ -118,6 +130,10 @@ def written(world) -> tuple:
         ShareLink.objects.count(),
         link.revoked_at,
         FeedbackBatch.objects.count(),
+        Queue.objects.count(),
+        Review.objects.count(),
+        Skip.objects.count(),
+        QueueItem.objects.filter(reserved_by__isnull=False).count(),
     )
 
 

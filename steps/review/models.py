@@ -106,6 +106,8 @@ class Queue(models.Model):
         indexes = [
             # the live queues a sync batch's new steps may join
             models.Index(fields=["mode"], condition=Q(archived_at__isnull=True), name="review_queue_live"),
+            # the queue list (page and API), newest first
+            models.Index(fields=["-created_at", "-id"], name="review_queue_newest"),
         ]
 
     def __str__(self) -> str:
