@@ -30,9 +30,12 @@ def make_rubric(items=THUMBS_AND_SCALE, name="Support answers", **kwargs) -> Rub
     return rubric
 
 
-def make_queue(reviews_by_step: list[dict], *, rubric=None, k=2, kind="single", name="Triage") -> Queue:
+def make_queue(
+    reviews_by_step: list[dict], *, rubric=None, k=2, kind="single", name="Triage", steps=None
+) -> Queue:
     """A queue of one step per entry of `reviews_by_step`: ``{reviewer: scores}`` (a dict of item
-    name to value), each turned into a Review submitted a second apart, taking 10 s per position."""
+    name to value), each turned into a Review submitted a second apart, taking 10 s per position.
+    `steps`: existing steps to use in order (else new ones are made)."""
     rubric = rubric or make_rubric()
     if rubric.locked_at is None:
         rubric.locked_at = timezone.now()
@@ -40,7 +43,7 @@ def make_queue(reviews_by_step: list[dict], *, rubric=None, k=2, kind="single", 
     queue = Queue.objects.create(name=name, rubric=rubric, reviewers_per_item=k, kind=kind)
     start = timezone.now() - timedelta(hours=1)
     for position, reviews in enumerate(reviews_by_step):
-        step = StepFactory()
+        step = steps[position] if steps else StepFactory()
         step_b = StepFactory() if kind == "pairwise" else None
         item = QueueItem.objects.create(queue=queue, step=step, step_b=step_b, position=position)
         for offset, (reviewer, scores) in enumerate(reviews.items()):

@@ -375,6 +375,7 @@ def app_urls(world):
         "item_id": world["queue"].items.first().pk,
     }
     ints["sync_run_id"] = SyncRunFactory().pk
+    ints["rubric_id"] = world["queue"].rubric_id
     values = {"run_id": GOOD_RUN, "agent_id": world["step"].agent_id, "str": share.signed_token(link)}
     urls = []
     for route, name in APP_ROUTES:

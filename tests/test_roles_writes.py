@@ -106,6 +106,7 @@ def url_for(route: str, world: dict) -> str:
         "sync_run_id": world["sync_run"].pk,
         "queue_id": world["queue"].pk,
         "item_id": world["queue"].items.first().pk,
+        "rubric_id": world["queue"].rubric_id,
         "token": share.signed_token(world["link"]),
     }
 

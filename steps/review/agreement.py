@@ -56,7 +56,7 @@ def paired(ratings: Ratings) -> dict[Hashable, list[Any]]:
     """The units with at least two (hashable, non-None) ratings, as lists of their values."""
     out = {}
     for unit, by_rater in ratings.items():
-        values = [_key(v) for v in by_rater.values() if v is not None]
+        values = [comparable(v) for v in by_rater.values() if v is not None]
         if len(values) >= 2:
             out[unit] = values
     return out
@@ -69,7 +69,7 @@ def item_agreement(
     scale's points); values outside it are left out (no value from outside a rubric is scored)."""
     units = paired(ratings)
     if domain is not None:
-        allowed = {_key(v) for v in domain}
+        allowed = {comparable(v) for v in domain}
         units = {u: [v for v in vs if v in allowed] for u, vs in units.items()}
         units = {u: vs for u, vs in units.items() if len(vs) >= 2}
     if not units:
@@ -83,7 +83,7 @@ def alpha(
     """Krippendorff's alpha of units given as lists of their ratings (two or more each)."""
     units = list(units)
     if domain is not None and level == ORDINAL:
-        values = [_key(v) for v in domain]
+        values = [comparable(v) for v in domain]
     else:
         # nominal: the order is irrelevant; an ordinal item without a domain orders what it sees
         values = sorted({v for vs in units for v in vs}, key=_order)
@@ -137,7 +137,8 @@ def reviewer_pairs(items: Iterable[Ratings]) -> dict[tuple[Hashable, Hashable], 
     for ratings in items:
         for by_rater in ratings.values():
             rated = sorted(
-                ((r, _key(v)) for r, v in by_rater.items() if v is not None), key=lambda rv: _order(rv[0])
+                ((r, comparable(v)) for r, v in by_rater.items() if v is not None),
+                key=lambda rv: _order(rv[0]),
             )
             for (a, va), (b, vb) in combinations(rated, 2):
                 count = pairs[(a, b)]
@@ -146,7 +147,8 @@ def reviewer_pairs(items: Iterable[Ratings]) -> dict[tuple[Hashable, Hashable], 
     return dict(pairs)
 
 
-def _key(value: Any) -> Any:
+def comparable(value: Any) -> Any:
+    """A value as agreement compares it (hashable)."""
     # JSON scores may hold lists (never from a valid rubric, but from the admin): compare them as tuples
     return tuple(value) if isinstance(value, list) else value
 

@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from ..pages.timeline import previews
 from . import agreement
 from .models import Queue, QueueItem, Review, RubricItem
 
@@ -141,3 +142,129 @@ def disagreements(queue: Queue, item_name: str | None = None) -> QuerySet[QueueI
     """The queue's items its reviewers disagree on (see disagreement_ids), in queue order."""
     ids = disagreement_ids(queue, item_name)
     return QueueItem.objects.filter(queue_id=queue.pk, pk__in=ids).order_by("position")
+
+
+# --- the disagreement list's rows --------------------------------------------------------------
+
+MISSING = "—"
+PAIRWISE_WORDS = {"a": "A", "b": "B", "tie": "tie"}
+NOTE_CHARS = 300
+
+
+@dataclass(slots=True)
+class Cell:
+    name: str  # the rubric item's
+    shown: str  # the value as a person reads it
+    differs: bool  # the reviewers gave this item different values
+    thumb: str = ""  # "up" / "down" for a thumbs value (drawn as the page's thumb icon)
+
+
+@dataclass(slots=True)
+class Rating:
+    reviewer: str
+    values: list[Cell]
+    note: str
+    submitted_at: Any
+
+
+@dataclass(slots=True)
+class DisagreementRow:
+    item: QueueItem
+    preview: Any  # steps.pages.timeline.Preview of step (A)
+    ratings: list[Rating]
+    differing: list[str]  # the rubric items the reviewers disagree on
+
+
+def shown_value(value: Any, item: RubricItem, *, pairwise: bool = False) -> str:
+    """A score as a person reads it (templates escape it): yes/no, a scale point with its word, A/B/tie."""
+    if value is None:
+        return MISSING
+    if pairwise and item.kind != RubricItem.Kind.TEXT:
+        return PAIRWISE_WORDS.get(value, str(value)) if isinstance(value, str) else str(value)
+    if item.kind == RubricItem.Kind.THUMBS:
+        return str(value)
+    if item.kind == RubricItem.Kind.BOOLEAN:
+        return {True: "yes", False: "no"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+    if item.kind == RubricItem.Kind.SCALE and item.choice_labels and value in item.choices:
+        word = (
+            item.choice_labels[item.choices.index(value)]
+            if item.choices.index(value) < len(item.choice_labels)
+            else ""
+        )
+        return f"{value} · {word}" if word else str(value)
+    return str(value)
+
+
+def disagreement_rows(
+    queue: Queue, item_ids: list[int], shown: list[str] | None = None
+) -> list[DisagreementRow]:
+    """The rows of a page of disagreeing items (a few queries, whatever the page's length): the step,
+    its preview, and each reviewer's values of the compared rubric items (`shown`: those only)."""
+
+    pairwise = queue.kind == Queue.Kind.PAIRWISE
+    rubric = [
+        item
+        for item in RubricItem.objects.filter(rubric_id=queue.rubric_id)
+        if agreement.level_of(item.kind, pairwise=pairwise) and (shown is None or item.name in shown)
+    ]
+    items = {
+        item.pk: item
+        for item in QueueItem.objects.filter(queue_id=queue.pk, pk__in=item_ids).select_related(
+            "step", "step_b"
+        )
+    }
+    reviews: dict[int, list[Review]] = defaultdict(list)
+    for review in (
+        Review.objects.filter(item_id__in=list(items))
+        .select_related("reviewer")
+        .order_by("item_id", "submitted_at")
+    ):
+        reviews[review.item_id].append(review)
+    found = previews([item.step_id for item in items.values()])
+    rows = []
+    for item_id in item_ids:
+        if item_id not in items:
+            continue
+        given = reviews[item_id]
+        scores = [r.scores if isinstance(r.scores, dict) else {} for r in given]
+        differing = [
+            ri.name
+            for ri in rubric
+            if len({agreement.comparable(s[ri.name]) for s in scores if s.get(ri.name) is not None}) > 1
+        ]
+        ratings = [
+            Rating(
+                reviewer=review.reviewer.get_username(),
+                values=[_cell(ri, score.get(ri.name), ri.name in differing, pairwise) for ri in rubric],
+                note=review.note[:NOTE_CHARS],
+                submitted_at=review.submitted_at,
+            )
+            for review, score in zip(given, scores, strict=True)
+        ]
+        rows.append(DisagreementRow(items[item_id], found[items[item_id].step_id], ratings, differing))
+    return rows
+
+
+def _cell(item: RubricItem, value: Any, differs: bool, pairwise: bool) -> Cell:
+    thumb = ""
+    if item.kind == RubricItem.Kind.THUMBS and not pairwise:
+        thumb = {"positive": "up", "negative": "down"}.get(value, "")
+    return Cell(item.name, shown_value(value, item, pairwise=pairwise), differs, thumb)
+
+
+def reviewer_matrix(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reviewer-by-reviewer table of a report: one row a reviewer (as report["reviewers"]),
+    its cells the pair's {"percent", "n"} for every reviewer, None on the diagonal and where the
+    two never reviewed the same step."""
+    pairs = {(p["a"], p["b"]): p for p in report["pairs"]}
+    ids = [r["id"] for r in report["reviewers"]]
+    rows = []
+    for reviewer in report["reviewers"]:
+        cells = []
+        for other in ids:
+            pair = pairs.get((reviewer["id"], other)) or pairs.get((other, reviewer["id"]))
+            cells.append(
+                {"percent": pair["percent"], "n": pair["n"]} if pair and other != reviewer["id"] else None
+            )
+        rows.append({"reviewer": reviewer, "cells": cells})
+    return rows

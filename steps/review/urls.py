@@ -1,10 +1,11 @@
 from django.urls import path
 
-from .views import adjudicate, queues, work
+from .views import adjudicate, agreement, queues, rubrics, work
 
 app_name = "review"
 
 urlpatterns = [
+    # --- reviewui: queues, reviewing, adjudication ---------------------------------------------
     path("", queues.queue_list, name="queue_list"),
     path("queues/new/", queues.queue_new, name="queue_new"),
     path("queues/<int:queue_id>/", queues.queue_detail, name="queue_detail"),
@@ -20,4 +21,16 @@ urlpatterns = [
         adjudicate.adjudicate_item,
         name="item_adjudicate",
     ),
+    # --- revieweval: agreement, rubrics, exports -----------------------------------------------
+    path("queues/<int:queue_id>/agreement/", agreement.queue_agreement, name="queue_agreement"),
+    path(
+        "queues/<int:queue_id>/agreement/disagreements/",
+        agreement.queue_disagreements,
+        name="queue_disagreements",
+    ),
+    path("rubrics/", rubrics.rubric_list, name="rubric_list"),
+    path("rubrics/new/", rubrics.rubric_create, name="rubric_create"),
+    path("rubrics/<int:rubric_id>/", rubrics.rubric_detail, name="rubric_detail"),
+    path("rubrics/<int:rubric_id>/edit/", rubrics.rubric_edit, name="rubric_edit"),
+    path("rubrics/<int:rubric_id>/archive/", rubrics.rubric_archive, name="rubric_archive"),
 ]
