@@ -184,6 +184,7 @@ def test_a_pair_from_two_selected_rows_is_reviewed_side_by_side(browser, live_se
     boxes = lead.locator("input.row-check")
     boxes.nth(0).check()
     boxes.nth(1).check()
+    shot(lead, "reviewui-step-list-selection")
     lead.click("#bulk-form button:has-text('Send to queue…')")
     lead.wait_for_url("**/review/queues/new/")
     assert "2 selected steps" in lead.locator(".q-source").inner_text()

@@ -277,3 +277,19 @@ def test_a_manager_changes_settings_and_archives(client, steps):
     assert (queue.name, queue.reviewers_per_item, queue.reservation_minutes) == ("Renamed", 3, 5)
     client.post(reverse("review:queue_edit", args=[queue.pk]), {"archive": "1"})
     assert queue.name not in client.get(reverse("review:queue_list")).content.decode()
+
+
+def test_the_queue_list_reads_a_fixed_number_of_rows_whatever_the_queues(client, steps):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = signed_in(client)
+    make_queue(steps[:1])
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("review:queue_list"))
+    for _ in range(4):
+        make_queue(steps[1:2], access="assigned", assigned=[user])
+    with CaptureQueriesContext(connection) as five:
+        page = client.get(reverse("review:queue_list")).content.decode()
+    assert len(five) == len(one)
+    assert page.count(">Review</a>") == 1 + 5  # the navigation, and each queue this reviewer may work
