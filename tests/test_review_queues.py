@@ -1,11 +1,15 @@
 """Making queues: a snapshot from the step list's filter (capped), a live queue that steps join as
 the sync brings them in, and pairs of steps."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from steps.models import Step
-from steps.review import queues, rubrics
+from steps.retention import prune_steps
+from steps.review import queues, rubrics, submit
 from steps.review.models import Queue, QueueItem, Rubric
 from steps.sync import run_sync
 from tests.factories import RunFactory, StepFactory, UserFactory, conversation
@@ -117,3 +121,14 @@ def test_a_live_queue_takes_new_steps_that_match_as_the_sync_brings_them(simulat
     assert joined == expected and joined
     queue.refresh_from_db()
     assert queue.items_total == len(joined)
+
+
+def test_pruning_old_steps_takes_their_items_out_of_the_counts():
+    old = [StepFactory(step_time=timezone.now() - timedelta(days=100)) for _ in range(2)]
+    new = StepFactory()
+    queue = new_queue(step_ids=[s.pk for s in [*old, new]])
+    submit.submit_review(queue.items.get(step=old[0]), UserFactory(), {"verdict": "positive"})
+    prune_steps(30)
+    queue.refresh_from_db()
+    assert (queue.items_total, queue.items_done) == (1, 0)
+    assert list(queue.items.values_list("step_id", flat=True)) == [new.pk]

@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from steps.review import reserve, submit
-from steps.review.models import QueueItem
+from steps.review.models import QueueItem, Review
 from tests.factories import StepFactory, UserFactory
 from tests.review_helpers import make_queue
 
@@ -123,3 +123,46 @@ def test_reviewers_asking_at_the_same_instant_never_share_a_reservation():
     assert len(handed_out) == len(set(handed_out)) == 40  # every item once, to one reviewer
     assert set(QueueItem.objects.values_list("state", flat=True)) == {"done"}
     assert sum(1 for items in got.values() if items) > 1  # they really worked side by side
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_next_requests_over_http_never_share_a_step(live_server, settings):
+    """Six reviewers' scripts POST .../next/ at the same instant against a live server (a thread
+    and a PostgreSQL connection per request), then review what they got, until the queue is empty."""
+    import requests
+
+    from steps.models import ApiToken
+
+    settings.API_THROTTLE_RATE = ""
+    queue = make_queue([StepFactory() for _ in range(30)], k=1)
+    keys = [ApiToken.create_for(UserFactory(), "script")[1] for _ in range(6)]
+    barrier = threading.Barrier(len(keys))
+    served: list[tuple[int, str]] = []
+    errors = []
+
+    def work(key):
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {key}"
+        base = f"{live_server.url}/api/v1/queues/{queue.pk}"
+        try:
+            barrier.wait()
+            while (answer := session.post(f"{base}/next/", timeout=30)).status_code == 200:
+                step = answer.json()["step"]["id"]
+                served.append((answer.json()["item"], key))
+                review = session.post(
+                    f"{base}/items/{step}/reviews/", json={"scores": {"verdict": "positive"}}
+                )
+                assert review.status_code == 201, review.text
+            assert answer.status_code == 204, answer.text
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in keys]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    items = [item for item, _ in served]
+    assert len(items) == len(set(items)) == 30  # each step served once, to one reviewer
+    assert Review.objects.count() == 30 and not QueueItem.objects.exclude(state="done").exists()

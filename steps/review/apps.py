@@ -9,4 +9,4 @@ class ReviewConfig(AppConfig):
     verbose_name = "Review queues"
 
     def ready(self) -> None:
-        from . import live  # noqa: F401  (registers the live queues' new-steps receiver)
+        from . import counters, live  # noqa: F401  (register the receivers: counters, live queues)

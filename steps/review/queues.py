@@ -126,7 +126,7 @@ def create_queue(
     )
     form = filter_form(query)
     query = list_query(form.data)  # the stored form: no paging, no empties
-    instructions = rubrics._text(instructions or "", "The instructions", 10_000, allow_empty=True)
+    instructions = rubrics.clean_text(instructions or "", "The instructions", 10_000, allow_empty=True)
     assigned = list(assigned)
     if access == Queue.Access.ASSIGNED and not assigned:
         raise ValidationError({"assigned": ["An assigned queue needs at least one reviewer."]})

@@ -33,7 +33,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 TRUE_TEXTS, FALSE_TEXTS = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 
 
-def _text(value, what: str, limit: int, *, allow_empty: bool = False) -> str:
+def clean_text(value, what: str, limit: int, *, allow_empty: bool = False) -> str:
     if not isinstance(value, str):
         raise ValidationError(f"{what} must be text.")
     value = value.strip()
@@ -54,7 +54,7 @@ def clean_item(raw, position: int) -> dict:
     """One item, checked and normalised (choices de-duplicated, scale points sorted)."""
     if not isinstance(raw, dict):
         raise ValidationError(f"Item {position + 1} must be an object with a name and a kind.")
-    name = _text(raw.get("name"), f"Item {position + 1}'s name", 64)
+    name = clean_text(raw.get("name"), f"Item {position + 1}'s name", 64)
     if not NAME.fullmatch(name):
         raise ValidationError(
             f"Item name “{name}”: letters, digits, spaces, “_”, “-” and “.”, starting with a letter or digit."
@@ -67,7 +67,7 @@ def clean_item(raw, position: int) -> dict:
     if not isinstance(choices, list) or not isinstance(labels, list):
         raise ValidationError(f"Item “{name}”: choices and choice_labels are lists.")
     if kind == Kind.CATEGORICAL:
-        choices = list(dict.fromkeys(_text(c, f"A label of “{name}”", MAX_LABEL) for c in choices))
+        choices = list(dict.fromkeys(clean_text(c, f"A label of “{name}”", MAX_LABEL) for c in choices))
         if not 2 <= len(choices) <= MAX_CHOICES:
             raise ValidationError(f"Item “{name}”: a categorical item needs 2 to {MAX_CHOICES} labels.")
         labels = []
@@ -79,7 +79,7 @@ def clean_item(raw, position: int) -> dict:
         choices = sorted(set(choices))
         if not 2 <= len(choices) <= MAX_SCALE_POINTS:
             raise ValidationError(f"Item “{name}”: a scale has 2 to {MAX_SCALE_POINTS} points.")
-        labels = [_text(w, f"A word of “{name}”", MAX_LABEL, allow_empty=True) for w in labels]
+        labels = [clean_text(w, f"A word of “{name}”", MAX_LABEL, allow_empty=True) for w in labels]
         if len(labels) > len(choices):
             raise ValidationError(f"Item “{name}”: more words ({len(labels)}) than points ({len(choices)}).")
     elif choices and not (kind == Kind.THUMBS and sorted(choices) == sorted(THUMBS_VALUES)):
@@ -89,7 +89,7 @@ def clean_item(raw, position: int) -> dict:
     required = raw.get("required", True)
     if not isinstance(required, bool):
         raise ValidationError(f"Item “{name}”: required is true or false.")
-    description = _text(
+    description = clean_text(
         raw.get("description", ""), f"“{name}”'s description", MAX_DESCRIPTION, allow_empty=True
     )
     return {
@@ -128,8 +128,8 @@ def _create(items: list[dict], **fields) -> Rubric:
 @transaction.atomic
 def rubric_from_items(items: list[dict], *, name: str, created_by, description: str = "") -> Rubric:
     """A new rubric (version 1) from API-style items; a ValidationError says what is wrong."""
-    name = _text(name, "The rubric's name", 200)
-    description = _text(description, "The rubric's description", MAX_DESCRIPTION, allow_empty=True)
+    name = clean_text(name, "The rubric's name", 200)
+    description = clean_text(description, "The rubric's description", MAX_DESCRIPTION, allow_empty=True)
     return _create(clean_items(items), name=name, description=description, created_by=created_by)
 
 
@@ -141,8 +141,8 @@ def new_version(
     changed: the edit becomes the next version of its lineage, returned (scores already given
     keep the questions they answered)."""
     cleaned = clean_items(items)
-    name = _text(name if name is not None else rubric.name, "The rubric's name", 200)
-    description = _text(
+    name = clean_text(name if name is not None else rubric.name, "The rubric's name", 200)
+    description = clean_text(
         description if description is not None else rubric.description,
         "The rubric's description",
         MAX_DESCRIPTION,
@@ -185,7 +185,7 @@ def items_of(rubric: Rubric) -> list[RubricItem]:
 def _score(item: RubricItem, value, *, pairwise: bool):
     """The clean value, or a ValidationError message. Form posts send text: "4", "true"."""
     if item.kind == Kind.TEXT:
-        return _text(value, "The text", MAX_TEXT, allow_empty=True)
+        return clean_text(value, "The text", MAX_TEXT, allow_empty=True)
     if pairwise:
         if value not in PAIR_VALUES:
             raise ValidationError("Pick a, b or tie.")
@@ -251,7 +251,7 @@ def clean_note(note) -> str:
     if note is None:
         return ""
     try:
-        return _text(note, "The note", MAX_TEXT, allow_empty=True)
+        return clean_text(note, "The note", MAX_TEXT, allow_empty=True)
     except ValidationError as exc:
         raise ValidationError({"note": exc.messages}) from None
 

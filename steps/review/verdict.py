@@ -129,12 +129,13 @@ def adjudicate(item: QueueItem, user, verdict: dict) -> QueueItem:
         queue = Queue.objects.select_related("rubric").get(pk=item.queue_id)
         pairwise = queue.kind == Queue.Kind.PAIRWISE
         given = rubrics.validate_scores(queue.rubric, verdict, pairwise=pairwise, partial=True)
-        final = {**(item.verdict or {}), **given}
-        for rubric_item in rubrics.items_of(queue.rubric):
+        rubric_items = rubrics.items_of(queue.rubric)
+        names = {i.name for i in rubric_items}
+        final = {k: v for k, v in {**(item.verdict or {}), **given}.items() if k in names}
+        for rubric_item in rubric_items:
             decides_letta = rubric_item.kind == Kind.THUMBS or rubric_item.name in queue.tag_items
-            if decides_letta and final.get(rubric_item.name) is None and rubric_item.kind != Kind.TEXT:
+            if decides_letta and final.get(rubric_item.name) is None:
                 raise ValidationError({rubric_item.name: ["The reviewers tied here: pick a value."]})
-        final = {k: v for k, v in final.items() if k in {i.name for i in rubrics.items_of(queue.rubric)}}
         item.adjudicated_by = user
         _finish(item, queue, final, user=user)
         Queue.objects.filter(pk=queue.pk).update(items_adjudicate=F("items_adjudicate") - 1)
