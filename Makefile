@@ -70,6 +70,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m tests.bench.bench_compare_page $(BENCH_ARGS)
 	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m tests.bench.bench_pages $(BENCH_ARGS)
 	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m tests.bench.bench_review
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m tests.bench.bench_review_keyboard
 	@if [ "$(BENCH_SYNC_STEPS)" != 0 ]; then $(BIN)/python -m tests.bench.bench_sync --steps $(BENCH_SYNC_STEPS); fi
 
 # Sync throughput against the simulator's raw serving rate, and memory, at a tenth of --steps and at
