@@ -78,5 +78,14 @@ def test_agreement_page_and_the_disagreements_a_click_away(browser, live_server,
     page.wait_for_url("**?item=verdict")
     for row in page.locator("li.disagreement").all():
         assert "verdict" in row.locator(".disagreement-head").inner_text()
+    page.goto(f"{live_server.url}/review/queues/{queue.pk}/agreement/")
+    page.get_by_role("link", name="Export").click()
+    page.wait_for_url("**/export/")
+    page.fill("input[name=condition]", "verdict = positive, accuracy >= great")
+    page.get_by_role("button", name="Export fine-tuning JSONL").click()
+    page.wait_for_selector(".alert-error")
+    assert "compare it with a whole number" in page.locator(".alert-error").inner_text()
+    assert page.input_value("input[name=condition]") == "verdict = positive, accuracy >= great"
+    shot(page, "revieweval-export", full_page=False)
     assert refused == []
     context.close()

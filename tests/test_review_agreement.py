@@ -185,3 +185,30 @@ def test_the_module_imports_no_django():
         "." * node.level + (node.module or "") for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
     }
     assert not any(name.startswith(("django", ".")) for name in imported), imported
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_percent_n_and_disagreements_equal_brute_force(seed):
+    from itertools import combinations
+
+    rng = random.Random(100 + seed)
+    ratings = {
+        unit: {f"r{i}": rng.choice(["x", "y", "z", None]) for i in rng.sample(range(6), rng.randint(1, 4))}
+        for unit in range(rng.randint(1, 30))
+    }
+    pairs = [
+        (a == b)
+        for by in ratings.values()
+        for a, b in combinations([v for v in by.values() if v is not None], 2)
+    ]
+    rated = {u: [v for v in by.values() if v is not None] for u, by in ratings.items()}
+    found = agreement.item_figures(ratings)
+    assert found.agreement.n == sum(len(vs) >= 2 for vs in rated.values())
+    assert found.agreement.percent == (pytest.approx(100 * sum(pairs) / len(pairs)) if pairs else None)
+    assert found.disagreements == [u for u, vs in rated.items() if len(set(vs)) > 1]
+    assert found.disagreements == agreement.disagreements(ratings)
+
+
+def test_an_ordinal_item_without_a_scale_orders_what_it_sees():
+    ratings = by_unit(KRIPPENDORFF_2011)
+    assert round(item_agreement(ratings, ORDINAL).alpha, 3) == 0.815

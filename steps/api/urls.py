@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularJSONAPIView
 
 from .. import urls as page_urls  # noqa: F401  (registers the step_id and run_id converters)
 from ..ids import AgentIdConverter
-from . import docs, export, index, queues, schema, views  # noqa: F401  (schema registers the bearer scheme with drf-spectacular)
+from . import docs, export, index, queue_export, queues, schema, views  # noqa: F401  (schema registers the bearer scheme with drf-spectacular)
 
 register_converter(AgentIdConverter, "agent_id")
 
@@ -34,6 +34,7 @@ urlpatterns = [
     path("queues/<int:queue_id>/undo/", queues.QueueUndo.as_view(), name="queue-undo"),
     path("queues/<int:queue_id>/items/", queues.QueueItems.as_view(), name="queue-items"),
     path("queues/<int:queue_id>/agreement/", queues.QueueAgreement.as_view(), name="queue-agreement"),
+    path("queues/<int:queue_id>/export/", queue_export.QueueExport.as_view(), name="queue-export"),
     path(
         "queues/<int:queue_id>/items/<step_id:step_id>/reviews/",
         queues.ItemReviews.as_view(),

@@ -56,63 +56,86 @@ def paired(ratings: Ratings) -> dict[Hashable, list[Any]]:
     """The units with at least two (hashable, non-None) ratings, as lists of their values."""
     out = {}
     for unit, by_rater in ratings.items():
-        values = [comparable(v) for v in by_rater.values() if v is not None]
+        if len(by_rater) < 2:
+            continue  # most units of a queue still short of its k: no list built
+        values = [v if type(v) is not list else tuple(v) for v in by_rater.values() if v is not None]
         if len(values) >= 2:
             out[unit] = values
     return out
 
 
-def item_agreement(
-    ratings: Ratings, level: str = NOMINAL, domain: Sequence[Any] | None = None
-) -> ItemAgreement:
-    """Alpha, percent and n of one rubric item. `domain`: the ordered values of an ordinal item (a
-    scale's points); values outside it are left out (no value from outside a rubric is scored)."""
-    units = paired(ratings)
-    if domain is not None:
-        allowed = {comparable(v) for v in domain}
-        units = {u: [v for v in vs if v in allowed] for u, vs in units.items()}
-        units = {u: vs for u, vs in units.items() if len(vs) >= 2}
+@dataclass(frozen=True, slots=True)
+class ItemFigures:
+    agreement: ItemAgreement
+    disagreements: list[Hashable]  # the units whose ratings are not all equal
+
+
+def item_figures(ratings: Ratings, level: str = NOMINAL, domain: Sequence[Any] | None = None) -> ItemFigures:
+    """Alpha, percent and n of one rubric item, and its disagreeing units, from one pass over the
+    ratings. `domain`: the ordered values of an ordinal item (a scale's points); values outside it
+    are left out of alpha, percent and n (no value from outside a rubric is scored).
+
+    The pass only numbers each rating's value; the rest is arithmetic on the units x values count
+    matrix (numpy), the form Krippendorff's coincidences are built from anyway."""
+    index: dict[Any, int] = {comparable(v): i for i, v in enumerate(domain)} if domain is not None else {}
+    in_domain = len(index) if domain is not None else None
+    units: list[Hashable] = []
+    rows: list[int] = []
+    codes: list[int] = []
+    for unit, by_rater in ratings.items():
+        if len(by_rater) < 2:
+            continue  # most units of a queue short of its k: nothing to compare
+        values = [v for v in by_rater.values() if v is not None]
+        if len(values) < 2:
+            continue
+        row = len(units)
+        units.append(unit)
+        for value in values:
+            value = comparable(value)
+            code = index.get(value)
+            if code is None:
+                code = index[value] = len(index)
+            rows.append(row)
+            codes.append(code)
     if not units:
-        return ItemAgreement(None, None, 0)
-    return ItemAgreement(alpha(units.values(), level, domain), percent(units.values()), len(units))
+        return ItemFigures(ItemAgreement(None, None, 0), [])
+    counts = np.zeros((len(units), len(index)), dtype=np.float64)
+    np.add.at(counts, (rows, codes), 1)
+    differing = [units[i] for i in np.flatnonzero(counts.max(axis=1) < counts.sum(axis=1))]
+    if in_domain is not None:
+        counts = counts[:, :in_domain]
+    elif level == ORDINAL:
+        # no scale given: order the values seen, as an ordinal metric needs
+        order = sorted(index, key=_order)
+        counts = counts[:, [index[v] for v in order]]
+    per_unit = counts.sum(axis=1)
+    counts, per_unit = counts[per_unit >= 2], per_unit[per_unit >= 2]
+    if not len(counts):
+        return ItemFigures(ItemAgreement(None, None, 0), differing)
+    total = float((per_unit * (per_unit - 1) / 2).sum())
+    agree = float((counts * (counts - 1) / 2).sum())
+    found = ItemAgreement(alpha_of_counts(counts, level), 100.0 * agree / total, len(counts))
+    return ItemFigures(found, differing)
 
 
-def alpha(
-    units: Iterable[list[Any]], level: str = NOMINAL, domain: Sequence[Any] | None = None
-) -> float | None:
-    """Krippendorff's alpha of units given as lists of their ratings (two or more each)."""
-    units = list(units)
-    if domain is not None and level == ORDINAL:
-        values = [comparable(v) for v in domain]
-    else:
-        # nominal: the order is irrelevant; an ordinal item without a domain orders what it sees
-        values = sorted({v for vs in units for v in vs}, key=_order)
-    if len({v for vs in units for v in vs}) < 2:
+def alpha_of_counts(counts: np.ndarray, level: str = NOMINAL) -> float | None:
+    """Krippendorff's alpha from a units x values matrix of how many raters gave each value (the
+    values in order for an ordinal level; units with fewer than two ratings already left out)."""
+    if np.count_nonzero(counts.sum(axis=0)) < 2:
         return None  # one value throughout: no disagreement expected, alpha is 0/0
-    index = {v: i for i, v in enumerate(values)}
-    counts = np.zeros((len(units), len(values)), dtype=np.float64)
-    for row, vs in enumerate(units):
-        for v in vs:
-            counts[row, index[v]] += 1
     # value_counts (units x values) instead of a raters x units matrix: its size does not grow with
     # the number of reviewers, and the unit's rater identities do not enter alpha anyway
     result = krippendorff.alpha(
-        value_counts=counts, value_domain=list(range(len(values))), level_of_measurement=level
+        value_counts=counts, value_domain=list(range(counts.shape[1])), level_of_measurement=level
     )
     return float(result)
 
 
-def percent(units: Iterable[list[Any]]) -> float | None:
-    """Pairwise percent agreement: equal pairs of ratings of a unit over all such pairs, 0-100."""
-    agree = total = 0
-    for vs in units:
-        m = len(vs)
-        total += m * (m - 1) // 2
-        counts: dict[Any, int] = defaultdict(int)
-        for v in vs:
-            counts[v] += 1
-        agree += sum(c * (c - 1) // 2 for c in counts.values())
-    return 100.0 * agree / total if total else None
+def item_agreement(
+    ratings: Ratings, level: str = NOMINAL, domain: Sequence[Any] | None = None
+) -> ItemAgreement:
+    """Alpha, percent and n of one rubric item (see item_figures)."""
+    return item_figures(ratings, level, domain).agreement
 
 
 def disagreements(ratings: Ratings) -> list[Hashable]:
@@ -133,24 +156,32 @@ class PairCount:
 def reviewer_pairs(items: Iterable[Ratings]) -> dict[tuple[Hashable, Hashable], PairCount]:
     """Reviewer-by-reviewer agreement over any number of rubric items: for each pair of raters
     (lower id first), how many (unit, item) ratings they share and how many of those are equal."""
-    pairs: dict[tuple[Hashable, Hashable], PairCount] = defaultdict(PairCount)
+    total: dict[tuple, int] = defaultdict(int)
+    agree: dict[tuple, int] = defaultdict(int)
     for ratings in items:
         for by_rater in ratings.values():
-            rated = sorted(
-                ((r, comparable(v)) for r, v in by_rater.items() if v is not None),
-                key=lambda rv: _order(rv[0]),
-            )
+            if len(by_rater) < 2:
+                continue
+            rated = [(r, v) for r, v in by_rater.items() if v is not None]
             for (a, va), (b, vb) in combinations(rated, 2):
-                count = pairs[(a, b)]
-                count.total += 1
-                count.agree += va == vb
-    return dict(pairs)
+                key = _pair(a, b)
+                total[key] += 1
+                if va == vb:
+                    agree[key] += 1
+    return {key: PairCount(agree[key], count) for key, count in total.items()}
+
+
+def _pair(a: Hashable, b: Hashable) -> tuple[Hashable, Hashable]:
+    try:
+        return (a, b) if a <= b else (b, a)  # reviewer ids: plain ints, the fast path
+    except TypeError:
+        return (a, b) if _order(a) <= _order(b) else (b, a)
 
 
 def comparable(value: Any) -> Any:
     """A value as agreement compares it (hashable)."""
     # JSON scores may hold lists (never from a valid rubric, but from the admin): compare them as tuples
-    return tuple(value) if isinstance(value, list) else value
+    return tuple(value) if type(value) is list else value
 
 
 def _order(value: Any) -> tuple:

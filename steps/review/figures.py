@@ -7,13 +7,16 @@ is ``agreement`` (pure); this module only turns rows into its plain dicts and ba
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.db.models.fields.json import KeyTextTransform
 
 from ..pages.timeline import previews
 from . import agreement
@@ -22,17 +25,20 @@ from .models import Queue, QueueItem, Review, RubricItem
 
 @dataclass
 class QueueReviews:
-    """A queue's reviews, once read: per rubric item the ratings ``{item id: {reviewer id: value}}``."""
+    """A queue's reviews, once read: per compared rubric item the ratings
+    ``{queue item id: {reviewer id: value}}`` (free-text items are not read: nothing compares them)."""
 
     rubric_items: list[RubricItem]
+    pairwise: bool = False
     ratings: dict[str, dict[int, dict[int, Any]]] = field(default_factory=dict)
     positions: dict[int, int] = field(default_factory=dict)  # queue item id -> its position
     done: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # reviewer -> reviews
     seconds: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
     count: int = 0
 
-    def compared(self, pairwise: bool) -> list[tuple[RubricItem, str]]:
+    def compared(self, pairwise: bool | None = None) -> list[tuple[RubricItem, str]]:
         """The rubric items agreement is computed for, with their level (free text is not)."""
+        pairwise = self.pairwise if pairwise is None else pairwise
         out = []
         for item in self.rubric_items:
             level = agreement.level_of(item.kind, pairwise=pairwise)
@@ -41,25 +47,49 @@ class QueueReviews:
         return out
 
 
+INTEGER = re.compile(r"-?\d{1,9}")
+BOOLEAN_TEXTS = {"true": True, "false": False}
+
+
+def _reader(item: RubricItem, pairwise: bool) -> Callable[[str], Any]:
+    """A score's value back from its JSON text (`scores ->> name`): the value the rubric stores
+    for this kind (a scale's int, a yes/no's bool); anything else a hand edit left stays text,
+    which no rubric value equals."""
+    if pairwise or item.kind in (RubricItem.Kind.THUMBS, RubricItem.Kind.CATEGORICAL):
+        return str
+    if item.kind == RubricItem.Kind.SCALE:
+        return lambda text: int(text) if INTEGER.fullmatch(text) else text
+    return lambda text: BOOLEAN_TEXTS.get(text, text)
+
+
 def read_reviews(queue: Queue) -> QueueReviews:
-    """Two queries: the rubric's items, and the queue's reviews (only the columns the figures use)."""
-    data = QueueReviews(rubric_items=list(RubricItem.objects.filter(rubric_id=queue.rubric_id)))
-    names = [item.name for item in data.rubric_items]
-    data.ratings = {name: {} for name in names}
-    rows = Review.objects.filter(item__queue_id=queue.pk).values_list(
-        "item_id", "item__position", "reviewer_id", "scores", "seconds"
+    """Two queries: the rubric's items, and the queue's reviews (only the columns the figures use).
+
+    Each compared item's value is read as text by PostgreSQL (``scores ->> 'name'``) and typed
+    here from the item's kind: decoding 10,000 JSON documents in the ORM took most of the time of
+    the agreement page (tests/bench/bench_agreement.py)."""
+    pairwise = queue.kind == Queue.Kind.PAIRWISE
+    data = QueueReviews(
+        rubric_items=list(RubricItem.objects.filter(rubric_id=queue.rubric_id)), pairwise=pairwise
     )
-    for item_id, position, reviewer_id, scores, seconds in rows.iterator(chunk_size=5000):
+    compared = [item for item, _ in data.compared()]
+    data.ratings = {item.name: {} for item in compared}
+    keys = {f"score_{i}": KeyTextTransform(item.name, "scores") for i, item in enumerate(compared)}
+    readers = [(item.name, _reader(item, pairwise)) for item in compared]
+    rows = (
+        Review.objects.filter(item__queue_id=queue.pk)
+        .annotate(**keys)
+        .values_list("item_id", "item__position", "reviewer_id", "seconds", *keys)
+    )
+    for item_id, position, reviewer_id, seconds, *texts in rows:
         data.count += 1
         data.positions[item_id] = position
         data.done[reviewer_id] += 1
         if seconds is not None:
             data.seconds[reviewer_id].append(seconds)
-        if not isinstance(scores, dict):
-            continue  # a hand-edited review in the admin; it still counts as done
-        for name in names:
-            if name in scores:
-                data.ratings[name].setdefault(item_id, {})[reviewer_id] = scores[name]
+        for (name, read), text in zip(readers, texts, strict=True):
+            if text is not None:  # not scored (an optional item), or scores that are no object
+                data.ratings[name].setdefault(item_id, {})[reviewer_id] = read(text)
     return data
 
 
@@ -75,15 +105,15 @@ def agreement_report(queue: Queue, data: QueueReviews | None = None) -> dict[str
     n the steps with at least two ratings of that rubric item. Free-text items are not compared.
     """
     data = data or read_reviews(queue)
-    pairwise = queue.kind == Queue.Kind.PAIRWISE
+    compared = data.compared()
     items: dict[str, dict[str, Any]] = {}
-    for item, level in data.compared(pairwise):
-        ratings = data.ratings[item.name]
+    for item, level in compared:
         domain = item.choices if level == agreement.ORDINAL and item.choices else None
-        figures = agreement.item_agreement(ratings, level, domain).as_dict()
-        figures.update(kind=item.kind, level=level, disagreements=len(agreement.disagreements(ratings)))
+        found = agreement.item_figures(data.ratings[item.name], level, domain)
+        figures = found.agreement.as_dict()
+        figures.update(kind=item.kind, level=level, disagreements=len(found.disagreements))
         items[item.name] = figures
-    pairs = agreement.reviewer_pairs(data.ratings[item.name] for item, _ in data.compared(pairwise))
+    pairs = agreement.reviewer_pairs(data.ratings[item.name] for item, _ in compared)
     reviewer_ids = set(data.done) | {r for pair in pairs for r in pair}
     usernames = dict(get_user_model().objects.filter(pk__in=reviewer_ids).values_list("pk", "username"))
     with_others: dict[int, agreement.PairCount] = defaultdict(agreement.PairCount)
@@ -131,8 +161,7 @@ def disagreement_ids(
     """Ids of the queue's items whose reviewers gave different values, in queue order: for one
     rubric item, or (None) for any compared item. An unknown item name has none."""
     data = data or read_reviews(queue)
-    pairwise = queue.kind == Queue.Kind.PAIRWISE
-    compared = [item.name for item, _ in data.compared(pairwise)]
+    compared = [item.name for item, _ in data.compared()]
     names = compared if item_name is None else [n for n in compared if n == item_name]
     found = {unit for name in names for unit in agreement.disagreements(data.ratings[name])}
     return sorted(found, key=lambda unit: data.positions[unit])

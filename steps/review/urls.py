@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import adjudicate, agreement, queues, rubrics, work
+from .views import adjudicate, agreement, exports, queues, rubrics, work
 
 app_name = "review"
 
@@ -28,6 +28,7 @@ urlpatterns = [
         agreement.queue_disagreements,
         name="queue_disagreements",
     ),
+    path("queues/<int:queue_id>/export/", exports.queue_export, name="queue_export"),
     path("rubrics/", rubrics.rubric_list, name="rubric_list"),
     path("rubrics/new/", rubrics.rubric_create, name="rubric_create"),
     path("rubrics/<int:rubric_id>/", rubrics.rubric_detail, name="rubric_detail"),
