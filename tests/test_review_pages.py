@@ -293,3 +293,16 @@ def test_the_queue_list_reads_a_fixed_number_of_rows_whatever_the_queues(client,
         page = client.get(reverse("review:queue_list")).content.decode()
     assert len(five) == len(one)
     assert page.count(">Review</a>") == 1 + 5  # the navigation, and each queue this reviewer may work
+
+
+def test_the_step_page_says_which_queues_hold_the_step(client, steps):
+    signed_in(client)
+    ann, bob = UserFactory(), UserFactory()
+    queue = make_queue(steps[:1], k=2)
+    page = client.get(reverse("step_detail", args=[steps[0].pk])).content.decode()
+    assert "In review queues" in page and "0 of 2 reviews" in page
+    for user in (ann, bob):
+        submit.submit_review(reserve.next_item(queue, user), user, {"verdict": "negative"})
+    page = client.get(reverse("step_detail", args=[steps[0].pk])).content.decode()
+    assert "done · verdict negative" in page
+    assert "In review queues" not in client.get(reverse("step_detail", args=[steps[1].pk])).content.decode()
