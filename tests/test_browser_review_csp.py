@@ -18,7 +18,7 @@ def queues():
     run = RunFactory()
     steps = []
     for i in range(3):
-        step = StepFactory(run_id=run.id, agent_id=run.agent_id, run_position=i)
+        step = StepFactory(run_id=run.id, agent_id=run.agent_id)
         conversation(step, user_text=f"question {i}", answer=f"answer {i}")
         ProviderTraceFactory(step=step)
         steps.append(step)

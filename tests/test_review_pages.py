@@ -4,6 +4,7 @@ after another with htmx, skip and undo, the diff key's fragment, adjudication, a
 import pytest
 from django.urls import reverse
 
+from steps.models import Step
 from steps.review import reserve, submit
 from steps.review.models import Queue, QueueItem, Review
 from tests.factories import StepFactory, UserFactory, conversation
@@ -191,8 +192,9 @@ def test_skip_then_undo(client, steps):
 def test_the_diff_key_shows_the_previous_step_of_the_run(client):
     signed_in(client)
     run_id = "run-00000000-0000-4000-8000-0000000000aa"
-    earlier = StepFactory(run_id=run_id, run_position=0)
-    later = StepFactory(run_id=run_id, run_position=1)
+    earlier, later = StepFactory(run_id=run_id), StepFactory(run_id=run_id)
+    for position, step in enumerate((earlier, later)):
+        Step.objects.filter(pk=step.pk).update(run_position=position)  # the sync's, not the factory's
     queue = make_queue([earlier, later], k=1)
     first, second = queue.items.order_by("position")
     page = client.get(reverse("review:item_diff", args=[queue.pk, second.pk]), headers=HTMX).content.decode()
@@ -306,3 +308,35 @@ def test_the_step_page_says_which_queues_hold_the_step(client, steps):
     page = client.get(reverse("step_detail", args=[steps[0].pk])).content.decode()
     assert "done · verdict negative" in page
     assert "In review queues" not in client.get(reverse("step_detail", args=[steps[1].pk])).content.decode()
+
+
+def create(client, **fields):
+    body = {"name": "Pairs", "rubric": "thumbs", "kind": "single", "mode": "snapshot", "access": "any"}
+    body.update(reviewers_per_item="1", reservation_minutes="30", **fields)
+    return client.post(reverse("review:queue_new"), body)
+
+
+def test_pairs_from_two_runs_or_two_filters_and_an_assigned_queue(client):
+    signed_in(client, "manager")
+    run_a, run_b = "run-00000000-0000-4000-8000-00000000000a", "run-00000000-0000-4000-8000-00000000000b"
+    for run_id, model in ((run_a, "gpt-4o-mini"), (run_b, "claude-sonnet-4")):
+        for position in range(2):
+            step = StepFactory(run_id=run_id, model=model)
+            Step.objects.filter(pk=step.pk).update(run_position=position)  # the sync's, not the factory's
+            conversation(step, user_text=f"same question {position}")
+    link_b = f"http://testserver/runs/{run_b}/"  # a pasted link works as well as the id
+    made = create(client, kind="pairwise", pair_source="runs", run_a=run_a, run_b=link_b)
+    assert made.status_code == 302
+    pairs = Queue.objects.get().items.order_by("position")
+    assert [(i.step.run_position, i.step_b.run_id) for i in pairs] == [(0, run_b), (1, run_b)]
+    Queue.objects.all().delete()
+    other = "http://testserver/?model=claude-sonnet-4"
+    made = create(client, kind="pairwise", pair_source="filters", query="model=gpt-4o-mini", query_b=other)
+    assert made.status_code == 302 and Queue.objects.get().items_total == 2
+    nobody = create(
+        client, kind="pairwise", pair_source="filters", query="model=gpt-4o-mini", query_b="model=x"
+    )
+    assert nobody.status_code == 400 and "No pairs came out of that" in nobody.content.decode()
+    ann = UserFactory(username="ann")
+    assert create(client, access="assigned", assigned=[str(ann.pk)], query="").status_code == 302
+    assert list(Queue.objects.get(access="assigned").assigned.all()) == [ann]
