@@ -228,3 +228,22 @@ def test_a_pairwise_queue_serves_both_steps_and_takes_a_b_or_tie(boss, failed_st
         review = post(ann, f"{base}/items/{a.pk}/reviews/", {"scores": {"better": "b"}})
         assert review.status_code == 201 and review.json()["verdict"] == {"better": "b"}
     assert post(ann, f"{base}/next/").status_code == 204
+
+
+def test_rubrics_are_listed_and_made_by_managers(boss):
+    made = post(boss, "/api/v1/rubrics/", {"name": "Support", "items": ITEMS})
+    assert made.status_code == 201 and [i["name"] for i in made.json()["items"]] == [
+        "verdict",
+        "accuracy",
+        "note",
+    ]
+    bad = post(boss, "/api/v1/rubrics/", {"name": "x", "items": [{"name": "v", "kind": "stars"}]})
+    assert bad.status_code == 400 and "kind must be one of" in bad.json()["errors"]["items"][0]
+    assert (
+        post(client_of(UserFactory()), "/api/v1/rubrics/", {"name": "y", "items": ITEMS}).status_code == 403
+    )
+    listed = client_of(UserFactory(role="viewer")).get("/api/v1/rubrics/").json()["results"]
+    assert [r["id"] for r in listed] == [made.json()["id"]]
+    assert boss.get(f"/api/v1/rubrics/{made.json()['id']}/").json()["locked"] is False
+    queue = make(boss, rubric=made.json()["id"], mode="live")
+    assert queue.status_code == 201 and queue.json()["rubric"]["locked"] is True

@@ -101,6 +101,7 @@ def url_for(route: str, world: dict) -> str:
         "token_id": world["token"].pk,
         "sync_run_id": world["sync_run"].pk,
         "queue_id": world["queue"].pk,
+        "rubric_id": world["queue"].rubric_id,
         "token": share.signed_token(world["link"]),
     }
 

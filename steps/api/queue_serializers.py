@@ -59,6 +59,12 @@ class RubricSerializer(serializers.Serializer):
         }
 
 
+class RubricInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    items = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=30)
+
+
 @extend_schema_field(
     {
         "oneOf": [
