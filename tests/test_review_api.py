@@ -247,3 +247,26 @@ def test_rubrics_are_listed_and_made_by_managers(boss):
     assert boss.get(f"/api/v1/rubrics/{made.json()['id']}/").json()["locked"] is False
     queue = make(boss, rubric=made.json()["id"], mode="live")
     assert queue.status_code == 201 and queue.json()["rubric"]["locked"] is True
+
+
+def test_a_manager_edits_and_archives_a_queue(boss, failed_steps):
+    queue = make(boss).json()
+    url = f"/api/v1/queues/{queue['id']}/"
+    changed = boss.patch(
+        url,
+        {"reservation_minutes": 5, "instructions": "<i>look at tools</i>"},
+        content_type="application/json",
+    )
+    assert changed.status_code == 200, changed.json()
+    assert (changed.json()["reservation_minutes"], changed.json()["instructions"]) == (
+        5,
+        "<i>look at tools</i>",
+    )
+    assert "progress" in changed.json()
+    refused = client_of(UserFactory()).patch(url, {"archived": True}, content_type="application/json")
+    assert refused.status_code == 403 and refused.json() == {"detail": MANAGER_REFUSED}
+    bad = boss.patch(url, {"reviewers_per_item": 0}, content_type="application/json")
+    assert bad.status_code == 400 and "reviewers_per_item" in bad.json()["errors"]
+    assert boss.patch(url, {"archived": True}, content_type="application/json").json()["archived_at"]
+    answer = post(client_of(UserFactory()), f"{url}next/")
+    assert answer.status_code == 409 and "archived" in answer.json()["detail"]

@@ -146,6 +146,26 @@ class QueueInputSerializer(serializers.Serializer):
     )
 
 
+class QueueUpdateSerializer(serializers.Serializer):
+    """What a manager may change; the rubric, mode, kind and filter make another queue."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    instructions = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    reviewers_per_item = serializers.IntegerField(
+        min_value=1, max_value=20, required=False, help_text="Lower: steps with enough reviews resolve now."
+    )
+    reservation_minutes = serializers.IntegerField(min_value=1, max_value=1440, required=False)
+    access = serializers.ChoiceField(choices=Queue.Access.values, required=False)
+    assigned = serializers.ListField(
+        child=serializers.CharField(max_length=150), required=False, max_length=200
+    )
+    tag_items = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=30
+    )
+    write_feedback = serializers.BooleanField(required=False)
+    archived = serializers.BooleanField(required=False, help_text="An archived queue takes no more reviews.")
+
+
 class QueueSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.CharField()

@@ -30,6 +30,7 @@ from .queue_serializers import (
     QueueInputSerializer,
     QueueReviewSerializer,
     QueueSerializer,
+    QueueUpdateSerializer,
     ReviewInputSerializer,
     RubricInputSerializer,
     RubricSerializer,
@@ -236,6 +237,8 @@ class QueueList(generics.ListAPIView):
 
 
 class QueueDetail(APIView):
+    permission_classes = [IsAuthenticated, ManagerWrites]
+
     @extend_schema(
         operation_id="queues_retrieve",
         summary="One queue with its progress",
@@ -247,6 +250,26 @@ class QueueDetail(APIView):
         queue = _queue(queue_id)
         queue.progress = queue_progress(queue)
         return Response(QueueDetailSerializer(queue, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="queues_update",
+        summary="Change a queue's settings",
+        description="Managers only. Name, instructions, k (a lower k resolves the steps that now have "
+        "enough reviews), reservation minutes, access and assigned reviewers, tag items, write_feedback, "
+        "archived. Its rubric, mode, kind and filter cannot change: make another queue.",
+        request=QueueUpdateSerializer,
+        responses={200: QueueDetailSerializer, 403: REFUSED},
+    )
+    def patch(self, request, queue_id: int):
+        queue = _queue(queue_id)
+        data = _valid(QueueUpdateSerializer, request)
+        if "assigned" in data:
+            data["assigned"] = _assigned(data["assigned"])
+        try:
+            queues.update_queue(queue, **data)
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from None
+        return self.get(request, queue_id)
 
 
 class QueueItems(generics.ListAPIView):
