@@ -228,3 +228,45 @@ def test_a_pairwise_queue_serves_both_steps_and_takes_a_b_or_tie(boss, failed_st
         review = post(ann, f"{base}/items/{a.pk}/reviews/", {"scores": {"better": "b"}})
         assert review.status_code == 201 and review.json()["verdict"] == {"better": "b"}
     assert post(ann, f"{base}/next/").status_code == 204
+
+
+def test_rubrics_are_listed_and_made_by_managers(boss):
+    made = post(boss, "/api/v1/rubrics/", {"name": "Support", "items": ITEMS})
+    assert made.status_code == 201 and [i["name"] for i in made.json()["items"]] == [
+        "verdict",
+        "accuracy",
+        "note",
+    ]
+    bad = post(boss, "/api/v1/rubrics/", {"name": "x", "items": [{"name": "v", "kind": "stars"}]})
+    assert bad.status_code == 400 and "kind must be one of" in bad.json()["errors"]["items"][0]
+    assert (
+        post(client_of(UserFactory()), "/api/v1/rubrics/", {"name": "y", "items": ITEMS}).status_code == 403
+    )
+    listed = client_of(UserFactory(role="viewer")).get("/api/v1/rubrics/").json()["results"]
+    assert [r["id"] for r in listed] == [made.json()["id"]]
+    assert boss.get(f"/api/v1/rubrics/{made.json()['id']}/").json()["locked"] is False
+    queue = make(boss, rubric=made.json()["id"], mode="live")
+    assert queue.status_code == 201 and queue.json()["rubric"]["locked"] is True
+
+
+def test_a_manager_edits_and_archives_a_queue(boss, failed_steps):
+    queue = make(boss).json()
+    url = f"/api/v1/queues/{queue['id']}/"
+    changed = boss.patch(
+        url,
+        {"reservation_minutes": 5, "instructions": "<i>look at tools</i>"},
+        content_type="application/json",
+    )
+    assert changed.status_code == 200, changed.json()
+    assert (changed.json()["reservation_minutes"], changed.json()["instructions"]) == (
+        5,
+        "<i>look at tools</i>",
+    )
+    assert "progress" in changed.json()
+    refused = client_of(UserFactory()).patch(url, {"archived": True}, content_type="application/json")
+    assert refused.status_code == 403 and refused.json() == {"detail": MANAGER_REFUSED}
+    bad = boss.patch(url, {"reviewers_per_item": 0}, content_type="application/json")
+    assert bad.status_code == 400 and "reviewers_per_item" in bad.json()["errors"]
+    assert boss.patch(url, {"archived": True}, content_type="application/json").json()["archived_at"]
+    answer = post(client_of(UserFactory()), f"{url}next/")
+    assert answer.status_code == 409 and "archived" in answer.json()["detail"]

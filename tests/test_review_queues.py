@@ -132,3 +132,27 @@ def test_pruning_old_steps_takes_their_items_out_of_the_counts():
     queue.refresh_from_db()
     assert (queue.items_total, queue.items_done) == (1, 0)
     assert list(queue.items.values_list("step_id", flat=True)) == [new.pk]
+
+
+def test_a_manager_changes_settings_and_a_lower_k_resolves_what_has_enough_reviews():
+    steps = [StepFactory(), StepFactory()]
+    queue = new_queue(step_ids=[s.pk for s in steps], reviewers_per_item=3)
+    ann = UserFactory()
+    submit.submit_review(queue.items.get(step=steps[0]), ann, {"verdict": "negative"})
+    changed = queues.update_queue(
+        queue, reviewers_per_item=1, name=" Renamed ", instructions="Be <b>kind</b>"
+    )
+    assert (changed.name, changed.instructions, changed.items_done) == ("Renamed", "Be <b>kind</b>", 1)
+    assert queue.items.get(step=steps[0]).verdict == {"verdict": "negative"}
+    assert queue.items.get(step=steps[1]).state == "waiting"
+    archived = queues.update_queue(queue, archived=True)
+    assert archived.archived_at is not None
+    with pytest.raises(ValidationError) as exc:
+        queues.update_queue(queue, rubric=None, reviewers_per_item=0)
+    assert set(exc.value.message_dict) == {"rubric"}
+    with pytest.raises(ValidationError) as exc:
+        queues.update_queue(queue, reviewers_per_item=0)
+    assert "reviewers_per_item" in exc.value.message_dict
+    with pytest.raises(ValidationError):
+        queues.update_queue(queue, access="assigned")  # nobody assigned
+    assert Queue.objects.get(pk=queue.pk).reviewers_per_item == 1

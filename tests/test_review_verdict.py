@@ -1,8 +1,11 @@
 """The verdict: the queue's policy resolves one per step, a tie goes to a manager, and it reaches
 the simulator's Letta through the outbox once, without writing over someone else's value."""
 
+import threading
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connections
 
 from steps import feedback
 from steps.access import RoleRequired
@@ -171,3 +174,36 @@ def test_pairwise_verdicts_stay_here(mirrored):
     item = QueueItem.objects.get()
     assert item.verdict == {"verdict": "b"} and item.push is None and "Pairwise" in item.write_note
     assert not FeedbackPush.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_delivering_one_verdict_at_once_send_it_once(simulator, letta, settings):
+    """A duplicate task, or the sweep beside the task: both call deliver for the verdict's step at
+    the same instant, on their own connections, against a slow Letta. One PATCH reaches Letta."""
+    settings.LETTA_BASE_URL = simulator.base_url
+    run_sync(letta)
+    step = Step.objects.filter(status="success", feedback="").order_by("pk").first()
+    ann = UserFactory()
+    queue = make_queue([step], k=1)
+    review_all(queue, [ann], {ann: {"verdict": "negative"}})
+    simulator.clear_requests()
+    simulator.faults.latency_ms = 150
+    barrier = threading.Barrier(2)
+
+    def worker():
+        try:
+            barrier.wait()
+            with LettaClient(simulator.base_url, max_retries=0) as client:
+                feedback.deliver(client, step.pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    simulator.faults.latency_ms = 0
+    assert len(patches(simulator, step)) == 1
+    assert QueueItem.objects.get().push.status == "done"
+    assert upstream(simulator, step)[0] == "negative"

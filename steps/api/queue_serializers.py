@@ -59,6 +59,12 @@ class RubricSerializer(serializers.Serializer):
         }
 
 
+class RubricInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    items = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=30)
+
+
 @extend_schema_field(
     {
         "oneOf": [
@@ -138,6 +144,26 @@ class QueueInputSerializer(serializers.Serializer):
         max_length=10_000,
         help_text="A pairwise queue's pairs `[step A, step B]`.",
     )
+
+
+class QueueUpdateSerializer(serializers.Serializer):
+    """What a manager may change; the rubric, mode, kind and filter make another queue."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    instructions = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    reviewers_per_item = serializers.IntegerField(
+        min_value=1, max_value=20, required=False, help_text="Lower: steps with enough reviews resolve now."
+    )
+    reservation_minutes = serializers.IntegerField(min_value=1, max_value=1440, required=False)
+    access = serializers.ChoiceField(choices=Queue.Access.values, required=False)
+    assigned = serializers.ListField(
+        child=serializers.CharField(max_length=150), required=False, max_length=200
+    )
+    tag_items = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=30
+    )
+    write_feedback = serializers.BooleanField(required=False)
+    archived = serializers.BooleanField(required=False, help_text="An archived queue takes no more reviews.")
 
 
 class QueueSerializer(serializers.Serializer):

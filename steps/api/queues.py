@@ -19,6 +19,7 @@ from ..review import figures, queues, reserve, rubrics, submit, verdict
 from ..review.models import Queue, QueueItem, Review, Rubric
 from ..review.progress import queue_progress
 from .pagination import NewestFirst
+from .params import BOOLEAN_TEXTS
 from .permissions import ManagerWrites
 from .queue_serializers import (
     AdjudicateInputSerializer,
@@ -29,7 +30,10 @@ from .queue_serializers import (
     QueueInputSerializer,
     QueueReviewSerializer,
     QueueSerializer,
+    QueueUpdateSerializer,
     ReviewInputSerializer,
+    RubricInputSerializer,
+    RubricSerializer,
 )
 from .serializers import ErrorSerializer, StepSummarySerializer
 from .views import _rows, _valid
@@ -86,6 +90,64 @@ def _item(queue: Queue, step_id: str, user) -> QueueItem:
     if item is None:
         raise exceptions.NotFound("This step is not in this queue.")
     return item
+
+
+# --- rubrics ------------------------------------------------------------------------------------
+
+
+class RubricsByName(NewestFirst):
+    ordering = ("name", "-version", "id")  # review_rubric_by_name
+
+
+class RubricList(generics.ListAPIView):
+    serializer_class = RubricSerializer
+    pagination_class = RubricsByName
+    permission_classes = [IsAuthenticated, ManagerWrites]
+
+    def get_queryset(self):
+        rubrics_shown = Rubric.objects.prefetch_related("items")
+        archived = self.request.query_params.get("archived", "").lower()
+        if archived not in BOOLEAN_TEXTS:
+            raise exceptions.ValidationError({"archived": ["true or false."]})
+        if archived not in ("1", "true", "on"):
+            rubrics_shown = rubrics_shown.filter(archived=False)
+        return rubrics_shown
+
+    @extend_schema(
+        operation_id="rubrics_list",
+        summary="List rubrics",
+        description="By name, newest version first; `archived=true` includes archived ones. A queue takes "
+        "a rubric's `id`.",
+        parameters=[OpenApiParameter("archived", {"type": "boolean"}, OpenApiParameter.QUERY)],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="rubrics_create",
+        summary="Create a rubric",
+        description="Managers only. Items as a queue's `rubric` takes them.",
+        request=RubricInputSerializer,
+        responses={201: RubricSerializer, 403: REFUSED},
+    )
+    def post(self, request):
+        data = _valid(RubricInputSerializer, request)
+        try:
+            rubric = rubrics.rubric_from_items(
+                data["items"], name=data["name"], description=data["description"], created_by=request.user
+            )
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError({"items": exc.messages}) from None
+        rubric = Rubric.objects.prefetch_related("items").get(pk=rubric.pk)
+        return Response(RubricSerializer(rubric).data, status=status.HTTP_201_CREATED)
+
+
+class RubricDetail(APIView):
+    @extend_schema(operation_id="rubrics_retrieve", summary="One rubric", responses={200: RubricSerializer})
+    def get(self, request, rubric_id: int):
+        return Response(
+            RubricSerializer(get_object_or_404(Rubric.objects.prefetch_related("items"), pk=rubric_id)).data
+        )
 
 
 # --- queues -------------------------------------------------------------------------------------
@@ -175,6 +237,8 @@ class QueueList(generics.ListAPIView):
 
 
 class QueueDetail(APIView):
+    permission_classes = [IsAuthenticated, ManagerWrites]
+
     @extend_schema(
         operation_id="queues_retrieve",
         summary="One queue with its progress",
@@ -186,6 +250,26 @@ class QueueDetail(APIView):
         queue = _queue(queue_id)
         queue.progress = queue_progress(queue)
         return Response(QueueDetailSerializer(queue, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="queues_update",
+        summary="Change a queue's settings",
+        description="Managers only. Name, instructions, k (a lower k resolves the steps that now have "
+        "enough reviews), reservation minutes, access and assigned reviewers, tag items, write_feedback, "
+        "archived. Its rubric, mode, kind and filter cannot change: make another queue.",
+        request=QueueUpdateSerializer,
+        responses={200: QueueDetailSerializer, 403: REFUSED},
+    )
+    def patch(self, request, queue_id: int):
+        queue = _queue(queue_id)
+        data = _valid(QueueUpdateSerializer, request)
+        if "assigned" in data:
+            data["assigned"] = _assigned(data["assigned"])
+        try:
+            queues.update_queue(queue, **data)
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from None
+        return self.get(request, queue_id)
 
 
 class QueueItems(generics.ListAPIView):

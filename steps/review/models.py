@@ -28,6 +28,10 @@ class Rubric(models.Model):
 
     class Meta:
         ordering = ["name", "-version"]
+        indexes = [
+            # the rubric list (API and the editor), by name, newest version first
+            models.Index(fields=["name", "-version", "id"], name="review_rubric_by_name"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} (v{self.version})" if self.version > 1 else self.name

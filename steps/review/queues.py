@@ -11,11 +11,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.http import QueryDict
+from django.utils import timezone
 
 from ..filters import StepFilterForm, list_query
 from ..models import Step
 from . import rubrics
 from .models import Queue, QueueItem, Rubric, RubricItem
+from .verdict import resolve
 
 INSERT_CHUNK = 1000  # ids per statement: far below SQLite's bound on variables
 MAX_RESERVATION_MINUTES = 24 * 60
@@ -160,6 +162,61 @@ def create_queue(
         ids = matching_ids(query, limit + 1)
         _cap(len(ids))
         add_steps(queue, ids)
+    queue.refresh_from_db()
+    return queue
+
+
+EDITABLE = ("name", "instructions", "reviewers_per_item", "reservation_minutes", "access", "assigned")
+EDITABLE += ("tag_items", "write_feedback", "archived")
+
+
+@transaction.atomic
+def update_queue(queue: Queue, **changes) -> Queue:
+    """Change a queue's settings (EDITABLE; its rubric, mode, kind and filter make another queue).
+    A lower k resolves the waiting steps that now have enough reviews; a higher one leaves the
+    steps already done as they are. `archived=True` stops it taking reviews (and live steps)."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise ValidationError(
+            {name: ["This setting cannot be changed; make a new queue."] for name in unknown}
+        )
+    queue = Queue.objects.select_for_update().select_related("rubric").get(pk=queue.pk)
+    merged = {f: getattr(queue, f) for f in ("name", "reviewers_per_item", "reservation_minutes", "access")}
+    merged |= {k: v for k, v in changes.items() if k in merged}
+    _check_settings(
+        **merged,
+        mode=queue.mode,
+        kind=queue.kind,
+        rubric=queue.rubric,
+        tag_items=list(changes.get("tag_items", queue.tag_items)),
+    )
+    assigned = changes.pop("assigned", None)
+    if merged["access"] == Queue.Access.ASSIGNED and not (
+        assigned if assigned is not None else queue.assigned.exists()
+    ):
+        raise ValidationError({"assigned": ["An assigned queue needs at least one reviewer."]})
+    if "archived" in changes:
+        archived = changes.pop("archived")
+        if bool(archived) != (queue.archived_at is not None):
+            queue.archived_at = timezone.now() if archived else None
+    if "instructions" in changes:
+        changes["instructions"] = rubrics.clean_text(
+            changes["instructions"] or "", "The instructions", 10_000, allow_empty=True
+        )
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    lowered = changes.get("reviewers_per_item", queue.reviewers_per_item) < queue.reviewers_per_item
+    for field, value in changes.items():
+        setattr(queue, field, list(value) if field == "tag_items" else value)
+    queue.save()
+    if assigned is not None:
+        queue.assigned.set(get_user_model().objects.filter(pk__in=[getattr(u, "pk", u) for u in assigned]))
+    if lowered:
+        ready = QueueItem.objects.filter(
+            queue=queue, state=QueueItem.State.WAITING, reviews_count__gte=queue.reviewers_per_item
+        )
+        for item in ready.select_for_update().order_by("position"):
+            resolve(item)
     queue.refresh_from_db()
     return queue
 
