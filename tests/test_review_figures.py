@@ -151,3 +151,62 @@ def test_hand_edited_scores_do_not_break_the_report(team):
     review.save()
     report = agreement_report(queue)
     assert report["reviews"] == 2 and report["items"]["verdict"]["n"] == 0
+
+
+def test_the_api_agreement_of_reviews_given_through_the_api_equals_the_hand_computation():
+    """End to end: a manager's token makes a k = 3 queue, three reviewers' tokens reserve and
+    score every step, and GET .../agreement/ equals alpha computed here from the coincidence matrix."""
+    import random
+
+    from steps.models import ApiToken
+    from tests.factories import StepFactory
+
+    def client_of(user):
+        from django.test import Client
+
+        _, key = ApiToken.create_for(user, "script")
+        return Client(headers={"Authorization": f"Bearer {key}"})
+
+    steps = [StepFactory() for _ in range(8)]
+    boss = client_of(UserFactory(username="boss", role="manager"))
+    created = boss.post(
+        "/api/v1/queues/",
+        {
+            "name": "calibration",
+            "query": "",
+            "mode": "snapshot",
+            "rubric": [
+                {"name": "verdict", "kind": "thumbs"},
+                {"name": "accuracy", "kind": "scale", "choices": [1, 2, 3, 4, 5]},
+            ],
+            "reviewers_per_item": 3,
+            "reservation_minutes": 10,
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    base = f"/api/v1/queues/{created.json()['id']}"
+    rng = random.Random(8)
+    truth = {s.pk: (rng.choice(["positive", "negative"]), rng.randint(1, 5)) for s in steps}
+    given = {"verdict": {}, "accuracy": {}}
+    for name in ("ann", "bob", "cem"):
+        api = client_of(UserFactory(username=name))
+        while (reserved := api.post(f"{base}/next/")).status_code == 200:
+            step_id = reserved.json()["step"]["id"]
+            thumb, points = truth[step_id]
+            if rng.random() < 0.3:
+                thumb = "negative" if thumb == "positive" else "positive"
+            points = min(5, max(1, points + rng.choice([0, 0, 1, -1])))
+            answer = api.post(
+                f"{base}/items/{step_id}/reviews/",
+                {"scores": {"verdict": thumb, "accuracy": points}, "note": ""},
+                content_type="application/json",
+            )
+            assert answer.status_code == 201, answer.content
+            given["verdict"].setdefault(step_id, {})[name] = thumb
+            given["accuracy"].setdefault(step_id, {})[name] = points
+        assert reserved.status_code == 204
+    report = boss.get(f"{base}/agreement/").json()
+    for name, level in (("verdict", "nominal"), ("accuracy", "ordinal")):
+        assert report["items"][name]["n"] == len(steps)
+        assert report["items"][name]["alpha"] == pytest.approx(alpha_by_hand(given[name], level), abs=1e-9)

@@ -242,7 +242,8 @@ LOOKUPS = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt"}
 def passing_items(queue: Queue, clauses: list[conditions.Clause]) -> QuerySet[QueueItem]:
     """The queue's done items whose verdict meets every clause, in SQL (the verdict's keys read
     as JSON, so `accuracy >= 4` compares numbers). Served by review_item_next (queue, state)."""
-    items = QueueItem.objects.filter(queue_id=queue.pk, state=QueueItem.State.DONE)
+    # no ordering: the Meta ordering (queue, position) would join the queue table for its own order
+    items = QueueItem.objects.filter(queue_id=queue.pk, state=QueueItem.State.DONE).order_by()
     for index, clause in enumerate(clauses):
         alias = f"verdict_{index}"  # an alias, not a lookup path: item names may hold "__"
         items = items.alias(**{alias: KeyTransform(clause.name, "verdict")})

@@ -238,9 +238,8 @@ def disagreement_rows(
     ]
     items = {
         item.pk: item
-        for item in QueueItem.objects.filter(queue_id=queue.pk, pk__in=item_ids).select_related(
-            "step", "step_b"
-        )
+        # the page keeps item_ids' order (Meta's would join the queue table); the steps' ids are enough
+        for item in QueueItem.objects.filter(queue_id=queue.pk, pk__in=item_ids).order_by()
     }
     reviews: dict[int, list[Review]] = defaultdict(list)
     for review in (
