@@ -281,6 +281,19 @@ def test_a_manager_changes_settings_and_archives(client, steps):
     assert queue.name not in client.get(reverse("review:queue_list")).content.decode()
 
 
+def test_lowering_the_reviewers_per_step_resolves_what_it_completes(client, steps):
+    signed_in(client, "manager")
+    ann = UserFactory()
+    queue = make_queue(steps[:2], k=2)
+    submit.submit_review(reserve.next_item(queue, ann), ann, {"verdict": "positive"})
+    body = {"name": queue.name, "reviewers_per_item": "1", "access": "any", "reservation_minutes": "30"}
+    assert client.post(reverse("review:queue_edit", args=[queue.pk]), body).status_code == 302
+    queue.refresh_from_db()
+    assert queue.reviewers_per_item == 1 and queue.items_done == 1
+    refused = client.post(reverse("review:queue_edit", args=[queue.pk]), {**body, "access": "assigned"})
+    assert refused.status_code == 400 and "Pick at least one reviewer" in refused.content.decode()
+
+
 def test_the_queue_list_reads_a_fixed_number_of_rows_whatever_the_queues(client, steps):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ...access.roles import MANAGER_REFUSED, RoleRequired, can_manage, can_review
@@ -19,6 +18,9 @@ from ..forms import QUICK_THUMBS, QueueCreateForm, QueueSettingsForm, error_text
 from ..models import Queue
 
 MAX_QUEUES_LISTED = 200
+# what the settings form changes, through queues.update_queue (a lower k resolves what it completes)
+SETTINGS = ("name", "instructions", "reviewers_per_item", "access", "assigned", "reservation_minutes")
+SETTINGS += ("tag_items", "write_feedback")
 PAIRS_FROM_FILTERS = 500
 
 
@@ -60,7 +62,7 @@ def queue_new(request: HttpRequest) -> HttpResponse:
         try:
             queue = _create(form, request.user)
         except ValidationError as error:
-            form.add_error(None, error_text(error))
+            _errors_onto(form, error)
         else:
             return redirect("review:queue_detail", queue_id=queue.pk)
     query = form.cleaned_data.get("query", "") if hasattr(form, "cleaned_data") else ""
@@ -159,9 +161,10 @@ def queue_edit(request: HttpRequest, queue_id: int) -> HttpResponse:
     _managers_only(request)
     queue = _queue(queue_id)
     if request.method == "POST" and request.POST.get("archive") in ("1", "0"):
-        queue.archived_at = None if request.POST["archive"] == "0" else timezone.now()
-        queue.save(update_fields=["archived_at"])
-        return redirect("review:queue_list" if queue.archived_at else "review:queue_detail", **_kw(queue))
+        queue = queues.update_queue(queue, archived=request.POST["archive"] == "1")
+        if queue.archived_at:
+            return redirect("review:queue_list")
+        return redirect("review:queue_detail", queue_id=queue.pk)
     initial = {
         "name": queue.name,
         "instructions": queue.instructions,
@@ -175,29 +178,24 @@ def queue_edit(request: HttpRequest, queue_id: int) -> HttpResponse:
     form = QueueSettingsForm(
         request.POST if request.method == "POST" else None, initial=initial, rubric=queue.rubric
     )
-    if request.method == "POST":
-        lowered = form.is_valid() and form.cleaned_data["reviewers_per_item"] < queue.reviewers_per_item
-        # items already resolved at the old number would not be resolved again
-        if lowered and queue.items.filter(reviews_count__gt=0).exists():
-            form.add_error("reviewers_per_item", "Reviews exist: the number can be raised, not lowered.")
-        if form.is_valid():
-            _save_settings(queue, form.cleaned_data)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["access"] != Queue.Access.ASSIGNED:
+            data["assigned"] = []
+        try:
+            queues.update_queue(queue, **{name: data[name] for name in SETTINGS})
+        except ValidationError as error:
+            _errors_onto(form, error)
+        else:
             return redirect("review:queue_detail", queue_id=queue.pk)
-        status = 400
-    else:
-        status = 200
+    status = 400 if request.method == "POST" else 200
     return render(request, "review/queue_edit.html", {"queue": queue, "form": form}, status=status)
 
 
-def _kw(queue: Queue) -> dict:
-    return {} if queue.archived_at else {"queue_id": queue.pk}
-
-
-@transaction.atomic
-def _save_settings(queue: Queue, data: dict) -> None:
-    for name in ("name", "instructions", "reviewers_per_item", "access", "reservation_minutes"):
-        setattr(queue, name, data[name])
-    queue.tag_items = data["tag_items"]
-    queue.write_feedback = data["write_feedback"]
-    queue.save()
-    queue.assigned.set(data["assigned"] if queue.access == Queue.Access.ASSIGNED else [])
+def _errors_onto(form, error: ValidationError) -> None:
+    """The core's refusal beside the field it names (the whole form's when it names none here)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, messages in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, messages)
