@@ -14,7 +14,7 @@ from ...ids import is_letta_id
 from ...models import Step
 from ...pages.list_count import list_count
 from .. import progress, queues, reserve, rubrics
-from ..forms import QUICK_THUMBS, QueueCreateForm, QueueSettingsForm, error_text
+from ..forms import QUICK_THUMBS, QueueCreateForm, QueueSettingsForm
 from ..models import Queue
 
 MAX_QUEUES_LISTED = 200
