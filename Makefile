@@ -57,6 +57,8 @@ clean:
 
 # Timings live here, never in tests (docs/benchmarks.md has today's figures):
 # - diff engine and compare page on two ~1 MB requests, against json.dumps + difflib (no database);
+# - a review queue's agreement over 10,000 reviews, against reading its rows and against
+#   krippendorff.alpha on a reviewers x steps matrix (its own PostgreSQL database, left as it was);
 # - every page over real HTTP (gunicorn) against its own bare SQL, cold and warm, bytes sent, EXPLAIN
 #   with a flag for a Seq Scan, on a database seeded with `manage.py seed_steps --count 1000000`:
 #     make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/letta_bench_1m
@@ -68,7 +70,10 @@ BENCH_SYNC_STEPS ?= 100000
 bench: $(TEST_STAMP)
 	$(BIN)/python -m tests.bench.bench_diff $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_compare_page $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_agreement $(BENCH_ARGS)
 	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m tests.bench.bench_pages $(BENCH_ARGS)
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m tests.bench.bench_review
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m tests.bench.bench_review_keyboard
 	@if [ "$(BENCH_SYNC_STEPS)" != 0 ]; then $(BIN)/python -m tests.bench.bench_sync --steps $(BENCH_SYNC_STEPS); fi
 
 # Sync throughput against the simulator's raw serving rate, and memory, at a tenth of --steps and at

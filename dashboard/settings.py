@@ -328,7 +328,8 @@ SPECTACULAR_SETTINGS = {
         "and notes written back to Letta through the dashboard's outbox. Authenticate with a personal "
         "token (`Authorization: Bearer <token>`, from /account/tokens/) or, in a browser, the session. "
         "A token has its owner's role: every role reads; votes, tags, notes and bulk votes need the "
-        "reviewer role (a viewer gets a 403 saying so)."
+        "reviewer role (a viewer gets a 403 saying so). Review queues: managers create them; reviewers "
+        "reserve their next step, submit rubric scores, and the queue's verdict goes to Letta."
     ),
     "VERSION": "1",
     # the order Swagger UI shows them in
@@ -343,7 +344,17 @@ SPECTACULAR_SETTINGS = {
         {"name": "views", "description": "Saved views: names for list queries, with their new steps."},
         {"name": "rules", "description": "Rules acting on newly synced steps that match a view."},
         {"name": "alerts", "description": "Alerts on the overview's series, their state and history."},
+        {
+            "name": "queues",
+            "description": "Team review: queues with rubrics, reservations, reviews, verdicts, agreement.",
+        },
     ],
+    # names for choice sets that share a field name ("kind", "mode") with others
+    "ENUM_NAME_OVERRIDES": {
+        "RubricItemKindEnum": ["thumbs", "categorical", "scale", "boolean", "text"],
+        "QueueKindEnum": ["single", "pairwise"],
+        "QueueModeEnum": ["snapshot", "live"],
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # like everything else
     "SCHEMA_PATH_PREFIX": "/api/v1",
@@ -408,6 +419,9 @@ SYNC_REFRESH_BATCH = env_int("SYNC_REFRESH_BATCH", 200)
 # interval, 40 is about 8 requests a second on Letta; half go to steps that carry a vote,
 # so a million steps are all re-read within about three days.
 SYNC_REVERIFY_BATCH = env_int("SYNC_REVERIFY_BATCH", 40)
+# Team review: a snapshot queue holds at most this many steps (a bigger filter is refused with the
+# reason; a live queue has no cap, its steps join as they sync).
+REVIEW_SNAPSHOT_MAX = env_int("REVIEW_SNAPSHOT_MAX", 10_000)
 FEEDBACK_SWEEP_SECONDS = float(os.environ.get("FEEDBACK_SWEEP_SECONDS", "15"))
 # Hours left marked dirty (an archived step, a killed worker) are recomputed this often.
 ROLLUP_SWEEP_SECONDS = float(os.environ.get("ROLLUP_SWEEP_SECONDS", "60"))

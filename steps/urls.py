@@ -22,6 +22,7 @@ urlpatterns = [
     path("steps/<step_id:step_id>/note/", review.note_update, name="step_note"),
     path("steps/<step_id:step_id>/next-unreviewed/", review.next_unreviewed, name="next_unreviewed"),
     path("export/", export_steps, name="export"),
+    path("review/", include("steps.review.urls")),
     path("bulk/", review.bulk_start, name="bulk_start"),
     path("bulk/count/", review.bulk_count, name="bulk_count"),
     path("bulk/<int:batch_id>/", review.bulk_progress, name="bulk_progress"),

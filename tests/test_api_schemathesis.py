@@ -27,6 +27,7 @@ from tests.factories import (
     UserFactory,
     conversation,
 )
+from tests.review_helpers import make_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,9 @@ def seeded(settings):
         "agent_id": agent.id,
         "sync_run_id": SyncRunFactory().pk,
         "batch_id": batch.pk,
+        # a queue of both steps, two reviews each: next, reviews and the rest reach their real work
+        "queue_id": (queue := make_queue(steps, k=2, user=user)).pk,
+        "rubric_id": queue.rubric_id,
     }
     # identity: responses are gzipped for clients that accept it (GZipMiddleware), and schemathesis's
     # WSGI transport advertises gzip without decompressing; the schema describes the JSON itself

@@ -32,6 +32,7 @@ from steps.models import Agent, ApiToken, FeedbackBatch, ShareLink, Step
 from steps.pages import share
 from steps.querysets import SORTS
 from tests.factories import RunFactory, StepFactory, SyncRunFactory, UserFactory, conversation
+from tests.review_helpers import make_queue
 from tests.test_urls_require_login import routes
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +109,8 @@ def world():
     StepFactory(run_id=run.id, agent_id=run.agent_id)
     link = ShareLink.objects.create(step=step, created_by=user, token="t" * 20, expires_at=step.step_time)
     batch = FeedbackBatch.objects.create(created_by=user, action="positive", params={"step_ids": [step.pk]})
-    return {"user": user, "step": step, "link": link, "batch": batch}
+    queue = make_queue([step], k=2, user=user)  # its routes take the step as an item
+    return {"user": user, "step": step, "link": link, "batch": batch, "queue": queue}
 
 
 @pytest.fixture
@@ -381,9 +383,16 @@ def app_urls(world):
         token="s" * 20,
         expires_at=timezone.now() + timedelta(days=1),
     )
-    ints = {"batch_id": world["batch"].pk, "link_id": link.pk, "token_id": token.pk}
+    ints = {
+        "batch_id": world["batch"].pk,
+        "link_id": link.pk,
+        "token_id": token.pk,
+        "queue_id": world["queue"].pk,
+        "item_id": world["queue"].items.first().pk,
+    }
     ints["sync_run_id"] = SyncRunFactory().pk
     ints.update(alerts_objects(world["user"]))
+    ints["rubric_id"] = world["queue"].rubric_id
     values = {"run_id": GOOD_RUN, "agent_id": world["step"].agent_id, "str": share.signed_token(link)}
     urls = []
     for route, name in APP_ROUTES:

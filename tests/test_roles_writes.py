@@ -14,7 +14,9 @@ from steps.access import VIEWER_REFUSED, set_role
 from steps.alerts.models import Alert, Destination, Notification, Rule, SavedView
 from steps.models import ApiToken, FeedbackBatch, FeedbackPush, ShareLink, StepReview, StepVote
 from steps.pages import share
+from steps.review.models import Queue, QueueItem, Review, Skip
 from tests.factories import RunFactory, StepFactory, SyncRunFactory, UserFactory
+from tests.review_helpers import make_queue
 from tests.test_urls_require_login import is_api, routes
 
 pytestmark = pytest.mark.django_db
@@ -38,12 +40,21 @@ PAGE_WRITES = {
     "bulk_start",
     "share_create",
     "share_revoke",
+    # working a review queue (creating, editing and adjudicating are a manager's: 403 to both)
+    "review:item_submit",
+    "review:item_skip",
+    "review:queue_undo",
 }
 API_WRITES = {
     ("api:step-feedback", "post"),
     ("api:step-tags", "post"),
     ("api:step-notes", "put"),
     ("api:bulk-feedback", "post"),
+    ("api:queue-next", "post"),
+    ("api:queue-undo", "post"),
+    ("api:queue-item-reviews", "post"),
+    ("api:queue-item-release", "post"),
+    ("api:queue-item-skip", "post"),
 }
 ARG = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 # what each write reads from the form; a viewer's request is refused before any of it matters
@@ -55,7 +66,13 @@ FORM = {
     "action": "positive",
     "expiry": "1d",
 }
-JSON = {"value": "positive", "add": ["checked"], "notes": "a note", "expected_count": 1}
+JSON = {
+    "value": "positive",
+    "add": ["checked"],
+    "notes": "a note",
+    "expected_count": 1,
+    "scores": {"verdict": "positive"},
+}
 
 
 @pytest.fixture
@@ -67,6 +84,7 @@ def world():
     batch = FeedbackBatch.objects.create(created_by=owner, action="positive", params={"step_ids": [step.pk]})
     token = ApiToken.create_for(owner, "owner's script")[0]
     sync_run = SyncRunFactory()
+    queue = make_queue([step], k=2, user=owner)
     view = SavedView.objects.create(owner=owner, name="failed", query="status=failed", shared=True)
     destination = Destination.for_url("json://127.0.0.1:9/hook")
     rule = Rule.objects.create(name="r", view=view, action="tag", tags=["x"])
@@ -79,6 +97,7 @@ def world():
         "rule": rule,
         "alert": alert,
         "notification": notification,
+        "queue": queue,
         "owner": owner,
         "run": run,
         "step": step,
@@ -101,6 +120,9 @@ def url_for(route: str, world: dict) -> str:
         "link_id": world["link"].pk,
         "token_id": world["token"].pk,
         "sync_run_id": world["sync_run"].pk,
+        "queue_id": world["queue"].pk,
+        "item_id": world["queue"].items.first().pk,
+        "rubric_id": world["queue"].rubric_id,
         "token": share.signed_token(world["link"]),
         "view_id": world["view"].pk,
         "rule_id": world["rule"].pk,
@@ -137,6 +159,10 @@ def written(world) -> tuple:
         list(Rule.objects.values_list("enabled", flat=True)),
         list(Alert.objects.values_list("name", "state", "last_evaluated_at")),
         list(Notification.objects.values_list("status", flat=True)),
+        Queue.objects.count(),
+        Review.objects.count(),
+        Skip.objects.count(),
+        QueueItem.objects.filter(reserved_by__isnull=False).count(),
     )
 
 

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from ..export.stream import FORMATS, export_filename, stream_export
 from ..models import Step
+from ..review.export import ExportError, verdict_filter
 from . import params
 from .errors import InvalidParameters
 
@@ -22,6 +23,9 @@ class ExportOptions(forms.Form):
     format = forms.ChoiceField(choices=[(name, spec.label) for name, spec in FORMATS.items()], required=False)
     traces = forms.BooleanField(required=False)  # JSONL: each step's provider traces too
     bom = forms.BooleanField(required=False)  # CSV: start with a UTF-8 BOM (Excel); scripts rarely want it
+    # only the steps of a review queue whose verdict passes `condition` (e.g. for fine-tuning)
+    queue = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    condition = forms.CharField(required=False, max_length=500, strip=False)
 
 
 OPTION_PARAMETERS = [
@@ -35,6 +39,19 @@ OPTION_PARAMETERS = [
     ),
     OpenApiParameter("traces", bool, description="JSONL: include each step's provider traces."),
     OpenApiParameter("bom", bool, description="CSV: start with a UTF-8 byte order mark (for Excel)."),
+    OpenApiParameter(
+        "queue",
+        int,
+        description="Only the steps of this review queue that are done and whose verdict passes `condition` "
+        "(every done step when `condition` is empty).",
+    ),
+    OpenApiParameter(
+        "condition",
+        str,
+        description="With `queue`: clauses on the verdict joined by commas, each `<rubric item> <op> <value>` "
+        "with op one of `= != >= <= > <` (orders for scale items only), e.g. "
+        "`verdict = positive, accuracy >= 4`. Thumbs take positive/negative, yes/no items true/false.",
+    ),
 ]
 
 
@@ -57,8 +74,15 @@ class StepExport(APIView):
         if not options.is_valid() or loose:
             raise InvalidParameters({**options.errors, **loose})
         fmt = options.cleaned_data["format"] or "csv"
+        steps = form.filter(Step.objects.all())
+        queue, condition = options.cleaned_data["queue"], options.cleaned_data["condition"]
+        if queue is not None or condition:
+            try:
+                steps = steps.filter(verdict_filter(queue, condition))
+            except ExportError as error:
+                raise InvalidParameters({"condition" if queue else "queue": [str(error)]}) from None
         return stream_export(
-            form.filter(Step.objects.all()),
+            steps,
             fmt,
             sort=form.sort_order(),
             include_traces=options.cleaned_data["traces"],

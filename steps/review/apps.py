@@ -7,3 +7,6 @@ class ReviewConfig(AppConfig):
     name = "steps.review"
     label = "review"
     verbose_name = "Review queues"
+
+    def ready(self) -> None:
+        from . import counters, live  # noqa: F401  (register the receivers: counters, live queues)

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import Step
+from ..models import FeedbackPush, Step
 
 USER = settings.AUTH_USER_MODEL
 
@@ -28,6 +28,10 @@ class Rubric(models.Model):
 
     class Meta:
         ordering = ["name", "-version"]
+        indexes = [
+            # the rubric list (API and the editor), by name, newest version first
+            models.Index(fields=["name", "-version", "id"], name="review_rubric_by_name"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} (v{self.version})" if self.version > 1 else self.name
@@ -106,6 +110,8 @@ class Queue(models.Model):
         indexes = [
             # the live queues a sync batch's new steps may join
             models.Index(fields=["mode"], condition=Q(archived_at__isnull=True), name="review_queue_live"),
+            # the queue list (page and API), newest first
+            models.Index(fields=["-created_at", "-id"], name="review_queue_newest"),
         ]
 
     def __str__(self) -> str:
@@ -128,6 +134,8 @@ class QueueItem(models.Model):
     # One reservation at a time: while it lasts, no other reviewer is shown this item.
     reserved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reserved_until = models.DateTimeField(null=True, blank=True)
+    # when the current reservation was taken: a review's seconds when the page did not say
+    reserved_at = models.DateTimeField(null=True, blank=True)
     # item name -> the resolved value, once done (by the queue's policy or a manager)
     verdict = models.JSONField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -135,6 +143,10 @@ class QueueItem(models.Model):
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     added_at = models.DateTimeField(default=timezone.now, editable=False)
+    # the outbox row that carries the verdict to Letta (its status is the write-back's), and why
+    # no verdict was sent when none was (pairwise, nothing to write, a conflict waiting on a person)
+    push = models.ForeignKey(FeedbackPush, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    write_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["queue", "position"]
@@ -151,6 +163,12 @@ class QueueItem(models.Model):
             models.Index(fields=["queue", "state", "position"], name="review_item_next"),
             # a step's queues (step page)
             models.Index(fields=["step"], name="review_item_of_step"),
+            # a reviewer's live reservation in a queue (next_item resumes it)
+            models.Index(
+                fields=["queue", "reserved_by"],
+                condition=Q(reserved_by__isnull=False),
+                name="review_item_reserved",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -180,3 +198,19 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"review of {self.item_id} by {self.reviewer_id}"
+
+
+class Skip(models.Model):
+    """A reviewer passed on an item ("s"): it comes back to them only after every other item."""
+
+    item = models.ForeignKey(QueueItem, on_delete=models.CASCADE, related_name="skips")
+    reviewer = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    skipped_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "reviewer"], name="review_skip_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} skipped by {self.reviewer_id}"
