@@ -156,3 +156,23 @@ def test_a_manager_changes_settings_and_a_lower_k_resolves_what_has_enough_revie
     with pytest.raises(ValidationError):
         queues.update_queue(queue, access="assigned")  # nobody assigned
     assert Queue.objects.get(pk=queue.pk).reviewers_per_item == 1
+
+
+def test_the_live_hook_costs_the_same_queries_for_any_batch_size():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from steps.review.live import join_live_queues
+
+    for query in ("status=failed", "model=gpt-4o-mini"):
+        new_queue(mode="live", query=query)
+    small = [StepFactory(failed=True).pk for _ in range(2)]
+    large = [StepFactory(failed=True).pk for _ in range(40)]
+    counts = []
+    for batch in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            join_live_queues(batch)
+        counts.append(len(queries))
+    # the live queues, the model filter's lookup, then per queue its filter and the insert's few
+    assert counts[0] == counts[1] <= 2 + 2 * 8
+    assert Queue.objects.get(query="status=failed").items_total == 42

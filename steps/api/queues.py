@@ -83,7 +83,7 @@ def _item(queue: Queue, step_id: str, user) -> QueueItem:
     one the caller holds, else the first open one."""
     items = QueueItem.objects.filter(queue=queue, step_id=step_id).select_related("step", "adjudicated_by")
     item = (
-        items.filter(reserved_by=user).first()
+        items.filter(reserved_by=user).order_by("position").first()
         or items.filter(state=QueueItem.State.WAITING).order_by("position").first()
         or items.order_by("position").first()
     )
@@ -444,7 +444,10 @@ class ItemAdjudicate(APIView):
         queue = _queue(queue_id)
         data = _valid(AdjudicateInputSerializer, request)
         items = QueueItem.objects.filter(queue=queue, step_id=step_id)
-        item = items.filter(state=QueueItem.State.ADJUDICATE).order_by("position").first() or items.first()
+        item = (
+            items.filter(state=QueueItem.State.ADJUDICATE).order_by("position").first()
+            or items.order_by("position").first()
+        )
         if item is None:
             raise exceptions.NotFound("This step is not in this queue.")
         if item.state != QueueItem.State.ADJUDICATE:

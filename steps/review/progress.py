@@ -20,9 +20,9 @@ def queue_progress(queue: Queue, now=None) -> dict:
     queue.refresh_from_db(fields=["items_total", "items_done", "items_adjudicate"])
     # review_item_next: the queue's waiting items, then the live reservations among them
     held = list(
-        QueueItem.objects.filter(
-            queue=queue, state=QueueItem.State.WAITING, reserved_until__gt=now
-        ).values_list("reserved_by_id", flat=True)
+        QueueItem.objects.filter(queue=queue, state=QueueItem.State.WAITING, reserved_until__gt=now)
+        .order_by()  # the model's ordering would join the queue table
+        .values_list("reserved_by_id", flat=True)
     )
     per_reviewer: dict[int, list] = defaultdict(list)
     for reviewer_id, seconds in Review.objects.filter(item__queue=queue).values_list(

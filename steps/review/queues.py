@@ -234,16 +234,15 @@ def _cap(count: int) -> None:
         )
 
 
-def _locked_queue(queue: Queue) -> Queue:
-    """The queue row, locked: its next position and counters move with the items added."""
-    return Queue.objects.select_for_update().only("pk", "next_position").get(pk=queue.pk)
+def _next_position(queue: Queue) -> int:
+    """Lock the queue row (its next position and counters move with the items added; taken before
+    reading what the queue holds, so two adders never both add a step) and read the position."""
+    return Queue.objects.select_for_update().values_list("next_position", flat=True).get(pk=queue.pk)
 
 
-def _insert(queue: Queue, rows: list[tuple[str, str | None]]) -> int:
+def _insert(queue: Queue, start: int, rows: list[tuple[str, str | None]]) -> int:
     if not rows:
         return 0
-    locked = _locked_queue(queue)
-    start = locked.next_position
     QueueItem.objects.bulk_create(
         [
             QueueItem(queue_id=queue.pk, step_id=a, step_b_id=b, position=start + i)
@@ -266,16 +265,16 @@ def _chunks(values: list, size: int = INSERT_CHUNK):
 def add_steps(queue: Queue, step_ids: Iterable[str]) -> int:
     """Add steps (in the order given) that exist and are not in the queue yet; returns how many."""
     wanted = list(dict.fromkeys(str(s) for s in step_ids))
-    _locked_queue(queue)  # before reading what is there: two adders never both add a step
+    start = _next_position(queue)
     existing, present = set(), set()
     for chunk in _chunks(wanted):
         present.update(Step.objects.filter(pk__in=chunk).values_list("pk", flat=True))
         existing.update(
-            QueueItem.objects.filter(queue=queue, step_b__isnull=True, step_id__in=chunk).values_list(
-                "step_id", flat=True
-            )
+            QueueItem.objects.filter(queue_id=queue.pk, step_b__isnull=True, step_id__in=chunk)
+            .order_by()  # the model's ordering would join the queue table for nothing
+            .values_list("step_id", flat=True)
         )
-    return _insert(queue, [(s, None) for s in wanted if s in present and s not in existing])
+    return _insert(queue, start, [(s, None) for s in wanted if s in present and s not in existing])
 
 
 @transaction.atomic
@@ -289,18 +288,18 @@ def add_pairs(queue: Queue, pairs: Iterable[tuple[str, str]]) -> int:
         if a != b:
             wanted.append((a, b))
     wanted = list(dict.fromkeys(wanted))
-    _locked_queue(queue)
+    start = _next_position(queue)
     ids = list({s for pair in wanted for s in pair})
     present, existing = set(), set()
     for chunk in _chunks(ids):
         present.update(Step.objects.filter(pk__in=chunk).values_list("pk", flat=True))
         existing.update(
-            QueueItem.objects.filter(queue=queue, step_b__isnull=False, step_id__in=chunk).values_list(
-                "step_id", "step_b_id"
-            )
+            QueueItem.objects.filter(queue_id=queue.pk, step_b__isnull=False, step_id__in=chunk)
+            .order_by()
+            .values_list("step_id", "step_b_id")
         )
     rows = [(a, b) for a, b in wanted if a in present and b in present and (a, b) not in existing]
-    return _insert(queue, rows)
+    return _insert(queue, start, rows)
 
 
 def pairs_from_runs(run_a: str, run_b: str) -> list[tuple[str, str]]:
