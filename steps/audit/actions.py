@@ -2,8 +2,8 @@
 through steps.audit.record(actor, "<action>", target, before, after) inside the transaction of
 the change, so an event commits (or rolls back) with it.
 
-Queue reviews (steps.review) record "review.submit" and "review.adjudicate" with the review as
-target and its answers before/after: the names are reserved here for that package.
+Queue reviews (steps.review) record "review.submit", "review.undo" and "review.adjudicate" against
+the step, with the answers (or the verdict) before and after.
 """
 
 ACTIONS: dict[str, str] = {
@@ -15,6 +15,7 @@ ACTIONS: dict[str, str] = {
     "bulk.start": "started a bulk action",
     "review.submit": "submitted a queue review",
     "review.adjudicate": "adjudicated a review",
+    "review.undo": "undid a queue review",
     "token.create": "created an API token",
     "token.revoke": "revoked an API token",
     "share.create": "created a public link",

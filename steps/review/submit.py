@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .. import audit
 from ..access import VIEWER_REFUSED, RoleRequired, can_review
 from . import rubrics
 from .models import Queue, QueueItem, Review, Skip
@@ -84,6 +85,7 @@ def submit_review(
                 locked.reserved_by, locked.reserved_until, locked.reserved_at = None, None, None
             locked.save(update_fields=["reviews_count", "reserved_by", "reserved_until", "reserved_at"])
             Skip.objects.filter(item=locked, reviewer=user).delete()
+            audit.record(user, "review.submit", _audit_target(locked, queue), None, _answers(review, queue))
             if locked.reviews_count >= queue.reviewers_per_item:
                 resolve(locked)
             return review, True
@@ -133,7 +135,9 @@ def undo_last(queue: Queue, user) -> QueueItem | None:
             )
         if item.reserved_by_id not in (None, user.pk) and item.reserved_until and item.reserved_until > now:
             raise ValidationError("Your last review cannot be undone: another reviewer holds its step now.")
-        Review.objects.filter(pk=review_id).delete()
+        undone = Review.objects.get(pk=review_id)
+        undone.delete()
+        audit.record(user, "review.undo", _audit_target(item, queue), _answers(undone, queue), None)
         item.reviews_count = Review.objects.filter(item=item).count()
         item.reserved_by, item.reserved_at = user, now
         item.reserved_until = now + timedelta(minutes=queue.reservation_minutes)
@@ -143,3 +147,12 @@ def undo_last(queue: Queue, user) -> QueueItem | None:
             reserved_by=None, reserved_until=None, reserved_at=None
         )
     return item
+
+
+def _audit_target(item: QueueItem, queue: Queue) -> tuple[str, str, str]:
+    """A queue review is recorded against its step (the trail links it), named with its queue."""
+    return ("step", item.step_id, f"{item.step_id} in queue {queue.name}")
+
+
+def _answers(review: Review, queue: Queue) -> dict:
+    return {"queue": queue.pk, "scores": review.scores, "note": review.note}

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .. import feedback
+from .. import audit, feedback
 from ..access import MANAGER_REFUSED, RoleRequired, can_manage
 from ..models import StepVote
 from . import rubrics
@@ -136,8 +136,16 @@ def adjudicate(item: QueueItem, user, verdict: dict) -> QueueItem:
             decides_letta = rubric_item.kind == Kind.THUMBS or rubric_item.name in queue.tag_items
             if decides_letta and final.get(rubric_item.name) is None:
                 raise ValidationError({rubric_item.name: ["The reviewers tied here: pick a value."]})
+        before = item.verdict
         item.adjudicated_by = user
         _finish(item, queue, final, user=user)
+        audit.record(
+            user,
+            "review.adjudicate",
+            ("step", item.step_id, f"{item.step_id} in queue {queue.name}"),
+            {"queue": queue.pk, "verdict": before},
+            {"queue": queue.pk, "verdict": final},
+        )
         Queue.objects.filter(pk=queue.pk).update(items_adjudicate=F("items_adjudicate") - 1)
     return item
 
