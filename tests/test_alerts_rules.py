@@ -71,3 +71,45 @@ def test_a_paused_rule_does_nothing_and_a_failing_rule_does_not_stop_the_others(
     rules.run_rules(ids)
     assert Notification.objects.count() == 1  # one message for the batch
     assert RuleFiring.objects.filter(rule__name="broken").count() == 0  # undone with its savepoint
+
+
+@pytest.fixture
+def triage_queue():
+    from tests.review_helpers import make_queue
+
+    return make_queue([StepFactory()], k=1)  # one step queued by hand before the rule
+
+
+def test_a_queue_rule_adds_exactly_the_new_matching_steps_after_the_queue_s_own_once(tag_rule, triage_queue):
+    from steps.review.models import Queue, QueueItem
+
+    rule = Rule.objects.create(name="to review", view=tag_rule.view, action="queue", queue=triage_queue)
+    tag_rule.delete()
+    ids = batch(4, 2)
+    rules.run_rules(ids)
+    rules.run_rules(ids)  # a re-sync of the same steps
+    queued = list(
+        QueueItem.objects.filter(queue=triage_queue).order_by("position").values_list("step_id", flat=True)
+    )
+    assert set(queued[1:]) == set(ids[:2]) and len(queued) == 3  # the failed ones, after the step there
+    assert Queue.objects.get(pk=triage_queue.pk).items_total == 3
+    rule.refresh_from_db()
+    assert (rule.fired_steps, rule.fired_batches) == (2, 1)
+
+    Queue.objects.filter(pk=triage_queue.pk).update(archived_at="2026-12-01T00:00:00Z")
+    rules.run_rules(batch(1, 1))
+    assert QueueItem.objects.filter(queue=triage_queue).count() == 3  # an archived queue takes no more
+
+
+def test_a_queue_rule_is_created_through_the_api_and_refused_without_an_open_single_step_queue(
+    client, tag_rule, triage_queue
+):
+    manager = tag_rule.view.owner
+    client.force_login(manager)
+    payload = {"name": "to review", "view": tag_rule.view.pk, "action": "queue"}
+    refused = client.post("/api/v1/rules/", payload, "application/json")
+    assert refused.status_code == 400 and "queue" in refused.json()["errors"]
+    created = client.post("/api/v1/rules/", {**payload, "queue": triage_queue.pk}, "application/json")
+    assert created.status_code == 201 and created.json()["queue"] == triage_queue.pk
+    page = client.get("/rules/").content.decode()
+    assert f'/review/queues/{triage_queue.pk}/"' in page and "add to" in page

@@ -9,6 +9,7 @@ from django import forms
 
 from ..access import can_manage
 from ..feedback import clean_tags
+from ..review.models import Queue
 from . import evaluation, notify, views_saved
 from .models import Alert, Destination, Rule, SavedView
 
@@ -81,12 +82,19 @@ class RuleForm(forms.Form):
     action = forms.ChoiceField(choices=Rule.Action.choices)
     tags = forms.CharField(max_length=1000, required=False, help_text="For “add tags”: comma-separated.")
     destination = DestinationField(required=False, label="Destination URL")
+    queue = forms.ModelChoiceField(
+        queryset=Queue.objects.none(), required=False, help_text="For “add to a review queue”."
+    )
     enabled = forms.BooleanField(required=False, initial=True)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         # a rule acts for the team: on shared views, or the manager's own
         self.fields["view"].queryset = views_saved.visible_to(user)
+        # steps join one at a time: open single-step queues (a pair needs two steps chosen together)
+        self.fields["queue"].queryset = Queue.objects.filter(
+            archived_at__isnull=True, kind=Queue.Kind.SINGLE
+        ).order_by("name")
         self.user = user
 
     def clean_tags(self):
@@ -99,6 +107,8 @@ class RuleForm(forms.Form):
             self.add_error("tags", "Name at least one tag to add.")
         if data.get("action") == Rule.Action.NOTIFY and not data.get("destination"):
             self.add_error("destination", "Say where to send the notification.")
+        if data.get("action") == Rule.Action.QUEUE and not data.get("queue"):
+            self.add_error("queue", "Pick the review queue the steps join (an open, single-step queue).")
         return data
 
     def save(self, rule: Rule | None = None) -> Rule:
@@ -106,6 +116,7 @@ class RuleForm(forms.Form):
         rule = rule or Rule(created_by=self.user)
         rule.name, rule.view, rule.action = data["name"].strip(), data["view"], data["action"]
         rule.tags = data["tags"] if data["action"] == Rule.Action.TAG else []
+        rule.queue = data.get("queue") if data["action"] == Rule.Action.QUEUE else None
         rule.enabled = data["enabled"] if "enabled" in self.data else rule.enabled
         if data.get("destination"):
             rule.destination = Destination.for_url(data["destination"], user=self.user)

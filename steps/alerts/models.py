@@ -107,8 +107,7 @@ class Rule(models.Model):
     class Action(models.TextChoices):
         TAG = "tag", "add tags (here and in Letta)"
         NOTIFY = "notify", "send a notification"
-        # "queue" (add to a review queue) arrives with steps.review: a choice here and a branch
-        # in rules.ACTIONS (see rules.py)
+        QUEUE = "queue", "add to a review queue"
 
     name = models.CharField(max_length=100)
     view = models.ForeignKey(SavedView, on_delete=models.CASCADE, related_name="rules")
@@ -116,6 +115,11 @@ class Rule(models.Model):
     tags = models.JSONField(default=list, blank=True)
     destination = models.ForeignKey(
         Destination, null=True, blank=True, on_delete=models.PROTECT, related_name="rules"
+    )
+    # "queue": the (single-step) review queue the matching steps join; a deleted queue leaves the
+    # rule doing nothing, shown on the rules page, rather than deleting the rule with it
+    queue = models.ForeignKey(
+        "review.Queue", null=True, blank=True, on_delete=models.SET_NULL, related_name="rules"
     )
     enabled = models.BooleanField(default=True)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")

@@ -92,7 +92,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
         rule = form.save()
         messages.success(request, f"Rule “{rule.name}” acts on newly synced steps from now on.")
         return redirect("rule_list")
-    rules = Rule.objects.select_related("view", "destination").order_by("name", "id")
+    rules = Rule.objects.select_related("view", "destination", "queue").order_by("name", "id")
     context = {"rules": rules, "form": form, "can_manage": can_manage(request.user)}
     return render(request, "alerts/rule_list.html", context, status=400 if form.errors else 200)
 

@@ -12,8 +12,9 @@ batch retried after a crash) never fires a rule twice.
 
 Actions (Rule.Action): "tag" adds tags to the steps' votes and writes them to Letta through the
 feedback outbox (a FeedbackPush per step, delivered by the same task as a reviewer's tags);
-"notify" writes one Notification for the batch. Extension point: "queue" (add to a review queue,
-steps.review) is a new Rule.Action choice and one function in ACTIONS taking (rule, step_ids).
+"notify" writes one Notification for the batch; "queue" adds the steps to a review queue
+(steps.review.queues.add_steps: a fixed number of statements per batch). A new action is a
+Rule.Action choice and one function in ACTIONS taking (rule, step_ids).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .. import facets, taskqueue
 from ..feedback import clean_tags
 from ..filters import StepFilterForm
 from ..models import FeedbackPush, Step, StepVote, mark_dirty
+from ..review.queues import add_steps
 from ..sync.hooks import on_new_steps
 from .models import Notification, Rule, RuleFiring
 from .notify import enqueue
@@ -112,9 +114,21 @@ def notify_steps(rule: Rule, step_ids: list[str]) -> None:
     )
 
 
+def queue_steps(rule: Rule, step_ids: list[str]) -> None:
+    """Add the steps to the rule's review queue, after the queue's own steps (reviewed in order)."""
+    queue = rule.queue
+    if queue is None or queue.archived_at is not None:
+        log.warning(
+            "Rule %s: its review queue is gone or archived; %d steps not queued", rule.pk, len(step_ids)
+        )
+        return
+    add_steps(queue, step_ids)
+
+
 ACTIONS: dict[str, Callable[[Rule, list[str]], None]] = {
     Rule.Action.TAG: tag_steps,
     Rule.Action.NOTIFY: notify_steps,
+    Rule.Action.QUEUE: queue_steps,
 }
 
 
@@ -133,7 +147,7 @@ def apply_rule(rule: Rule, step_ids: list[str]) -> list[str]:
 
 @on_new_steps
 def run_rules(step_ids: list[str]) -> None:
-    rules = list(Rule.objects.filter(enabled=True).select_related("view").order_by("id"))
+    rules = list(Rule.objects.filter(enabled=True).select_related("view", "queue").order_by("id"))
     for rule in rules:
         if rule.action not in ACTIONS:
             continue  # an action of an app that is not installed (yet)

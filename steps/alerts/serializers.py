@@ -51,6 +51,9 @@ class NotificationSerializer(serializers.ModelSerializer):
 class RuleSerializer(serializers.ModelSerializer):
     view = serializers.PrimaryKeyRelatedField(read_only=True)
     view_name = serializers.CharField(source="view.name")
+    queue = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="For `queue`: the review queue's id (null once it is deleted)."
+    )
     destination = serializers.SerializerMethodField(help_text="The destination URL, masked.")
     notifications = serializers.SerializerMethodField()
 
@@ -63,6 +66,7 @@ class RuleSerializer(serializers.ModelSerializer):
             "view_name",
             "action",
             "tags",
+            "queue",
             "destination",
             "enabled",
             "last_fired_at",
@@ -85,6 +89,9 @@ class RuleInputSerializer(serializers.Serializer):
     view = serializers.IntegerField(help_text="A saved view's id: the steps the rule acts on.")
     action = serializers.ChoiceField(choices=Rule.Action.choices)
     tags = serializers.ListField(child=serializers.CharField(), required=False, help_text="For `tag`.")
+    queue = serializers.IntegerField(
+        required=False, help_text="For `queue`: an open single-step review queue's id (`/api/v1/queues/`)."
+    )
     destination = serializers.CharField(required=False, help_text=DESTINATION_HELP)
     enabled = serializers.BooleanField(required=False, default=True)
 
