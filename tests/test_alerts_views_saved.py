@@ -37,7 +37,10 @@ def test_a_reviewer_saves_the_lists_query_and_finds_it_in_the_sidebar_with_its_n
 
     html = client.get(reverse("step_list")).content.decode()
     sidebar = html[html.index('class="saved-views"') :]
-    assert "Failed" in sidebar and "3 new" in sidebar
+    # the page names the view at once and fetches its count after it is shown
+    assert "Failed" in sidebar and "new</span>" not in sidebar and reverse("view_counts") in sidebar
+    counts = client.get(reverse("view_counts"), headers={"HX-Request": "true"}).content.decode()
+    assert "Failed" in counts and "3 new" in counts and "hx-get" not in counts
 
     # opening it starts the count again
     assert client.get(reverse("view_open", args=[view.pk]))["Location"] == "/?status=failed"

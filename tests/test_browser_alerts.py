@@ -61,11 +61,13 @@ def test_a_manager_saves_a_view_sees_its_new_steps_and_shares_it(page, live_serv
         owner=view.owner, name="Bad votes on gpt-4.1", query="feedback=negative&model=gpt-4.1"
     )
     page.goto(live_server.url + "/")
+    page.wait_for_selector(".saved-views-body:not([hx-get])")  # the counts follow the page
     item = page.locator(".saved-views-list li", has_text="Failed steps")
     assert "3 new" in item.inner_text() and "team" in item.inner_text()
     keep(page, "alerts-sidebar")
     item.locator("a").click()
     page.wait_for_url(live_server.url + "/?status=failed")
+    page.wait_for_selector(".saved-views-body:not([hx-get])")
     assert "3 new" not in page.locator(".saved-views-list").inner_text()  # opened: counted from now
     page.goto(live_server.url + "/overview/")
     panel = page.locator("section.card", has_text="Saved views")

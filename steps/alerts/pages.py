@@ -37,6 +37,13 @@ def view_list(request: HttpRequest) -> HttpResponse:
     return render(request, "alerts/view_list.html", {"rows": rows, "form": form}, status=status)
 
 
+@require_GET
+def view_counts(request: HttpRequest) -> HttpResponse:
+    """The sidebar's views with their "N new" counts: fetched by the panel once a page is shown."""
+    rows = views_saved.sidebar(request.user)
+    return render(request, "alerts/_views_list.html", {"saved_views": rows, "counted": True})
+
+
 def _visible_view(request: HttpRequest, view_id: int) -> SavedView:
     return get_object_or_404(SavedView.objects.filter(Q(owner=request.user) | Q(shared=True)), pk=view_id)
 

@@ -7,6 +7,7 @@ from . import pages
 urlpatterns = [
     path("views/", pages.view_list, name="view_list"),
     path("views/default/", pages.view_default, name="view_default"),
+    path("views/counts/", pages.view_counts, name="view_counts"),
     path("views/<int:view_id>/", pages.view_open, name="view_open"),
     path("views/<int:view_id>/default/", pages.view_make_default, name="view_make_default"),
     path("views/<int:view_id>/delete/", pages.view_delete, name="view_delete"),

@@ -53,10 +53,15 @@ class ViewRow:
         return f"{NEW_CAP}+" if self.new > NEW_CAP else str(self.new)
 
 
-def sidebar(user, limit: int = SIDEBAR_VIEWS) -> list[ViewRow]:
+def sidebar(user, limit: int = SIDEBAR_VIEWS, *, counted: bool = True) -> list[ViewRow]:
     """The views a user sees, each with its count of new steps: one query for the views (with
-    the user's last visit and default), one for every count; one in all when there are none."""
-    return rows_for(user, list(_annotated(visible_to(user), user).select_related("owner")[:limit]))
+    the user's last visit and default), one for every count; one in all when there are none.
+    Without `counted`, the views alone (one query): the list and the overview render at once and
+    fetch the counts afterwards (views_saved_counts), so a slow count never holds a page."""
+    views = list(_annotated(visible_to(user), user).select_related("owner")[:limit])
+    if not counted:
+        return [ViewRow(v, None, v.is_default) for v in views]
+    return rows_for(user, views)
 
 
 def _annotated(views, user):

@@ -228,7 +228,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "breakdowns": [(v, label) for v, label in form.fields["breakdown"].choices],
         # filters the form above has no field for (search, tag, tool ...), kept as they are
         "carried": [(k, v) for k, v in without_empty(request.GET).items() if k not in FORM_FIELDS],
-        "saved_views": saved_views(request.user),
+        "saved_views": saved_views(request.user, counted=False),
         "alert_query": without_empty(request.GET).urlencode(),
     }
     return render(request, "steps/overview.html", context)

@@ -71,7 +71,7 @@ def step_list(request: HttpRequest) -> HttpResponse:
     else:
         context["facets"] = facets()
         context["reviewers"] = reviewer_counts()
-        context["saved_views"] = saved_views(request.user)  # bounded counts: steps/alerts/views_saved.py
+        context["saved_views"] = saved_views(request.user, counted=False)  # counts follow by htmx
     return render(request, template, context)
 
 
