@@ -205,15 +205,7 @@ class AlertDetail(APIView):
     )
     def patch(self, request, alert_id: int):
         alert = get_object_or_404(Alert, pk=alert_id)
-        current = {
-            "name": alert.name,
-            "query": alert.query,
-            "series": alert.series,
-            "condition": alert.condition,
-            "threshold": alert.threshold,
-            "window_minutes": alert.window_minutes,
-            "min_steps": alert.min_steps,
-        }
+        current = {k: v for k, v in AlertForm.values_of(alert).items() if k != "enabled"}
         form = AlertForm({**current, **_form_data(request)}, user=request.user, instance=alert)
         return Response(AlertSerializer(_valid(form).save()).data)
 

@@ -143,6 +143,22 @@ class AlertForm(forms.Form):
     destination = DestinationField(required=False, label="Destination URL")
     enabled = forms.BooleanField(required=False, initial=True)
 
+    @staticmethod
+    def values_of(alert: Alert) -> dict:
+        """The alert as this form's data: the editor's initial values, and what a partial API
+        update starts from."""
+        fields = [
+            "name",
+            "query",
+            "series",
+            "condition",
+            "threshold",
+            "window_minutes",
+            "min_steps",
+            "enabled",
+        ]
+        return {name: getattr(alert, name) for name in fields}
+
     def __init__(self, *args, user, instance: Alert | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user, self.instance = user, instance

@@ -166,17 +166,9 @@ def _interval() -> str:
 @require_http_methods(["GET", "POST"])
 def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(Alert.objects.select_related("destination"), pk=alert_id)
-    current = {
-        "name": alert.name,
-        "query": alert.query,
-        "series": alert.series,
-        "condition": alert.condition,
-        "threshold": alert.threshold,
-        "window_minutes": alert.window_minutes,
-        "min_steps": alert.min_steps,
-        "enabled": alert.enabled,
-    }
-    form = AlertForm(request.POST or None, user=request.user, instance=alert, initial=current)
+    form = AlertForm(
+        request.POST or None, user=request.user, instance=alert, initial=AlertForm.values_of(alert)
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Saved.")
