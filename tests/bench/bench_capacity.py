@@ -14,6 +14,8 @@ once, so its p95 is what the machine's noise costs any request under the same lo
 
 Prints p50/p95/p99 per kind and over all actions (the baseline apart), errors, and each p95
 as a ratio against its goal (p95 < 150 ms with 20 reviewers, < 300 ms with 50, no error).
+It also prints the CPU time gunicorn (and the Celery worker) spent per request, from /proc: a
+figure the machine's other load hardly moves, and what decides how many requests 2 cores serve.
 With --waits it samples pg_stat_activity every 50 ms: what the database's busy backends wait on.
 
 The database is left as it was, bar the append-only audit trail and the bench's users: each
@@ -239,6 +241,24 @@ class WaitSampler(threading.Thread):
         return lines
 
 
+def tree_cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) of a process and its children alive now, from /proc: what the
+    web (gunicorn's master and workers) or the Celery worker spent, however busy the machine."""
+    if not pid:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            todo += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return 0.0
@@ -246,7 +266,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def summarise(count: int, seconds: float, results: list, load: tuple) -> dict:
+def summarise(count: int, seconds: float, results: list, load: tuple, cpu: dict) -> dict:
     by_kind: dict[str, list[float]] = defaultdict(list)
     errors: Counter = Counter()
     for kind, ms, ok, status in results:
@@ -289,6 +309,15 @@ def summarise(count: int, seconds: float, results: list, load: tuple) -> dict:
     all_p95 = out["kinds"].get("all", {}).get("p95", 0.0)
     out["baseline_p95"] = round(baseline_p95, 1)
     out["all_over_baseline"] = round(all_p95 / baseline_p95, 1) if baseline_p95 else None
+    out["cpu_ms_per_request"] = {k: round(v * 1000 / max(1, len(results)), 1) for k, v in cpu.items()}
+    out["cpu_share_of_one_core"] = {k: round(v / seconds, 2) for k, v in cpu.items()}
+    print(
+        "CPU per request: "
+        + ", ".join(f"{k} {v} ms" for k, v in out["cpu_ms_per_request"].items())
+        + " (so the web alone could serve about "
+        + f"{round(os.cpu_count() * 1000 / max(out['cpu_ms_per_request']['web'], 0.1))} requests/s on "
+        + f"{os.cpu_count()} idle cores; PostgreSQL's share is not counted)"
+    )
     verdict = "MET" if all_p95 < goal and not out["errors"] else "NOT MET"
     print(
         f"goal: p95 {all_p95:.0f} ms / {goal:.0f} ms = {all_p95 / goal:.2f}x, {out['errors']} errors: {verdict}; "
@@ -299,7 +328,7 @@ def summarise(count: int, seconds: float, results: list, load: tuple) -> dict:
     return out
 
 
-def run_load(count, args, base_url, logins, plan) -> dict:
+def run_load(count, args, base_url, logins, plan, pids: dict) -> dict:
     rng = random.Random(count)
     results: list = []
     votes = plan["vote_ids"]
@@ -326,6 +355,7 @@ def run_load(count, args, base_url, logins, plan) -> dict:
         f"{count} reviewers signed in ({time.monotonic() - started:.1f} s); {args.seconds:.0f} s of load..."
     )
     load = os.getloadavg()
+    cpu_before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
     stop_at = time.monotonic() + args.seconds
     if sampler:
         sampler.start()
@@ -334,6 +364,7 @@ def run_load(count, args, base_url, logins, plan) -> dict:
         reviewer.start()
     for reviewer in crowd:
         reviewer.join()
+    cpu = {name: tree_cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
     stop.set()
     # the second click of a vote still open: every step ends as it started
     for reviewer in crowd:
@@ -343,7 +374,7 @@ def run_load(count, args, base_url, logins, plan) -> dict:
                 f"/steps/{reviewer.open_vote}/vote/", data={"value": "positive"}, headers=headers
             )
         reviewer.client.close()
-    out = summarise(count, args.seconds, results, tuple(round(x, 2) for x in load))
+    out = summarise(count, args.seconds, results, tuple(round(x, 2) for x in load), cpu)
     if sampler:
         sampler.join()
         print("\n".join(sampler.report()))
@@ -447,7 +478,8 @@ def main() -> None:
         server.start()
         worker = None if args.no_worker else start_worker(env, log)
         for count in counts:
-            out = run_load(count, args, server.base_url, logins, plan)
+            pids = {"web": server.process.pid, **({"worker": worker.pid} if worker else {})}
+            out = run_load(count, args, server.base_url, logins, plan, pids)
             voted |= set(out.pop("voted_steps"))
             runs.append(out)
     finally:
