@@ -75,7 +75,11 @@ def parse_args():
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a reviewer's actions")
     parser.add_argument("--no-worker", action="store_true", help="no Celery worker beside gunicorn")
     parser.add_argument("--waits", action="store_true", help="sample pg_stat_activity's wait events")
-    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument(
+        "--only", default="", help="run only when one of these comma-separated words is 'capacity'"
+    )
+    # not --json: `make bench` hands the same BENCH_ARGS to the page bench, whose file this would overwrite
+    parser.add_argument("--capacity-json", help="also write the results to this file")
     args, _ = parser.parse_known_args()  # `make bench` passes BENCH_ARGS to every bench
     return args
 
@@ -440,6 +444,8 @@ def flush_broker() -> None:
 
 def main() -> None:
     args = parse_args()
+    if args.only and "capacity" not in args.only.lower():
+        return
     if not BENCH_DB:
         print(
             "bench_capacity: skipped. Set BENCH_DATABASE_URL to a database seeded with "
@@ -487,8 +493,8 @@ def main() -> None:
         stop_process(worker)
         clean_up(voted, [name for name, _ in logins])
         flush_broker()
-    if args.json:
-        Path(args.json).write_text(json.dumps({"steps": steps, "runs": runs}, indent=2))
+    if args.capacity_json:
+        Path(args.capacity_json).write_text(json.dumps({"steps": steps, "runs": runs}, indent=2))
     print(f"bench_capacity: done in {time.monotonic() - started:.0f} s (gunicorn log: {log})")
 
 
