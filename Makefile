@@ -64,6 +64,11 @@ clean:
 #     make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/letta_bench_1m
 #     make bench BENCH_DATABASE_URL=... BENCH_ARGS="--only list,search --repeat 3 --json bench.json"
 #   Without BENCH_DATABASE_URL the page bench says how to run it and is skipped.
+# - capacity: 20, then 50 signed-in reviewers each doing about one thing a second for 90 s (lists,
+#   step pages, compares, the overview, votes) against gunicorn as `make run` serves it, p50/p95/p99
+#   per kind against the goals, a baseline in the same run and the web's CPU per request
+#   (BENCH_ARGS="--reviewers 20 --seconds 30" for a shorter one, "--capacity-json out.json" keeps the
+#   figures). It clears the votes it casts. Same BENCH_DATABASE_URL, skipped without it.
 # - then the sync against the simulator at a tenth of BENCH_SYNC_STEPS and at BENCH_SYNC_STEPS (100,000
 #   by default: about 45 minutes here; BENCH_SYNC_STEPS=0 skips it, `make bench-sync` runs it alone).
 BENCH_SYNC_STEPS ?= 100000
@@ -72,6 +77,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python -m tests.bench.bench_compare_page $(BENCH_ARGS)
 	$(BIN)/python -m tests.bench.bench_agreement $(BENCH_ARGS)
 	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m tests.bench.bench_pages $(BENCH_ARGS)
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m tests.bench.bench_capacity $(BENCH_ARGS)
 	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m tests.bench.bench_review
 	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m tests.bench.bench_review_keyboard
 	@if [ "$(BENCH_SYNC_STEPS)" != 0 ]; then $(BIN)/python -m tests.bench.bench_sync --steps $(BENCH_SYNC_STEPS); fi

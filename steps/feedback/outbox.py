@@ -18,6 +18,7 @@ overwritten in either direction). The sync flags the same when it sees such a ch
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
@@ -89,7 +90,9 @@ def cast_vote(
     """Record the intended vote and/or tags and queue their delivery, in one transaction."""
     if feedback is not Unchanged and feedback not in ("", *FEEDBACK_VALUES):
         raise ValueError(f"feedback must be positive, negative or empty, not {feedback!r}")
-    with transaction.atomic(), facets.tracking([step.pk]):
+    # Facet counts follow tags (a vote's feedback is no facet): a vote alone skips their four reads.
+    counting = facets.tracking([step.pk]) if tags is not Unchanged else contextlib.nullcontext()
+    with transaction.atomic(), counting:
         vote = StepVote.objects.select_for_update().filter(step=step).first()
         if vote is None:
             # Tags stay Letta's (None) until a reviewer edits them: the mirror's copy may lag.
@@ -111,7 +114,7 @@ def cast_vote(
         mark_dirty([step.step_time])  # the feedback counts of its hour
         if enqueue:
             _enqueue([step.pk])
-            transaction.on_commit(_update_rollups, robust=True)  # the rollup sweep redoes it
+            _enqueue_rollups()
     return push
 
 
@@ -144,6 +147,17 @@ def _update_rollups() -> None:
     flush()
 
 
+# A vote's hour is recomputed by a worker, never in the request: recomputing an hour, its day and
+# its week was 36 of a vote's 54 queries and six commits, and concurrent votes' recomputes waited
+# on each other's day and week rows (docs/benchmarks.md, capacity). The delay lets one flush
+# take the hours of all the votes cast meanwhile; the later tasks find nothing left to do.
+ROLLUP_FLUSH_DELAY_SECONDS = 1.0
+
+
+def _enqueue_rollups() -> None:
+    taskqueue.send_on_commit("steps.tasks.update_rollups", countdown=ROLLUP_FLUSH_DELAY_SECONDS)
+
+
 def toggle_vote(step: Step, *, user, value: str, source: str = "click") -> FeedbackPush:
     """One click: vote `value`, or clear it when it is already the vote."""
     current = StepVote.objects.filter(step=step).values_list("feedback", flat=True).first()
@@ -174,7 +188,7 @@ def resolve_conflict(step: Step, *, user, keep: str) -> FeedbackPush | None:
             status=FeedbackPush.Status.SUPERSEDED, last_error="Letta's vote was kept"
         )
         audit.record(user, "vote.resolve", step, before, {"feedback": vote.feedback, "keep": "theirs"})
-    _update_rollups()
+        _enqueue_rollups()
     return None
 
 

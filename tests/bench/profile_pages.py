@@ -1,5 +1,6 @@
-"""Where a page's time goes, in process: the list (full and its htmx partial), a step page and a
-run page through Django's test client, signed in, against DATABASE_URL's data.
+"""Where a page's time goes, in process: the list (full, its htmx partial, a tool filter), a step
+page, a run page, a compare of a step with the one before it in its run and the 30-day overview,
+through Django's test client, signed in, against DATABASE_URL's data.
 
     python -m tests.bench.profile_pages                       # timings, bytes, queries
     python -m tests.bench.profile_pages --profile list        # plus cProfile of one page
@@ -51,6 +52,12 @@ def pages() -> dict[str, tuple[str, dict]]:
     }
     if run:
         found["run"] = (f"/runs/{run['run_id']}/", {})
+    previous = Step.objects.filter(run_id=step.run_id, run_position__lt=step.run_position or 0)
+    previous = previous.order_by("-run_position").only("id").first()
+    if previous:
+        found["compare"] = (f"/compare/{previous.pk}/{step.pk}/", {})
+    found["overview"] = ("/overview/?period=30d", {})
+    found["tool"] = ("/?tool=web_search", {})
     return found
 
 
@@ -60,7 +67,11 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--user", help="username to sign in as (default: the first superuser)")
-    parser.add_argument("--profile", choices=["list", "htmx", "step", "run"], help="cProfile this page")
+    parser.add_argument(
+        "--profile",
+        choices=["list", "htmx", "step", "run", "compare", "overview", "tool"],
+        help="cProfile this page",
+    )
     args = parser.parse_args()
 
     users = get_user_model().objects.order_by("pk")
@@ -86,7 +97,7 @@ def main() -> None:
         sent = client.get(url, HTTP_ACCEPT_ENCODING="gzip", **headers)
         assert sent.get("Content-Encoding") == "gzip" and gzip.decompress(sent.content)
         print(
-            f"{name:5s} wall {statistics.median(wall):6.1f} ms  cpu {statistics.median(cpu):6.1f} ms  "
+            f"{name:8s} wall {statistics.median(wall):6.1f} ms  cpu {statistics.median(cpu):6.1f} ms  "
             f"html {len(html):7,} B  gzip {len(sent.content):6,} B  queries {len(queries)}  {url}"
         )
 

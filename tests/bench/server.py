@@ -62,8 +62,13 @@ class Gunicorn:
     preloaded in the master, so a fresh worker for a cold measurement is a fork: no imports,
     no database connection, no Django cache, no compiled template."""
 
-    def __init__(self, env: dict[str, str], log_path: Path):
+    # one gthread worker with one thread, kept alive between requests: a page's own cost
+    WORKER_OPTIONS = ("--workers", "1", "--worker-class", "gthread", "--threads", "1", "--keep-alive", "120")
+    WORKER_OPTIONS += ("--timeout", "600", "--preload")
+
+    def __init__(self, env: dict[str, str], log_path: Path, options: tuple[str, ...] | None = None):
         self.env, self.log_path = env, log_path
+        self.options = self.WORKER_OPTIONS if options is None else options
         self.process: subprocess.Popen | None = None
         self.port = 0
 
@@ -80,17 +85,7 @@ class Gunicorn:
             "dashboard.wsgi",
             "--bind",
             f"127.0.0.1:{self.port}",
-            "--workers",
-            "1",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "1",
-            "--keep-alive",
-            "120",
-            "--timeout",
-            "600",
-            "--preload",
+            *self.options,
             "--logger-class",
             "dashboard.access_log.RedactingLogger",
         ]

@@ -37,6 +37,10 @@ COLORS = {"web": 34, "worker": 32, "sync-worker": 36, "beat": 35, "simulator": 3
 LISTENING = re.compile(r"Letta simulator listening on (http://\S+)")
 WORKER_READY = re.compile(r"\S+@\S+ ready\.")
 STARTUP_SECONDS = 60
+# gunicorn's processes and threads; the capacity bench (tests/bench/bench_capacity.py) serves with
+# these too. gthread: a sync worker is killed after --timeout (30 s) in the middle of a long
+# streamed export; a threaded one keeps beating while it streams.
+WEB_OPTIONS = ("--workers", "2", "--threads", "4", "--access-logfile", "-")
 
 
 PR_SET_PDEATHSIG = 1
@@ -143,14 +147,7 @@ class Command(BaseCommand):
                         "dashboard.wsgi",
                         "--bind",
                         f"{host}:{port}",
-                        "--workers",
-                        "2",
-                        # gthread: a sync worker is killed after --timeout (30 s) in the middle of
-                        # a long streamed export; a threaded one keeps beating while it streams
-                        "--threads",
-                        "4",
-                        "--access-logfile",
-                        "-",
+                        *WEB_OPTIONS,
                         "--logger-class",  # share-link tokens never reach the log
                         "dashboard.access_log.RedactingLogger",
                     ],
