@@ -433,6 +433,8 @@ ROLLUP_SYNC_FLUSH_SECONDS = float(os.environ.get("ROLLUP_SYNC_FLUSH_SECONDS", "1
 # costs about four requests; against a real Letta's ~50 ms each, 8 in flight is ~40 steps/s,
 # a load an async Letta server carries without notice. Database writes stay on one thread.
 SYNC_FETCH_CONCURRENCY = env_int("SYNC_FETCH_CONCURRENCY", 8)
+# A terminal step is read once more this long after its details (tokens and stop_reason settle).
+SYNC_SETTLE_SECONDS = float(os.environ.get("SYNC_SETTLE_SECONDS", "30"))
 # A running sync refreshes its heartbeat this often; its claims are free after three missed beats.
 SYNC_HEARTBEAT_SECONDS = float(os.environ.get("SYNC_HEARTBEAT_SECONDS", "2"))
 # Sync history kept: the newest runs, plus failed and abandoned ones for a while longer.

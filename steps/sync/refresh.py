@@ -35,7 +35,6 @@ PENDING_BACKOFF = (2.0, 60.0, 500)  # a step stays pending while its LLM call ru
 TRACE_BACKOFF = (5.0, 120.0, 6)  # traces are written fire-and-forget after success (§4)
 APPROVAL_BACKOFF = (30.0, 1800.0, 24)  # the approval answer can come much later (§5)
 ERROR_BACKOFF = (30.0, 3600.0, 20)
-SETTLE_DELAY = 30.0  # terminal steps are read once more: tokens and stop_reason settle (§5)
 
 # What a refresh writes back in its final UPDATE (details are written by store_details):
 # a step not read again by id changed only its bookkeeping, a re-read one its columns too.
@@ -320,4 +319,5 @@ class Refresher:
         if had_details:
             step.refresh_due_at, step.refresh_attempts = None, 0
         else:
-            step.refresh_due_at = now + timedelta(seconds=SETTLE_DELAY)
+            # read once more later: tokens and stop_reason settle (§5)
+            step.refresh_due_at = now + timedelta(seconds=settings.SYNC_SETTLE_SECONDS)
