@@ -320,6 +320,8 @@ def print_scale_out(results: dict[str, Result]) -> None:
                 + ("" if same else f" ({scaled.fingerprint} vs {result.fingerprint})")
                 + f"; derived counters: {describe(scaled.derived)}; {scaled.dirty_left} dirty hours left"
             )
+            print(f"{'':>22} PostgreSQL sessions (sampled): {scaled.waits}")
+            print(f"{'':>22} sync runs: " + "; ".join(scaled.runs))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,6 +122,43 @@ def purge_sync_queue() -> None:
         connection.default_channel.queue_purge("sync")
 
 
+class WaitSampler:
+    """What the workers' PostgreSQL sessions are doing, sampled (pg_stat_activity): running,
+    waiting on a lock (a counter row, a claim), or waiting for the worker (ClientRead: Python)."""
+
+    def __init__(self):
+        self.samples: Counter[str] = Counter()
+
+    def sample(self) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+            for state, kind, event in cursor.fetchall():
+                if state == "idle":
+                    continue
+                self.samples["running" if kind is None else f"{state}: {kind}:{event}"] += 1
+
+    def top(self, n: int = 5) -> str:
+        total = sum(self.samples.values()) or 1
+        return ", ".join(f"{what} {count / total:.0%}" for what, count in self.samples.most_common(n))
+
+
+def run_summary() -> list[str]:
+    """Each SyncRun of the scale-out: discovered or not, steps refreshed, seconds."""
+    from steps.models import SyncRun
+
+    lines = []
+    for run in SyncRun.objects.order_by("pk"):
+        seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
+        role = "refresh only" if run.discovery_skipped else f"discovered {run.steps_created}"
+        lines.append(f"#{run.pk} {role}, refreshed {run.steps_refreshed} in {seconds:.1f} s")
+    return lines
+
+
 def detail_progress() -> tuple[int, int]:
     """(steps mirrored, terminal steps still without details)."""
     from django.db import connection
@@ -143,6 +181,8 @@ class ScaleOut:
     fingerprint: dict
     derived: dict[str, str]
     dirty_left: int
+    waits: str = ""
+    runs: list[str] = field(default_factory=list)
 
 
 def scale_out(url: str, steps: int, count: int, tick: float, reset) -> ScaleOut:
@@ -162,11 +202,13 @@ def scale_out(url: str, steps: int, count: int, tick: float, reset) -> ScaleOut:
         workers = start_workers(count, env, Path(workdir))
         beat = Beat(tick)
         try:
+            waits = WaitSampler()
             start = time.perf_counter()
             beat.start()
             deadline = time.monotonic() + max(600, steps / 5)
             while True:
                 mirrored, undetailed = detail_progress()
+                waits.sample()
                 for i, process in enumerate(workers.processes):
                     workers.rss_peak[i] = max(workers.rss_peak[i], tree_rss(process.pid))
                 if mirrored >= steps and undetailed == 0:
@@ -196,6 +238,8 @@ def scale_out(url: str, steps: int, count: int, tick: float, reset) -> ScaleOut:
         fingerprint=fingerprint(),
         derived=derived_exactness(),
         dirty_left=dirty_left,
+        waits=waits.top(),
+        runs=run_summary(),
     )
 
 
@@ -277,11 +321,16 @@ def derived_exactness() -> dict[str, str]:
         "SELECT hour, agent_id, model, provider_name, status, error_type, hidden, steps, prompt_tokens, "
         "completion_tokens, duration_ns FROM steps_hourlyrollup WHERE steps <> 0"
     )
+    daily_sql = rollup_sql.replace("steps_hourlyrollup", "steps_dailyrollup")
     rollup.flush()
-    kept = {"facet counts": rows(facet_sql), "hourly rollups": rows(rollup_sql)}
+    kept = {"facet counts": rows(facet_sql), "hourly rollups": rows(rollup_sql), "daily": rows(daily_sql)}
     facets.rebuild()
     rollup.rebuild()
-    recounted = {"facet counts": rows(facet_sql), "hourly rollups": rows(rollup_sql)}
+    recounted = {
+        "facet counts": rows(facet_sql),
+        "hourly rollups": rows(rollup_sql),
+        "daily": rows(daily_sql),
+    }
     verdicts = {}
     for name in kept:
         differ = len(set(kept[name]) ^ set(recounted[name]))
