@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from .. import facets
@@ -139,7 +139,7 @@ class Refresher:
         detail, no attempt yet). A step rescheduled a few seconds ahead (a trace not written
         yet, a pending step's next look, the settle read) waits for the next run instead of
         keeping this one going."""
-        due = list(self._due(phase_start).values_list("id", "claimed_by_id")[:size])
+        due = self._due(phase_start, size)
         if not due:
             return None
         claimed = self.claim([step_id for step_id, _ in due])
@@ -147,16 +147,28 @@ class Refresher:
         self.reclaimed.update(holder for step_id, holder in due if holder and step_id in claimed)
         return claimed
 
-    def _due(self, phase_start: datetime):
-        new = Q(refresh_attempts=0, details_synced_at__isnull=True)
-        due_now = Step.objects.due_for_refresh(timezone.now()).filter(
-            Q(refresh_due_at__lte=phase_start) | new
+    def _due(self, phase_start: datetime, size: int) -> list[tuple[str, int | None]]:
+        """Up to `size` (id, holder) of due steps, oldest due first: what was due when the phase
+        began, then new steps. Two index ranges (steps_step_refresh_due up to the phase start,
+        steps_step_undetailed_due): one condition with OR would walk every settle read and
+        retry due since, a scan that grows with the backlog (100 k steps: 0.5x instead of 0.6x)."""
+        free = Step.objects.due_for_refresh(timezone.now())
+        fields = ("id", "claimed_by_id")
+        due = list(
+            free.filter(refresh_due_at__lte=phase_start)
+            .order_by("refresh_due_at")
+            .values_list(*fields)[:size]
         )
-        return due_now.order_by("refresh_due_at")
+        if len(due) < size:
+            new = free.filter(
+                details_synced_at__isnull=True, refresh_attempts=0, refresh_due_at__gt=phase_start
+            )
+            due += new.order_by("refresh_due_at").values_list(*fields)[: size - len(due)]
+        return due
 
     def backlog_over(self, phase_start: datetime, steps: int) -> bool:
         """Whether more than `steps` due steps wait unclaimed (reads at most steps + 1 ids)."""
-        return self._due(phase_start).values("pk")[steps : steps + 1].exists()
+        return len(self._due(phase_start, steps + 1)) > steps
 
     def _count_held(self, steps) -> None:
         """Of `steps`, count those another live sync holds, per holder: work we left to it."""
