@@ -83,8 +83,12 @@ bench: $(TEST_STAMP)
 	@if [ "$(BENCH_SYNC_STEPS)" != 0 ]; then $(BIN)/python -m tests.bench.bench_sync --steps $(BENCH_SYNC_STEPS); fi
 
 # Sync throughput against the simulator's raw serving rate, and memory, at a tenth of --steps and at
-# --steps (PostgreSQL, simulator). Quick by default (500 and 5000 steps); the issue's figures:
+# --steps (PostgreSQL, simulator): one process, then the scale-out case (--workers 2: two sync worker
+# processes as docker-compose runs them, sharing PostgreSQL and Redis; CELERY_BROKER_URL must name a
+# Redis), with "fetched exactly once" from the simulator's tally and the mirror checked for exactness.
+# Quick by default (500 and 5000 steps); the issue's figures:
 #   make bench-sync BENCH_ARGS="--steps 100000"
+#   make bench-sync BENCH_ARGS="--steps 10000 --only-large --workers 1,2"
 # It empties its database: BENCH_SYNC_DATABASE_URL (default letta_dashboard_bench), never the seeded one.
 bench-sync: $(TEST_STAMP)
 	$(BIN)/python -m tests.bench.bench_sync $(BENCH_ARGS)

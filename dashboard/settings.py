@@ -132,6 +132,20 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Optional: a streaming replica of the primary for pages' reads (dashboard/replica.py says
+# which reads go there; writes, transactions, tasks and sessions never do).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+# After a user's write (a vote, a tag), their requests read the primary this long: replica lag.
+REPLICA_STICKY_SECONDS = env_int("REPLICA_STICKY_SECONDS", 5)
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests: the same database
+    DATABASE_ROUTERS = ["dashboard.replica.ReplicaRouter"]
+    # innermost: it marks the view's reads, not the session and sign-in checks around it
+    MIDDLEWARE = [*MIDDLEWARE, "dashboard.replica.replica_reads"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -433,6 +447,8 @@ ROLLUP_SYNC_FLUSH_SECONDS = float(os.environ.get("ROLLUP_SYNC_FLUSH_SECONDS", "1
 # costs about four requests; against a real Letta's ~50 ms each, 8 in flight is ~40 steps/s,
 # a load an async Letta server carries without notice. Database writes stay on one thread.
 SYNC_FETCH_CONCURRENCY = env_int("SYNC_FETCH_CONCURRENCY", 8)
+# A terminal step is read once more this long after its details (tokens and stop_reason settle).
+SYNC_SETTLE_SECONDS = float(os.environ.get("SYNC_SETTLE_SECONDS", "30"))
 # A running sync refreshes its heartbeat this often; its claims are free after three missed beats.
 SYNC_HEARTBEAT_SECONDS = float(os.environ.get("SYNC_HEARTBEAT_SECONDS", "2"))
 # Sync history kept: the newest runs, plus failed and abandoned ones for a while longer.

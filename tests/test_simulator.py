@@ -556,6 +556,23 @@ def test_the_request_log_records_api_calls_but_not_control_calls(sim, client):
     assert record.params["trace_ids"] == ["a", "b"]
 
 
+def test_the_tally_says_how_often_each_step_and_page_was_asked_for(sim, client):
+    first, second = client.get("/v1/steps/", params={"order": "asc", "limit": 2}).json()
+    client.get(f"/v1/steps/{first['id']}/trace")
+    client.get(f"/v1/steps/{first['id']}/trace")
+    client.get(f"/v1/steps/{second['id']}/trace")
+    client.get("/v1/steps/", params={"order": "asc", "limit": 2, "after": second["id"]})
+
+    tally = client.get("/_simulator/tally").json()
+
+    assert tally["step_trace"] == {"requests": 3, "distinct": 2, "repeated": 1}
+    assert tally["list_steps"] == {"requests": 2, "distinct": 2, "repeated": 0}
+    trace = client.get("/_simulator/tally", params={"repeated": "step_trace"}).json()["step_trace"]
+    assert trace["repeated_subjects"] == [f"{first['id']}?after=&order=&has_feedback="]
+    assert client.delete("/_simulator/tally").json() == {}
+    assert client.get("/_simulator/tally").json() == {}
+
+
 def test_control_endpoints_tick_report_and_set_faults(sim, client):
     state = client.post("/_simulator/tick", json={"count": 2}).json()
     faults = client.post("/_simulator/faults", json={"conflict_rate": 1.0}).json()

@@ -257,6 +257,14 @@ class Step(MirroredModel):
                 name="steps_step_refresh_due",
                 condition=Q(refresh_due_at__isnull=False),
             ),
+            # sync: steps awaiting their first details (a backlog being discovered), claimed
+            # in due order while discovery runs; empty once the backlog is read, so the claim
+            # never walks the settle reads and retries due in the same minutes
+            models.Index(
+                fields=["refresh_due_at"],
+                name="steps_step_undetailed_due",
+                condition=Q(refresh_due_at__isnull=False, details_synced_at__isnull=True),
+            ),
             # sync: runs whose steps have no position yet (rows from before positions existed)
             models.Index(
                 fields=["run"],

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from django.db import models
+from django.db import connection, models
 
 # Histogram bucket bounds in ns: quarter decades from 10 ms to 100 s (x1.78 per bucket), so an
 # interpolated percentile is within a few percent. Bucket 0 is below 10 ms, the last one 100 s
@@ -45,9 +45,29 @@ class DirtyHour(models.Model):
 def mark_dirty(times: Iterable[datetime | None]) -> None:
     """Mark the hours of these step times for a recompute. Call it inside the transaction that
     changes the steps; sorted, so two writers never take the same rows in opposite orders."""
-    hours = sorted({hour_of(t) for t in times if t})
-    if hours:
-        DirtyHour.objects.bulk_create([DirtyHour(hour=h) for h in hours], ignore_conflicts=True)
+    mark(DirtyHour, {hour_of(t) for t in times if t})
+
+
+def mark(dirty: type[models.Model], periods: Iterable[datetime]) -> None:
+    """Mark periods (DirtyHour, DirtyDay, DirtyWeek rows) for a recompute, so that no flush
+    running at the same time can take the mark without seeing this transaction's writes.
+
+    A mark that exists already is not enough: a flush in another process may have claimed it
+    (FOR UPDATE) and be recomputing from a snapshot without our rows, then delete it. So each
+    mark is held with a share lock until this transaction ends: a flush skips marks held
+    (SKIP LOCKED) and takes them next time; a mark a flush holds makes us wait for it to end,
+    and then insert the mark again. Writers share the lock, so they never wait on each other.
+    Found by the sync's scale-out bench: two workers left hourly rollups off a recount."""
+    pending = sorted(set(periods))
+    while pending:
+        dirty.objects.bulk_create([dirty(pk=p) for p in pending], ignore_conflicts=True)
+        if connection.vendor != "postgresql":
+            return  # SQLite runs one writer at a time: nothing can take the mark meanwhile
+        table, pk = connection.ops.quote_name(dirty._meta.db_table), dirty._meta.pk.column
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {pk} FROM {table} WHERE {pk} = ANY(%s) ORDER BY 1 FOR SHARE", [pending])
+            held = {row[0] for row in cursor.fetchall()}
+        pending = [p for p in pending if p not in held]
 
 
 class RollupQuerySet(models.QuerySet):

@@ -37,6 +37,7 @@ from ..models.rollups import (
     SUMMED,
     TOOL_DIMENSIONS,
     hour_of,
+    mark,
 )
 
 # Hours recomputed per transaction: short locks, and progress a rebuild can report.
@@ -228,7 +229,7 @@ def _flush_periods(dirty, recompute: Callable[[datetime], None], then_dirty=None
             dirty.objects.filter(pk__in=periods).delete()
             if then_dirty is not None:
                 coarser = sorted({of(p) for p in periods})
-                then_dirty.objects.bulk_create([then_dirty(pk=c) for c in coarser], ignore_conflicts=True)
+                mark(then_dirty, coarser)
 
 
 def flush(on_chunk: Callable[[int, int], None] | None = None) -> int:
@@ -244,7 +245,7 @@ def flush(on_chunk: Callable[[int, int], None] | None = None) -> int:
             rows = sum(recompute_range(a, b) for a, b in _ranges(hours))
             DirtyHour.objects.filter(hour__in=hours).delete()
             days = sorted({day_of(h) for h in hours})
-            DirtyDay.objects.bulk_create([DirtyDay(day=d) for d in days], ignore_conflicts=True)
+            mark(DirtyDay, days)
         done += len(hours)
         if on_chunk:
             on_chunk(done, rows)

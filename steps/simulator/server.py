@@ -6,7 +6,7 @@ import json
 import re
 import sys
 import threading
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -47,6 +47,8 @@ ROUTES: list[tuple[str, re.Pattern, str]] = [
         ("POST", "/_simulator/tick", "control_tick"),
         ("GET", "/_simulator/state", "control_state"),
         ("GET", "/_simulator/identity", "control_identity"),
+        ("GET", "/_simulator/tally", "control_tally"),
+        ("DELETE", "/_simulator/tally", "control_tally_clear"),
         ("POST", "/_simulator/faults", "control_faults"),
         ("POST", "/_simulator/world", "control_world"),
     )
@@ -183,6 +185,14 @@ class Api:
         state = self.world.state() | {"faults": self.sim.faults.as_dict(), "requests": self.sim.request_count}
         return Reply(200, state)
 
+    def control_tally(self, query: QueryReader, body) -> Reply:
+        # ?repeated=<route>: also the subjects of that route asked for more than once
+        return Reply(200, self.sim.tally(repeated_of=query.string("repeated")))
+
+    def control_tally_clear(self, query, body) -> Reply:
+        self.sim.clear_requests()
+        return Reply(200, self.sim.tally())
+
     def control_identity(self, query, body) -> Reply:
         # Lets a launcher tell its own simulator from a real Letta (or another demo's
         # simulator) that happens to answer on the same port.
@@ -297,6 +307,8 @@ class _Handler(BaseHTTPRequestHandler):
             if exists:
                 return Reply(405, {"detail": "Method Not Allowed"})
             return Reply(404, {"detail": "Not Found"})
+        if not path.startswith("/_simulator/"):
+            sim.count(name, groups, record)
         try:
             return getattr(sim.api, name)(QueryReader(record.params), body, **groups)
         except ApiError as exc:
@@ -367,6 +379,9 @@ class SimulatorServer:
         self.stopping = threading.Event()
         self._requests: deque[RequestRecord] = deque(maxlen=request_log_size)
         self._request_count = 0
+        # (route, the step, run or agent id, or a list's `after` cursor) -> requests: how often
+        # each thing was asked for, whatever the request log's bound (benchmarks ask for it)
+        self._tally: Counter[tuple[str, str]] = Counter()
         self._log_lock = threading.Lock()
         self._http = _HttpServer((host, port), _Handler)
         self._http.simulator = self
@@ -406,6 +421,35 @@ class SimulatorServer:
             self._requests.append(record)
             self._request_count += 1
 
+    def count(self, name: str, groups: dict, record: RequestRecord) -> None:
+        """One more request of route `name` for its subject: the id in its path or, for a list,
+        the page (`after` cursor, order and filter)."""
+        subject = (
+            "/".join(groups.values())
+            + "?"
+            + "&".join(
+                f"{key}={','.join(record.params.get(key, []))}" for key in ("after", "order", "has_feedback")
+            )
+        )
+        with self._log_lock:
+            self._tally[(name, subject)] += 1
+
+    def tally(self, repeated_of: str | None = None) -> dict[str, dict]:
+        """Per route: requests, distinct subjects (an id, or a list page's cursor and order), and
+        subjects asked for more than once; e.g. "was every step's trace fetched exactly once?".
+        With `repeated_of` (a route), that route's repeated subjects are listed too."""
+        with self._log_lock:
+            counts = list(self._tally.items())
+        routes: dict[str, dict] = {}
+        for (name, subject), n in counts:
+            entry = routes.setdefault(name, {"requests": 0, "distinct": 0, "repeated": 0})
+            entry["requests"] += n
+            entry["distinct"] += 1
+            entry["repeated"] += n > 1
+            if n > 1 and name == repeated_of:
+                entry.setdefault("repeated_subjects", []).append(subject)
+        return routes
+
     @property
     def requests(self) -> list[RequestRecord]:
         """API requests (control endpoints excluded), oldest first; bounded to the last ``request_log_size``."""
@@ -420,6 +464,7 @@ class SimulatorServer:
         with self._log_lock:
             self._requests.clear()
             self._request_count = 0
+            self._tally.clear()
 
 
 def start_simulator(

@@ -98,6 +98,11 @@ class Lease:
         if not SyncCursor.objects.filter(name=self.name, lease_holder=self.holder).exists():
             raise LeaseLost(f"another sync took over the {self.name} lease while this one looked dead")
 
+    def held_elsewhere(self) -> bool:
+        """Whether another live sync holds the lease now (it is discovering)."""
+        lease = SyncCursor.objects.filter(name=self.name).exclude(lease_holder=self.holder)
+        return lease.exclude(unclaimed("lease_holder")).exists()
+
     def release(self) -> None:
         SyncCursor.objects.filter(name=self.name, lease_holder=self.holder).update(lease_holder=None)
 

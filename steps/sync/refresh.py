@@ -10,6 +10,7 @@ stays on the calling thread.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,7 +36,6 @@ PENDING_BACKOFF = (2.0, 60.0, 500)  # a step stays pending while its LLM call ru
 TRACE_BACKOFF = (5.0, 120.0, 6)  # traces are written fire-and-forget after success (§4)
 APPROVAL_BACKOFF = (30.0, 1800.0, 24)  # the approval answer can come much later (§5)
 ERROR_BACKOFF = (30.0, 3600.0, 20)
-SETTLE_DELAY = 30.0  # terminal steps are read once more: tokens and stop_reason settle (§5)
 
 # What a refresh writes back in its final UPDATE (details are written by store_details):
 # a step not read again by id changed only its bookkeeping, a re-read one its columns too.
@@ -117,49 +117,58 @@ class Refresher:
         """Of these steps, count those a live sync holds (we leave them to it)."""
         self._count_held(Step.objects.filter(pk__in=step_ids))
 
-    def refresh_due(self, limit: int | None, batch_size: int, on_batch: Callable[[], None]) -> None:
-        """Refresh every step due when the phase began, a claimed batch at a time.
+    def pipeline(self, batch_size: int, on_batch: Callable[[], None], limit: int | None = None) -> Pipeline:
+        return Pipeline(self, batch_size, on_batch, limit)
 
-        Pipelined: the next batch is claimed and its requests are in flight on the pool while
-        the previous batch is written, so Letta's latency and our database writes overlap. At
-        most two batches are held in memory, however many steps are due."""
-        # Only what was due when the phase began: a step rescheduled a few seconds ahead
-        # (trace retry, settle) waits for the next run instead of keeping this one going.
-        phase_start = timezone.now()
-        done = 0
-        in_flight: deque[Batch] = deque()
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync-fetch") as pool:
-            try:
-                while True:
-                    claimed = None
-                    if limit is None or done < limit:
-                        size = batch_size if limit is None else min(batch_size, limit - done)
-                        claimed = self._claim_due(phase_start, size)
-                    if claimed is not None:
-                        in_flight.append(self._start(claimed, None, pool))
-                        done += len(claimed)
-                    # keep one batch fetching while the one before it is written
-                    if in_flight and (len(in_flight) > 1 or claimed is None):
-                        self._finish(in_flight.popleft())
-                        on_batch()
-                    elif claimed is None:
-                        break
-            finally:
-                while in_flight:  # an error or a kill: hand back what was claimed, unfetched
-                    self._release(in_flight.popleft())
-        # steps due when the phase began that a live sync still holds
-        self._count_held(Step.objects.filter(refresh_due_at__lte=phase_start))
+    def refresh_due(
+        self,
+        limit: int | None,
+        batch_size: int,
+        on_batch: Callable[[], None],
+        keep_going: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """Refresh every step due when the phase began, and new steps as they are discovered,
+        a claimed batch at a time (Pipeline.run)."""
+        with self.pipeline(batch_size, on_batch, limit) as pipeline:
+            pipeline.run(keep_going)
 
     def _claim_due(self, phase_start: datetime, size: int) -> list[str] | None:
-        """The next batch of due steps, claimed; None when nothing is due any more."""
-        due_now = Step.objects.due_for_refresh(phase_start).order_by("refresh_due_at")
-        due = list(due_now.values_list("id", "claimed_by_id")[:size])
+        """The next batch of due steps, claimed; None when nothing is due any more.
+
+        Due: what was due when the phase began, and steps discovered since (new: never read in
+        detail, no attempt yet). A step rescheduled a few seconds ahead (a trace not written
+        yet, a pending step's next look, the settle read) waits for the next run instead of
+        keeping this one going."""
+        due = self._due(phase_start, size)
         if not due:
             return None
         claimed = self.claim([step_id for step_id, _ in due])
         # due_for_refresh only lists free steps: one still naming a sync run names a dead one
         self.reclaimed.update(holder for step_id, holder in due if holder and step_id in claimed)
         return claimed
+
+    def _due(self, phase_start: datetime, size: int) -> list[tuple[str, int | None]]:
+        """Up to `size` (id, holder) of due steps, oldest due first: what was due when the phase
+        began, then new steps. Two index ranges (steps_step_refresh_due up to the phase start,
+        steps_step_undetailed_due): one condition with OR would walk every settle read and
+        retry due since, a scan that grows with the backlog (100 k steps: 0.5x instead of 0.6x)."""
+        free = Step.objects.due_for_refresh(timezone.now())
+        fields = ("id", "claimed_by_id")
+        due = list(
+            free.filter(refresh_due_at__lte=phase_start)
+            .order_by("refresh_due_at")
+            .values_list(*fields)[:size]
+        )
+        if len(due) < size:
+            new = free.filter(
+                details_synced_at__isnull=True, refresh_attempts=0, refresh_due_at__gt=phase_start
+            )
+            due += new.order_by("refresh_due_at").values_list(*fields)[: size - len(due)]
+        return due
+
+    def backlog_over(self, phase_start: datetime, steps: int) -> bool:
+        """Whether more than `steps` due steps wait unclaimed (reads at most steps + 1 ids)."""
+        return len(self._due(phase_start, steps + 1)) > steps
 
     def _count_held(self, steps) -> None:
         """Of `steps`, count those another live sync holds, per holder: work we left to it."""
@@ -200,7 +209,7 @@ class Refresher:
         """HTTP only (runs on a pool thread): no database access here."""
         fetched = Fetched()
         try:
-            if refetch or (refetch is None and step.last_synced_at < self.fresh_since):
+            if refetch or (refetch is None and self._listing_stale(step)):
                 try:
                     fetched.step = self.client.get_step(step.id)
                 except UpstreamNotFound:
@@ -214,6 +223,15 @@ class Refresher:
         except UpstreamError as exc:
             fetched.error = exc
         return fetched
+
+    def _listing_stale(self, step: Step) -> bool:
+        """Whether the step's row must be read again by id before its details. Not when it was
+        listed in this run; nor for a new step's first read, whichever sync listed it and when:
+        its listing is what scheduled it (another worker's discovery, in a scale-out). A step
+        looked at again (pending, retried, settling) is read again."""
+        if step.last_synced_at >= self.fresh_since:
+            return False
+        return step.details_synced_at is not None or step.refresh_attempts > 0
 
     def _write(self, results: list[tuple[Step, Fetched]]) -> UpstreamError | None:
         """Write a batch of fetched steps; return the first error that should end the run."""
@@ -320,4 +338,76 @@ class Refresher:
         if had_details:
             step.refresh_due_at, step.refresh_attempts = None, 0
         else:
-            step.refresh_due_at = now + timedelta(seconds=SETTLE_DELAY)
+            # read once more later: tokens and stop_reason settle (§5)
+            step.refresh_due_at = now + timedelta(seconds=settings.SYNC_SETTLE_SECONDS)
+
+
+class Pipeline:
+    """Claimed batches whose requests are in flight while the batch before them is written, so
+    Letta's latency and our database writes overlap. At most two batches are held in memory,
+    however many steps are due. `pump()` moves it one batch on (discovery calls it after each
+    page, so a discovering sync refreshes what it found as it goes); `run()` until nothing is
+    due; leaving the block hands back whatever is claimed and not written."""
+
+    # While another sync discovers, one with nothing due looks again this often, and gives up
+    # once nothing has come for this long (a discovery that stalls must not hold it forever).
+    IDLE_SECONDS = 0.25
+    IDLE_LIMIT_SECONDS = 5.0
+
+    def __init__(
+        self, refresher: Refresher, batch_size: int, on_batch: Callable[[], None], limit: int | None
+    ):
+        self.refresher, self.batch_size, self.on_batch, self.limit = refresher, batch_size, on_batch, limit
+        self.phase_start = timezone.now()
+        self.claimed = 0
+        self.in_flight: deque[Batch] = deque()
+        self.pool = ThreadPoolExecutor(refresher.concurrency, thread_name_prefix="sync-fetch")
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            while self.in_flight:  # an error or a kill: hand back what was claimed, unfetched
+                self.refresher._release(self.in_flight.popleft())
+        finally:
+            self.pool.shutdown(cancel_futures=True)
+        # steps due when the phase began that a live sync still holds
+        self.refresher._count_held(Step.objects.filter(refresh_due_at__lte=self.phase_start))
+
+    def pump(self) -> bool:
+        """Claim the next due batch and put its requests on the pool; write the oldest batch
+        once another is in flight (or nothing more was claimed). False when nothing was due."""
+        claimed = None
+        if self.limit is None or self.claimed < self.limit:
+            size = self.batch_size if self.limit is None else min(self.batch_size, self.limit - self.claimed)
+            claimed = self.refresher._claim_due(self.phase_start, size)
+        if claimed is not None:
+            self.in_flight.append(self.refresher._start(claimed, None, self.pool))
+            self.claimed += len(claimed)
+        if self.in_flight and (len(self.in_flight) > 1 or claimed is None):
+            self.refresher._finish(self.in_flight.popleft())
+            self.on_batch()
+        return claimed is not None
+
+    def pump_surplus(self) -> bool:
+        """pump() only when more than two batches wait unclaimed: a discovering sync leaves the
+        steps it finds to the syncs that could not discover, and helps when they fall behind
+        (alone, it pumps after every page once it is two batches ahead)."""
+        if self.refresher.backlog_over(self.phase_start, 2 * self.batch_size):
+            return self.pump()
+        return False
+
+    def run(self, keep_going: Callable[[], bool] = lambda: False) -> None:
+        """Pump until nothing is due and nothing is in flight; while `keep_going()` says more
+        is coming (another sync is discovering), wait for it instead of ending."""
+        last_work = time.monotonic()
+        while True:
+            if self.pump() or self.in_flight:
+                last_work = time.monotonic()
+                continue
+            if self.limit is not None and self.claimed >= self.limit:
+                return
+            if time.monotonic() - last_work > self.IDLE_LIMIT_SECONDS or not keep_going():
+                return
+            time.sleep(self.IDLE_SECONDS)

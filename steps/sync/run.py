@@ -41,7 +41,7 @@ from ..models import RUN_DELETED, RUN_TERMINAL_STATUSES, Agent, Run, Step, SyncC
 from ..overview import rollup
 from .claims import Heartbeat, Lease, LeaseLost, describe
 from .mirror import note_missing_agents, upsert_agents, upsert_runs, upsert_steps
-from .refresh import Refresher
+from .refresh import Pipeline, Refresher
 from .upstream import (
     LettaClient,
     StepListUnavailable,
@@ -125,6 +125,9 @@ class Syncer:
         # (kind, id) not mirrored (mirror._well_formed): noted once a run
         self.rejected: set[tuple[str, str]] = set()
         self.rollups_flushed_at = time.monotonic()
+        # called after each stored page of discovery: the refresh pipeline's pump, so that a
+        # discovering sync fetches the details of what it found while it lists on
+        self.after_page: Callable[[], object] = lambda: None
 
     def _report(self, phase: str | None = None) -> None:
         # after every page and refresh batch; the rollups of the hours it wrote, every few seconds
@@ -215,6 +218,7 @@ class Syncer:
                         _save_cursor(cursor, _page_cursor(page))
                     lease.renew()
                     self._report()
+                    self.after_page()
                 except BaseException:
                     upcoming.cancel()
                     raise
@@ -287,6 +291,7 @@ class Syncer:
                 last_id = run.id
             lease.renew()
             self._report()
+            self.after_page()
 
     def _list_run_steps(self, run_id: str) -> bool:
         """Every step of a run, from its first: Letta lists them in their order, which gives
@@ -359,11 +364,13 @@ class Syncer:
 
         return Refresher(self.client, self.holder, fresh_since=self.started_at, on_refreshed=count)
 
-    def refresh_due(self, limit: int | None = None) -> None:
-        self._report("details")
+    @contextmanager
+    def refreshing(self, limit: int | None = None) -> Iterator[Pipeline]:
+        """The refresh pipeline of this run, open across discovery and the refresh phase."""
         refresher = self.refresher()
         try:
-            refresher.refresh_due(limit, self.page_size, on_batch=self._report)
+            with refresher.pipeline(self.page_size, self._report, limit) as pipeline:
+                yield pipeline
         finally:
             self.note_claims(refresher)
 
@@ -475,19 +482,28 @@ def _recorded(sync_run: SyncRun, progress: SyncProgress, client: LettaClient) ->
 
 
 def _run_phases(syncer: Syncer, lease: Lease, refresh_limit: int | None, reverify_batch: int | None) -> None:
+    """Discovery (if no live sync holds the lease) refreshes what it finds as it goes; then
+    every step due is refreshed. A sync that could not discover keeps refreshing while the
+    one that does finds more, so N syncs share a backlog instead of one listing it alone."""
     progress = syncer.progress
-    if lease.acquire():
-        if lease.taken_from is not None:
-            progress.notes.append(f"Discovery taken over from {describe(lease.taken_from)}, which stopped.")
-        try:
-            syncer.discover(lease)
-        finally:
-            lease.release()
-    else:
-        progress.mode = _cursor("mode").value
-        progress.discovery_skipped = True
-        progress.notes.append(f"Discovery skipped: {describe(lease.held_by)} is discovering.")
-    syncer.refresh_due(limit=refresh_limit)
+    with syncer.refreshing(refresh_limit) as pipeline:
+        if lease.acquire():
+            if lease.taken_from is not None:
+                progress.notes.append(
+                    f"Discovery taken over from {describe(lease.taken_from)}, which stopped."
+                )
+            syncer.after_page = pipeline.pump_surplus
+            try:
+                syncer.discover(lease)
+            finally:
+                syncer.after_page = lambda: None
+                lease.release()
+        else:
+            progress.mode = _cursor("mode").value
+            progress.discovery_skipped = True
+            progress.notes.append(f"Discovery skipped: {describe(lease.held_by)} is discovering.")
+        syncer._report("details")
+        pipeline.run(keep_going=lease.held_elsewhere)
     syncer.reverify(settings.SYNC_REVERIFY_BATCH if reverify_batch is None else reverify_batch)
 
 

@@ -26,8 +26,10 @@ import threading
 import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 # Its own variable: this bench empties its database, never the seeded one of BENCH_DATABASE_URL.
@@ -53,6 +55,10 @@ class Result:
     rss_growth: int
     rss_peak: int
     heap_peak: int | None
+    once: str = ""
+    derived: dict | None = None
+    scaled: list = field(default_factory=list)  # sync_scaleout.ScaleOut, one per worker count
+    fingerprint: dict | None = None
 
     def row(self, label: str) -> str:
         raw_rate, sync_rate = self.steps / self.raw_seconds, self.steps / self.sync_seconds
@@ -102,9 +108,16 @@ def start_simulator(runs: int) -> tuple[subprocess.Popen, str, int]:
 
 
 def reset_database() -> None:
-    from django.core.management import call_command
+    """Every table emptied by one TRUNCATE; the audit trail's append-only triggers (which refuse
+    it) are switched off around it, as a database owner could (tests/db_flush.py does the same)."""
+    from django.db import connection, transaction
 
-    call_command("flush", interactive=False, verbosity=0)
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    quoted = ", ".join(connection.ops.quote_name(t) for t in tables)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+        cursor.execute(f"TRUNCATE {quoted} RESTART IDENTITY")
+        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
 
 
 def raw_fetch(url: str, concurrency: int) -> tuple[float, int]:
@@ -167,6 +180,7 @@ def full_sync(url: str, heap: bool):
     from steps.sync.upstream import LettaClient
 
     reset_database()
+    httpx.delete(f"{url}/_simulator/tally")
     sampler = RssSampler()
     sampler.start()
     if heap:
@@ -182,8 +196,10 @@ def full_sync(url: str, heap: bool):
     return elapsed, sync_run, sampler, heap_peak
 
 
-def measure(target_steps: int, heap: bool, concurrency: int) -> Result:
+def measure(target_steps: int, heap: bool, concurrency: int, workers: list[int], tick: float) -> Result:
     from steps.models import Step
+
+    from .sync_scaleout import derived_exactness, fingerprint, once, read_tally, scale_out
 
     runs = max(1, round(target_steps / STEPS_PER_RUN))
     print(f"  {runs} runs: starting the simulator ...", flush=True)
@@ -195,19 +211,28 @@ def measure(target_steps: int, heap: bool, concurrency: int) -> Result:
         elapsed, sync_run, sampler, heap_peak = full_sync(url, heap)
         print(f"  sync {elapsed:.1f} s", flush=True)
         assert Step.objects.count() == steps, (Step.objects.count(), steps)
+        result = Result(
+            steps=steps,
+            raw_seconds=raw_seconds,
+            raw_requests=raw_requests,
+            sync_seconds=elapsed,
+            sync_requests=sync_run.requests,
+            rss_growth=sampler.peak - sampler.before,
+            rss_peak=sampler.peak,
+            heap_peak=heap_peak,
+            once=once(read_tally(url)),
+            fingerprint=fingerprint(),
+            derived=derived_exactness(),
+        )
+        for count in workers:
+            print(f"  {count} sync worker processes ...", flush=True)
+            scaled = scale_out(url, steps, count, tick, reset_database)
+            print(f"  {count} workers {scaled.seconds:.1f} s", flush=True)
+            result.scaled.append(scaled)
     finally:
         simulator.terminate()
         simulator.wait()
-    return Result(
-        steps=steps,
-        raw_seconds=raw_seconds,
-        raw_requests=raw_requests,
-        sync_seconds=elapsed,
-        sync_requests=sync_run.requests,
-        rss_growth=sampler.peak - sampler.before,
-        rss_peak=sampler.peak,
-        heap_peak=heap_peak,
-    )
+    return result
 
 
 def main() -> None:
@@ -216,6 +241,13 @@ def main() -> None:
     )
     parser.add_argument("--steps", type=int, default=5000, help="the larger size; the smaller is a tenth")
     parser.add_argument("--tracemalloc", action="store_true", help="also the Python heap peak (slower sync)")
+    parser.add_argument(
+        "--workers",
+        default="2",
+        help="sync worker process counts for the scale-out case, comma-separated (0: none)",
+    )
+    parser.add_argument("--tick", type=float, default=1.0, help="seconds between the scale-out's beat ticks")
+    parser.add_argument("--only-large", action="store_true", help="skip the smaller size")
     args, _ = parser.parse_known_args()
 
     import django
@@ -229,20 +261,25 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     concurrency = settings.SYNC_FETCH_CONCURRENCY
 
+    workers = [int(n) for n in args.workers.split(",") if int(n) > 0]
+    sizes = [("small", max(1, args.steps // 10)), ("large", args.steps)][1 if args.only_large else 0 :]
     results = {}
-    for label, steps in (("small", max(1, args.steps // 10)), ("large", args.steps)):
+    for label, steps in sizes:
         print(f"{label}: about {steps} steps", flush=True)
-        results[label] = measure(steps, args.tracemalloc, concurrency)
+        results[label] = measure(steps, args.tracemalloc, concurrency, workers, args.tick)
 
     print(f"\nsync against the simulator's raw serving rate ({concurrency} requests in flight, same run)")
     print(HEADER)
     for label, result in results.items():
         print(result.row(label))
-    small, large = results["small"], results["large"]
+    large = results["large"]
+    small = results.get("small", large)
     print(
         f"\nthroughput: the sync serves {large.steps / large.sync_seconds:.0f} steps/s, "
-        f"{large.raw_seconds / large.sync_seconds:.2f}x the raw rate at {large.steps} steps (target >= 0.8)"
+        f"{large.raw_seconds / large.sync_seconds:.2f}x the raw rate at {large.steps} steps (target >= 0.8); "
+        f"details fetched {large.once}; derived counters: {describe(large.derived)}"
     )
+    print_scale_out(results)
     print(
         f"memory: RSS growth {small.rss_growth / 2**20:.1f} MB at {small.steps} steps, "
         f"{large.rss_growth / 2**20:.1f} MB at {large.steps} ({large.steps / small.steps:.0f}x the steps; flat = equal)"
@@ -252,6 +289,39 @@ def main() -> None:
             else ""
         )
     )
+
+
+def describe(verdicts: dict | None) -> str:
+    return ", ".join(f"{name} {verdict}" for name, verdict in (verdicts or {}).items())
+
+
+def print_scale_out(results: dict[str, Result]) -> None:
+    from .sync_scaleout import once
+
+    if not any(result.scaled for result in results.values()):
+        return
+    print("\nscale-out: sync worker processes (celery -Q sync), one PostgreSQL and Redis, same simulator")
+    print(
+        f"{'size':>6} {'steps':>7} {'workers':>7} {'st/s':>7} {'x raw':>6} {'goal':>5}  {'RSS growth per worker':<24} fetched"
+    )
+    for label, result in results.items():
+        raw_rate = result.steps / result.raw_seconds
+        for scaled in result.scaled:
+            rate = result.steps / scaled.seconds
+            goal = 0.95 if scaled.workers > 1 else 0.8
+            growth = " / ".join(f"{g / 2**20:.0f} MB" for g in scaled.rss_growth)
+            print(
+                f"{label:>6} {result.steps:>7} {scaled.workers:>7} {rate:>7.0f} {rate / raw_rate:>6.2f} "
+                f"{goal:>5.2f}  {growth:<24} {once(scaled.tally)}"
+            )
+            same = scaled.fingerprint == result.fingerprint
+            print(
+                f"{'':>22} mirror {'identical to' if same else 'DIFFERS from'} the one-process sync's"
+                + ("" if same else f" ({scaled.fingerprint} vs {result.fingerprint})")
+                + f"; derived counters: {describe(scaled.derived)}; {scaled.dirty_left} dirty hours left"
+            )
+            print(f"{'':>22} PostgreSQL sessions (sampled): {scaled.waits}")
+            print(f"{'':>22} sync runs: " + "; ".join(scaled.runs))
 
 
 if __name__ == "__main__":
