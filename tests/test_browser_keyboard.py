@@ -100,8 +100,8 @@ def test_keyboard_review_rate_waiting_for_saved_each_time(page, letta, worker):
     print(
         f"\nkeyboard review: {rate:.1f} steps/min; 'saved' shown {median * 1000:.0f} ms (median) after delivery"
     )
-    # polling once a second made that 897 ms (median, measured); now the widget asks again after 150 ms
-    assert median < 0.45
+    # No bound on that figure here (timings belong in make bench): that the widget asks again after
+    # 150 ms while a push is open is test_feedback_views' assertion on its markup.
 
 
 def focused_id(page):
