@@ -30,6 +30,15 @@ def _static_storage(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _no_drawings_kept():
+    # Each test has its own data, rolled back after it: what a page drew from another test's
+    # rollups must not be reused (steps/overview/memo.py keeps drawings per process).
+    from steps.overview import memo
+
+    memo.forget()
+
+
 # --- the Letta simulator over real HTTP ----------------------------------------------------
 
 from datetime import UTC, datetime  # noqa: E402

@@ -58,7 +58,7 @@ def test_the_sparkline_names_the_window_of_the_filter(user_client):
 def test_more_than_a_page_is_counted_exactly_in_one_query(user_client, django_assert_num_queries):
     make(55, status="failed")
     make(7)
-    with django_assert_num_queries(17):  # the count: SAVEPOINT, SET LOCAL, COUNT, RELEASE
+    with django_assert_num_queries(18):  # the count: SAVEPOINT, SET LOCAL, COUNT, RELEASE
         html = get(user_client, "status=failed")
     assert count_of(html)[0] == "55 steps"
     # a later page counts the whole filter, not itself
@@ -71,7 +71,7 @@ def test_past_the_cap_a_marked_estimate_from_the_statistics(user_client, setting
     make(60)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE steps_step, steps_stepreview")
-    with django_assert_num_queries(18):  # the page's 17, and one EXPLAIN
+    with django_assert_num_queries(19):  # the page's 18, and one EXPLAIN
         html = get(user_client)
     assert count_of(html) == (
         "≈ 60 steps",
@@ -157,7 +157,7 @@ def test_a_common_search_word_is_sampled_not_counted(user_client, settings, djan
         cursor.execute("ANALYZE steps_step, steps_stepreview")
     # the page with its search (the plan's estimates and probe, the rows' matches), and for the
     # count the sample's size and its matches, and the estimate of the steps the other filters keep
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(21):
         html = get(user_client, "q=weather")
     # 10 of the newest 20 match, of 120 steps: about 60
     assert count_of(html) == (

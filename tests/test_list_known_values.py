@@ -57,7 +57,7 @@ def test_the_sparkline_counts_the_same_steps(user_client, steps):
 
 def test_an_agent_name_costs_one_indexed_query(user_client, steps, django_assert_num_queries):
     # the list's 12 (test_views_list), and the name resolved to agent ids once
-    with django_assert_num_queries(14) as ctx:
+    with django_assert_num_queries(15) as ctx:
         user_client.get(reverse("step_list") + "?agent=polyglot")
     step_sql = next(q["sql"] for q in ctx.captured_queries if 'FROM "steps_step"' in q["sql"])
     assert f"\"agent_id\" IN ('polyglot', '{POLYGLOT}')" in step_sql  # a plain IN list the index serves
@@ -86,11 +86,12 @@ def test_the_typed_value_is_escaped_in_the_note(user_client, steps):
 
 
 def test_known_values_are_read_only_when_the_list_is_empty(user_client, steps, django_assert_num_queries):
-    # session, user, the name resolved, the (empty) page, the sparkline; then whether any step
+    # session, user, the name resolved, the (empty) page, the sparkline (its rollup epoch
+    # and, drawn the first time, its rollups); then whether any step
     # has that agent, and the suggestions (agents by use, their names)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         user_client.get(reverse("step_list") + "?agent=polyglt", headers=HX)
-    with django_assert_num_queries(6):  # a known agent that matches nothing here: no suggestions
+    with django_assert_num_queries(7):  # a known agent that matches nothing here: no suggestions
         user_client.get(reverse("step_list") + "?agent=polyglot&status=cancelled", headers=HX)
 
 

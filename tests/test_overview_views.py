@@ -24,6 +24,10 @@ RANGE = {
 
 @pytest.fixture
 def seeded():
+    return ten_steps()
+
+
+def ten_steps():
     """Ten steps over three hours: two agents, two models, three failures."""
     steps = []
     for i in range(10):

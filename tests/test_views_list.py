@@ -64,12 +64,13 @@ def _make_steps(n):
     return steps
 
 
-@pytest.mark.parametrize(("n", "queries"), [(3, 13), (60, 17)])
+@pytest.mark.parametrize(("n", "queries"), [(3, 14), (60, 18)])
 def test_constant_number_of_queries(user_client, django_assert_num_queries, n, queries):
     _make_steps(n)
     # session, user, sync status, steps page, local votes, newest pushes, message previews,
     # agent names, model prices (the cost column), facet counts (read from their table: no cache
-    # to warm), per-reviewer counts, the sparkline (hourly rollups), the saved views (none here:
+    # to warm), per-reviewer counts, the sparkline (the rollup epoch, then, drawn the first time, the
+    # hourly rollups), the saved views (none here:
     # one query; with views, one more counts all their new steps); and when there is more than
     # one page, the list's count (at most LIST_EXACT_COUNT_UP_TO + 1 rows) in a savepoint that
     # sets its statement timeout (SAVEPOINT, SET LOCAL, the count, RELEASE)
@@ -80,7 +81,7 @@ def test_constant_number_of_queries(user_client, django_assert_num_queries, n, q
 
 def test_list_query_does_not_load_payload(user_client, django_assert_num_queries):
     StepFactory()
-    with django_assert_num_queries(13) as ctx:
+    with django_assert_num_queries(14) as ctx:
         user_client.get(reverse("step_list"))
     step_sql = next(q["sql"] for q in ctx.captured_queries if 'FROM "steps_step"' in q["sql"])
     assert '"payload"' not in step_sql
@@ -125,7 +126,8 @@ def test_keyset_is_a_row_comparison(user_client, django_assert_num_queries):
     raw = "2026-11-25T09:30:00+00:00|step-00000000-0000-4000-8000-000000000000"
     cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
     # the cursor is past every row: no vote or preview query for an empty page; one seek backwards
-    # for the "Newer" link; the facet counts (one query); the sparkline (one rollups query); the
+    # for the "Newer" link; the facet counts (one query); the sparkline (drawn by the first request: only the rollup
+    # epoch is read, steps/overview/memo.py); the
     # list's count (a later page cannot count itself: four statements, see above)
     with django_assert_num_queries(13) as ctx:
         user_client.get(reverse("step_list") + "?cursor=" + cursor)

@@ -54,6 +54,17 @@ def current_prices() -> PriceBook:
     )
 
 
+def price_stamp() -> tuple:
+    """What changes whenever a price is added, edited or removed (one aggregate over tens of
+    rows): the key of anything drawn with prices and kept (steps/overview/memo.py)."""
+    from django.db.models import Count, Max
+
+    from ..models import ModelPrice
+
+    found = ModelPrice.objects.aggregate(n=Count("pk"), at=Max("updated_at"), last=Max("pk"))
+    return (found["n"], found["at"], found["last"])
+
+
 def price_for(step, prices: dict[str, Price]) -> Price | None:
     if isinstance(prices, PriceBook):
         return prices.for_model(step.model, step.model_handle)

@@ -70,6 +70,26 @@ def mark(dirty: type[models.Model], periods: Iterable[datetime]) -> None:
         pending = [p for p in pending if p not in held]
 
 
+class RollupEpoch(models.Model):
+    """One row whose number goes up whenever a flush writes rollups: pages that draw from the
+    rollups (steps/overview/memo.py) reuse a drawing while it is unchanged."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"rollup epoch {self.value}"
+
+    @classmethod
+    def current(cls) -> int:
+        return cls.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+
+    @classmethod
+    def bump(cls) -> None:
+        # an UPDATE, not a read then a write: concurrent flushes never lose a bump
+        if not cls.objects.filter(pk=1).update(value=models.F("value") + 1):
+            cls.objects.get_or_create(pk=1, defaults={"value": 1})
+
+
 class RollupQuerySet(models.QuerySet):
     def between(self, since: datetime | None, until: datetime | None) -> RollupQuerySet:
         """Rows of the hours in [since, until): both bounds whole hours (hour_of)."""

@@ -23,6 +23,7 @@ from ..models import (
     DirtyWeek,
     HourlyRollup,
     Message,
+    RollupEpoch,
     Step,
     ToolRollup,
     WeeklyRollup,
@@ -215,15 +216,18 @@ def recompute_week(week: datetime) -> None:
     _sum_into(WeeklyRollup, DailyRollup, week, week + timedelta(days=7), ROLLUP_DIMENSIONS, SUMMED)
 
 
-def _flush_periods(dirty, recompute: Callable[[datetime], None], then_dirty=None, of=None) -> None:
+def _flush_periods(dirty, recompute: Callable[[datetime], None], then_dirty=None, of=None) -> int:
     """Recompute every period `dirty` names (days, weeks), claimed so two flushes never
-    rebuild the same one at once; mark the coarser periods they are in (`then_dirty`)."""
+    rebuild the same one at once; mark the coarser periods they are in (`then_dirty`).
+    Returns how many."""
+    done = 0
     while True:
         with transaction.atomic():
             claimed = dirty.objects.select_for_update(skip_locked=True).order_by("pk")
             periods = list(claimed.values_list("pk", flat=True)[:FLUSH_CHUNK])
             if not periods:
-                return
+                return done
+            done += len(periods)
             for period in periods:
                 recompute(period)
             dirty.objects.filter(pk__in=periods).delete()
@@ -249,8 +253,10 @@ def flush(on_chunk: Callable[[int, int], None] | None = None) -> int:
         done += len(hours)
         if on_chunk:
             on_chunk(done, rows)
-    _flush_periods(DirtyDay, recompute_day, then_dirty=DirtyWeek, of=week_of)
-    _flush_periods(DirtyWeek, recompute_week)
+    periods = _flush_periods(DirtyDay, recompute_day, then_dirty=DirtyWeek, of=week_of)
+    periods += _flush_periods(DirtyWeek, recompute_week)
+    if done or periods:
+        RollupEpoch.bump()  # after the last write: a page drawn before it is drawn again
     return done
 
 
@@ -287,6 +293,7 @@ def rebuild(since: datetime | None = None, on_progress: Callable[[int, int], Non
             tools = tools.exclude(hour__gte=hour_of(bounds[0]), hour__lte=bounds[1])
         stale.delete()
         tools.delete()
+        RollupEpoch.bump()
         for coarse, start_of in ((DailyRollup, day_of), (DailyToolRollup, day_of), (WeeklyRollup, week_of)):
             periods = coarse.objects.all()
             if since:

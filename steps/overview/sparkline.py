@@ -9,7 +9,8 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from ..filters import PERIOD_CHOICES, StepFilterForm
-from .report import TimeRange, rollup_rows, time_range
+from .memo import drawn
+from .report import SERVED, TimeRange, rollup_rows, time_range
 
 WIDTH, HEIGHT = 160, 26
 
@@ -26,8 +27,22 @@ class Sparkline:
 
 def sparkline(form: StepFilterForm) -> Sparkline:
     form.is_valid()
-    span = time_range(form.cleaned_data, default="24h")
-    rows, bucket = rollup_rows(span, form.cleaned_data)
+    data = form.cleaned_data
+    span = time_range(data, default="24h")
+    window = window_label(data)
+    served = tuple((name, str(data.get(name) or "")) for name in sorted(SERVED))
+    key = (
+        "sparkline",
+        (span.since, span.until, span.grain),
+        window,
+        timezone.get_current_timezone_name(),
+        served,
+    )
+    return drawn(key, lambda: _draw(span, data, window))
+
+
+def _draw(span: TimeRange, data: dict, window: str) -> Sparkline:
+    rows, bucket = rollup_rows(span, data)
     rows = (
         rows.annotate(b=bucket)
         .values("b")
@@ -36,7 +51,7 @@ def sparkline(form: StepFilterForm) -> Sparkline:
     )
     found = {r["b"]: (r["n"] or 0, r["errors"] or 0) for r in rows}
     buckets = span.buckets
-    line = Sparkline(range=span, window=window_label(form.cleaned_data))
+    line = Sparkline(range=span, window=window)
     peak = max((s for s, _ in found.values()), default=0)
     slot = WIDTH / max(len(buckets), 1)
     for i, b in enumerate(buckets):

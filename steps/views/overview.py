@@ -7,15 +7,18 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ..alerts.views_saved import sidebar as saved_views
-from ..cost import usd
+from ..cost import price_stamp, usd
 from ..filters import without_empty
 from ..overview import charts
 from ..overview.charts import Bucket, Series
-from ..overview.report import BREAKDOWNS, LINKABLE_STATUSES, OTHER, Overview, OverviewForm, build
+from ..overview.memo import drawn
+from ..overview.report import BREAKDOWNS, LINKABLE_STATUSES, OTHER, Overview, OverviewForm, build, time_range
 from ..overview.stats import compact, ms, percent
 
 # Parameters of the overview itself, not of the steps behind a bucket.
@@ -174,11 +177,10 @@ def _rows(overview: Overview, links: Links) -> list[dict]:
     return rows
 
 
-@require_GET
-def overview(request: HttpRequest) -> HttpResponse:
-    form = OverviewForm(request.GET)
-    report = build(form)
-    links = Links(request.GET, report.breakdown)
+def _drawing(form: OverviewForm, query: QueryDict, now) -> dict:
+    """The overview's figures for this query, and their HTML: rollups only, whoever asks."""
+    report = build(form, now)
+    links = Links(query, report.breakdown)
     total = report.total
     agents = [
         {
@@ -198,7 +200,6 @@ def overview(request: HttpRequest) -> HttpResponse:
     ]
     whole = Bucket(report.range.since, report.range.until, "", "")
     context = {
-        "form": form,
         "report": report,
         "charts": _charts(report, links),
         "series": _series(report),
@@ -225,10 +226,39 @@ def overview(request: HttpRequest) -> HttpResponse:
             "cost": usd(total.cost) if total.has_cost else "no price",
             "partial_cost": total.unpriced_tokens > 0 and total.has_cost,
         },
+    }
+    return {
+        "report": report,
+        "agents": context["agents"],
+        "range_url": context["range_url"],
+        "report_html": render_to_string("steps/overview/_report.html", context),
+    }
+
+
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    form = OverviewForm(request.GET)
+    form.is_valid()
+    now = timezone.now()
+    span = time_range(form.cleaned_data, now)
+    query = without_empty(request.GET)
+    # what the drawing depends on besides the rollups: the query (its links carry every
+    # filter), the buckets, the time zone and the prices
+    key = (
+        "overview",
+        tuple((k, tuple(v)) for k, v in sorted(query.lists())),
+        (span.since, span.until, span.grain),
+        timezone.get_current_timezone_name(),
+        price_stamp(),
+    )
+    drawing = drawn(key, lambda: _drawing(form, request.GET, now))
+    context = {
+        **drawing,
+        "form": form,
         "breakdowns": [(v, label) for v, label in form.fields["breakdown"].choices],
         # filters the form above has no field for (search, tag, tool ...), kept as they are
-        "carried": [(k, v) for k, v in without_empty(request.GET).items() if k not in FORM_FIELDS],
+        "carried": [(k, v) for k, v in query.items() if k not in FORM_FIELDS],
         "saved_views": saved_views(request.user, counted=False),
-        "alert_query": without_empty(request.GET).urlencode(),
+        "alert_query": query.urlencode(),
     }
     return render(request, "steps/overview.html", context)
