@@ -64,7 +64,7 @@ clean:
 #     make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/letta_bench_1m
 #     make bench BENCH_DATABASE_URL=... BENCH_ARGS="--only list,search --repeat 3 --json bench.json"
 #   Without BENCH_DATABASE_URL the page bench says how to run it and is skipped.
-# - capacity: 20, then 50 signed-in reviewers each doing about one thing a second for 90 s (lists,
+# - capacity: 10, 20, then 50 signed-in reviewers each doing about one thing a second for 90 s (lists,
 #   step pages, compares, the overview, votes) against gunicorn as `make run` serves it, p50/p95/p99
 #   per kind against the goals, a baseline in the same run and the web's CPU per request
 #   (BENCH_ARGS="--reviewers 20 --seconds 30" for a shorter one, "--capacity-json out.json" keeps the
