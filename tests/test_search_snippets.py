@@ -77,10 +77,10 @@ def test_the_matches_of_a_page_cost_one_query(user_client, django_assert_num_que
         step = StepFactory(step_time=BASE_TIME + timedelta(seconds=i))
         conversation(step, user_text=f"question {i} about Berlin")
         ProviderTraceFactory(step=step, response_json={"text": "Berlin"})
-    # the page as without a search (16 with a second page: test_views_list), the search's own
+    # the page as without a search (17 with a second page: test_views_list), the search's own
     # plan (two EXPLAIN estimates, the candidate ids from two indexes) and one query for the
     # page's matches
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(23):
         response = user_client.get(reverse("step_list") + "?q=Berlin")
     rows = response.context["rows"]
     assert len(rows) == 50 and all(row.match.where == "user message" for row in rows)

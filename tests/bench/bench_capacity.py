@@ -14,8 +14,9 @@ once, so its p95 is what the machine's noise costs any request under the same lo
 
 Prints p50/p95/p99 per kind and over all actions (the baseline apart), errors, and each p95
 as a ratio against its goal (p95 < 150 ms with 20 reviewers, < 300 ms with 50, no error).
-It also prints the CPU time gunicorn (and the Celery worker) spent per request, from /proc: a
-figure the machine's other load hardly moves, and what decides how many requests 2 cores serve.
+It also prints the CPU time gunicorn (and the Celery worker, and this process's own reviewer
+clients, which share the same cores) spent per request, from /proc: a figure the machine's other
+load hardly moves, and what decides how many requests 2 cores serve.
 With --waits it samples pg_stat_activity every 50 ms: what the database's busy backends wait on.
 
 The database is left as it was, bar the append-only audit trail and the bench's users: each
@@ -266,6 +267,21 @@ def tree_cpu_seconds(pid: int | None) -> float:
     return total
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process on the machine (all databases: other work counts too),
+    with that of backends that ended (their postmaster's reaped children's time)."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, _, rest = stat.read_text().rpartition(")")
+            if head.endswith("(postgres"):
+                fields = rest.split()
+                total += sum(int(f) for f in fields[11:15]) / ticks
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return 0.0
@@ -318,12 +334,15 @@ def summarise(count: int, seconds: float, results: list, load: tuple, cpu: dict)
     out["all_over_baseline"] = round(all_p95 / baseline_p95, 1) if baseline_p95 else None
     out["cpu_ms_per_request"] = {k: round(v * 1000 / max(1, len(results)), 1) for k, v in cpu.items()}
     out["cpu_share_of_one_core"] = {k: round(v / seconds, 2) for k, v in cpu.items()}
+    per_request = out["cpu_ms_per_request"]
+    machine = round(sum(per_request.values()), 1)
+    out["cpu_ms_per_request_all"] = machine
     print(
         "CPU per request: "
-        + ", ".join(f"{k} {v} ms" for k, v in out["cpu_ms_per_request"].items())
-        + " (so the web alone could serve about "
-        + f"{round(os.cpu_count() * 1000 / max(out['cpu_ms_per_request']['web'], 0.1))} requests/s on "
-        + f"{os.cpu_count()} idle cores; PostgreSQL's share is not counted)"
+        + ", ".join(f"{k} {v} ms" for k, v in per_request.items())
+        + f"; {machine} ms in all, so these {os.cpu_count()} cores serve at most about "
+        + f"{round(os.cpu_count() * 1000 / max(machine, 0.1))} requests/s of this mix "
+        + f"(the web alone: {round(os.cpu_count() * 1000 / max(per_request['web'], 0.1))})"
     )
     verdict = "MET" if all_p95 < goal and not out["errors"] else "NOT MET"
     print(
@@ -363,6 +382,8 @@ def run_load(count, args, base_url, logins, plan, pids: dict) -> dict:
     )
     load = os.getloadavg()
     cpu_before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
+    # the reviewers' own HTTP clients run here, on the same 2 cores: what they cost is printed
+    client_before, postgres_before = time.process_time(), postgres_cpu_seconds()
     stop_at = time.monotonic() + args.seconds
     if sampler:
         sampler.start()
@@ -372,6 +393,8 @@ def run_load(count, args, base_url, logins, plan, pids: dict) -> dict:
     for reviewer in crowd:
         reviewer.join()
     cpu = {name: tree_cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+    cpu["bench clients"] = time.process_time() - client_before
+    cpu["postgres"] = postgres_cpu_seconds() - postgres_before
     stop.set()
     # the second click of a vote still open: every step ends as it started
     for reviewer in crowd:
