@@ -177,6 +177,12 @@ def test_the_step_list_shows_a_sparkline_linking_to_the_overview(user_client, se
     spark = re.search(r'<a id="list-sparkline".*?</a>', html, re.S).group(0)
     assert re.search(r"<b>10</b> steps · <b[^>]*>3</b> errors", spark)
     assert "/overview/?" in spark and "since=" in spark
+    # a bar per hour with steps, a red one inside it per hour with errors
+    hours = {s.step_time.replace(minute=0, second=0, microsecond=0) for s in seeded}
+    failed = {s.step_time.replace(minute=0, second=0, microsecond=0) for s in seeded if s.status == "failed"}
+    assert (
+        spark.count('<rect class="vol"') == len(hours) and spark.count('<rect class="err"') == len(failed) > 0
+    )
     # an htmx filter change brings a fresh one out of band
     partial = user_client.get(
         "/", {**RANGE, "model": "gpt-4.1"}, headers={"HX-Request": "true"}

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from ..filters import PERIOD_CHOICES, StepFilterForm
 from .memo import drawn
 from .report import SERVED, TimeRange, rollup_rows, time_range
+from .svg import sparkline_bars
 
 WIDTH, HEIGHT = 160, 26
 
@@ -23,6 +25,7 @@ class Sparkline:
     bars: list[tuple[float, float, float, float, str]] = field(default_factory=list)  # x, y, w, h, css
     title: str = ""
     window: str = "last 24 h"  # what its numbers count: never the list's own count
+    svg: str = ""  # the bars as SVG markup, written once per drawing (it is kept: memo.py)
 
 
 def sparkline(form: StepFilterForm) -> Sparkline:
@@ -65,6 +68,7 @@ def _draw(span: TimeRange, data: dict, window: str) -> Sparkline:
             if errors:
                 eh = max(HEIGHT * errors / peak, 1.5)
                 line.bars.append((x, round(HEIGHT - eh, 2), w, round(eh, 2), "err"))
+    line.svg = mark_safe(sparkline_bars(line.bars))  # numbers and our own class names, escaped
     line.title = (
         f"Steps (blue) and errors (red) per {span.grain}, {line.window}: "
         f"{line.steps:,} step{'' if line.steps == 1 else 's'}, "

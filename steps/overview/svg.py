@@ -42,3 +42,11 @@ def shapes(chart: Chart) -> str:
     ]
     parts += [_point(point) for point in chart.points]
     return "".join(parts)
+
+
+def sparkline_bars(bars: list[tuple[float, float, float, float, str]]) -> str:
+    """The list's sparkline: (x, y, width, height, css) rectangles, no links, no hover text."""
+    return "".join(
+        f'<rect class="{escape(css)}" x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"></rect>'
+        for x, y, w, h, css in bars
+    )
