@@ -106,6 +106,21 @@ def test_the_role_comes_with_the_signed_in_user(django_assert_num_queries):
         assert role_of(request_user) == REVIEWER
 
 
+@pytest.mark.parametrize(
+    "groups", [[], ["viewer"], ["reviewer"], ["manager"], ["viewer", "manager", "reviewer"], ["some team"]]
+)
+def test_the_signed_in_user_carries_the_same_role_as_with_role_gives(groups):
+    from steps.access.roles import user_with_role, with_role
+
+    user = User.objects.create_user("gwen")
+    user.groups.set([Group.objects.get_or_create(name=name)[0] for name in groups])
+    loaded = user_with_role(str(user.pk))  # a session keeps the id as text
+    assert loaded.pk == user.pk and loaded.username == "gwen"
+    assert loaded.role_group == with_role(User.objects.filter(pk=user.pk)).get().role_group
+    assert role_of(loaded) == highest(groups)
+    assert user_with_role(user.pk + 1000) is None and user_with_role("not an id") is None
+
+
 def test_a_viewer_sees_the_state_but_no_controls():
     client = Client()
     client.force_login(UserFactory(username="vic", role="viewer"))

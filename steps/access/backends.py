@@ -1,4 +1,5 @@
-"""Loads the signed-in user with their role in the same query (see roles.with_role): every page
+"""Loads the signed-in user with their role in the same query (roles.with_role, as prebuilt SQL
+for the one user a request loads: roles.user_with_role): every page
 shows the role and most check it, and none of them pays a query for it. A backend that loads
 users itself (a sign-on one) can inherit from this one, or role_of asks the database once."""
 
@@ -8,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from .roles import with_role
+from .roles import user_with_role, with_role
 
 
 class RoleBackend(ModelBackend):
@@ -19,7 +20,7 @@ class RoleBackend(ModelBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
     def get_user(self, user_id):
-        user = with_role(get_user_model()._default_manager.filter(pk=user_id)).first()
+        user = user_with_role(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
 
     async def aget_user(self, user_id):
