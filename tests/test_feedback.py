@@ -1,5 +1,6 @@
 """Votes and tags written back to Letta (the simulator, over real HTTP), and never lost."""
 
+import os
 import threading
 import time
 
@@ -117,6 +118,37 @@ def test_quick_repeated_clicks_end_with_the_last_one_upstream(mirrored, simulato
     assert len(patches(simulator)) == 1  # older clicks were superseded, never sent
     statuses = list(FeedbackPush.objects.filter(step=step).order_by("id").values_list("status", flat=True))
     assert statuses == ["superseded"] * 4 + ["done"]
+
+
+# the simulator serves from a thread: the child only reads settings and builds a client
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_worker_pushes_through_one_client_and_a_forked_worker_makes_its_own(
+    mirrored, simulator, reviewer, django_capture_on_commit_callbacks
+):
+    """Making a client costs 20-45 ms of CPU (its TLS context): a worker keeps one for all its push
+    tasks. A worker forked from a process that had one (a prefork pool) makes its own, never
+    sharing its parent's sockets."""
+    first, second = mirrored[:2]
+    with django_capture_on_commit_callbacks(execute=True):
+        feedback.cast_vote(first, user=reviewer, feedback="positive")
+    with feedback.push_client() as client:
+        pass
+    with django_capture_on_commit_callbacks(execute=True):
+        feedback.cast_vote(second, user=reviewer, feedback="negative")
+    with feedback.push_client() as again:
+        assert again is client
+    assert [upstream(simulator, step)[0] for step in (first, second)] == ["positive", "negative"]
+
+    read, write = os.pipe()
+    if (child := os.fork()) == 0:  # the child reports through the pipe
+        try:
+            with feedback.push_client() as own:
+                os.write(write, b"own" if own is not client else b"parent's")
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    assert os.read(read, 16) == b"own"
 
 
 @pytest.mark.django_db(transaction=True)

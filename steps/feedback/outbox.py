@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from django.db import transaction
@@ -37,6 +37,7 @@ from ..sync.upstream import (
     UpstreamError,
     UpstreamNotFound,
     UpstreamUnavailable,
+    process_client,
 )
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,14 @@ PUSH_TIMEOUT_SECONDS = 10.0
 CLAIM_SECONDS = 3 * PUSH_TIMEOUT_SECONDS + 5
 
 
-def push_client() -> LettaClient:
-    return LettaClient.from_settings(timeout=PUSH_TIMEOUT_SECONDS, max_retries=0)
+@contextlib.contextmanager
+def push_client() -> Iterator[LettaClient]:
+    """The client for one task's pushes: `with push_client() as client:`. The worker process's
+    own (one per process, reused by every task: upstream.process_client), left open on exit;
+    it checks the demo simulator's identity again first, as a client made per task did."""
+    client = process_client(timeout=PUSH_TIMEOUT_SECONDS, max_retries=0)
+    client.recheck_identity()
+    yield client
 
 
 RETRY_BASE_SECONDS, RETRY_CAP_SECONDS = 5.0, 300.0

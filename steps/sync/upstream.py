@@ -12,6 +12,7 @@ else raises an UpstreamError subclass whose message a person can act on.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import secrets
 import threading
@@ -214,6 +215,11 @@ class LettaClient:
     def close(self) -> None:
         self._http.close()
 
+    def recheck_identity(self) -> None:
+        """Ask the demo's simulator for its identity again before the next request, as a new
+        client would (a client kept across tasks checks once per task, not once per process)."""
+        self._identity_checked = not self.simulator_nonce
+
     def __enter__(self) -> LettaClient:
         return self
 
@@ -367,3 +373,35 @@ class LettaClient:
     def get_agent(self, agent_id: str) -> Payload:
         path = f"/v1/agents/{agent_id}"
         return _require_object(self._request("GET", path), path)
+
+
+# process_client's clients: (timeout, max_retries) -> (pid, settings they were made from, client)
+_kept_clients: dict[tuple, tuple[int, tuple, LettaClient]] = {}
+_kept_clients_lock = threading.Lock()
+
+
+def process_client(*, timeout: float | None = None, max_retries: int | None = None) -> LettaClient:
+    """LettaClient.from_settings, made once per process and kept for the next caller: building
+    one costs 20-45 ms of CPU (httpx loads a TLS context even for http://), which a worker paid on
+    every short task. Made lazily and tagged with its pid, so a forked worker never uses a
+    client (and sockets) inherited from its parent but makes its own; made again when the
+    settings it came from change (tests do that). Callers never close it. Thread-safe, as
+    httpx.Client is."""
+    made_from = (
+        settings.LETTA_BASE_URL,
+        settings.LETTA_API_KEY,
+        settings.LETTA_PROJECT,
+        settings.LETTA_SIMULATOR_NONCE,
+        settings.LETTA_TIMEOUT_SECONDS,
+        settings.LETTA_MAX_RETRIES,
+    )
+    pid, key = os.getpid(), (timeout, max_retries)
+    with _kept_clients_lock:
+        kept = _kept_clients.get(key)
+        if kept is not None and kept[:2] == (pid, made_from):
+            return kept[2]
+        client = LettaClient.from_settings(timeout=timeout, max_retries=max_retries)
+        _kept_clients[key] = (pid, made_from, client)
+    if kept is not None and kept[0] == pid:
+        kept[2].close()  # this process's, for settings that changed; a parent's is left alone
+    return client
