@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import F, IntegerField, Value
+from django.db.models import F, Func, IntegerField, TextField, Value
 from django.db.models.functions import Greatest, Lower, StrIndex, Substr
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -39,6 +39,16 @@ PLACES = {
 RANK = {kind: i for i, kind in enumerate(PLACES)}
 
 
+class Unindexed(Func):
+    """A text as an expression no index matches, so that the page's steps are found by their
+    ids and the term checked on their rows alone. Left to itself the planner also read the
+    trigram index for a common word and ANDed it with them: 232,692 index rows against 107, in
+    100 ms of the list page's time at a million steps."""
+
+    template = "(%(expressions)s || '')"
+    output_field = TextField()
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     where: str  # "user message", "reply", "tool arguments", "trace" ...
@@ -53,14 +63,14 @@ def matches(step_ids: list[str], term: str) -> dict[str, Match]:
         return {}
     pattern = Value("%" + like_escape(term) + "%")
     messages = _excerpts(
-        Message.objects.filter(step_id__in=step_ids).filter(ILike(F("text"), pattern)),
+        Message.objects.filter(step_id__in=step_ids).filter(ILike(Unindexed(F("text")), pattern)),
         F("text"),
         kind=F("message_type"),
         pos=F("position"),
         term=term,
     )
     traces = _excerpts(
-        ProviderTrace.objects.filter(step_id__in=step_ids).filter(ILike(TraceText(), pattern)),
+        ProviderTrace.objects.filter(step_id__in=step_ids).filter(ILike(Unindexed(TraceText()), pattern)),
         TraceText(),
         kind=Value(TRACE),
         pos=Value(0, output_field=IntegerField()),
