@@ -445,7 +445,7 @@ ROLLUP_SWEEP_SECONDS = float(os.environ.get("ROLLUP_SWEEP_SECONDS", "60"))
 ROLLUP_SYNC_FLUSH_SECONDS = float(os.environ.get("ROLLUP_SYNC_FLUSH_SECONDS", "10"))
 # The overview and the list's sparkline, drawn from rollups, are reused by each web process
 # until a flush changes them; while flushes follow each other (votes), for up to this long.
-ROLLUP_DRAWING_MAX_AGE = float(os.environ.get("ROLLUP_DRAWING_MAX_AGE", "5"))
+ROLLUP_DRAWING_MAX_AGE = float(os.environ.get("ROLLUP_DRAWING_MAX_AGE", "15"))
 # HTTP requests in flight per sync worker (a thread pool over keep-alive connections). A step
 # costs about four requests; against a real Letta's ~50 ms each, 8 in flight is ~40 steps/s,
 # a load an async Letta server carries without notice. Database writes stay on one thread.
