@@ -78,6 +78,11 @@ def parse_args():
     parser.add_argument("--seconds", type=float, default=90.0, help="length of each run")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a reviewer's actions")
     parser.add_argument("--no-worker", action="store_true", help="no Celery worker beside gunicorn")
+    parser.add_argument(
+        "--web",
+        default="",
+        help="gunicorn's processes and threads instead of make run's, e.g. '--workers 4 --threads 2'",
+    )
     parser.add_argument("--waits", action="store_true", help="sample pg_stat_activity's wait events")
     parser.add_argument(
         "--only", default="", help="run only when one of these comma-separated words is 'capacity'"
@@ -495,15 +500,14 @@ def main() -> None:
     plan = paths(max(counts))
     print(
         f"bench_capacity: {steps:,} steps in {BENCH_DB.rsplit('/', 1)[-1]}, {os.cpu_count()} CPUs, "
-        f"gunicorn {' '.join(WEB_OPTIONS[:4])}, {'no worker' if args.no_worker else 'a Celery worker'}; "
+        f"gunicorn {args.web or ' '.join(WEB_OPTIONS[:4])}, {'no worker' if args.no_worker else 'a Celery worker'}; "
         f"setup {time.monotonic() - started:.1f} s"
     )
     env = server_env(BENCH_DB) | {"CELERY_BROKER_URL": BROKER, "LETTA_BASE_URL": "http://127.0.0.1:9"}
     env.pop("CELERY_TASK_ALWAYS_EAGER", None)
     log = Path(tempfile.gettempdir()) / f"bench-capacity-{os.getpid()}.log"
-    server = Gunicorn(
-        env, log, options=(*WEB_OPTIONS[:4], "--access-logfile", str(log.with_suffix(".access")))
-    )
+    web = tuple(args.web.split()) or WEB_OPTIONS[:4]
+    server = Gunicorn(env, log, options=(*web, "--access-logfile", str(log.with_suffix(".access"))))
     worker = None
     runs, voted = [], set()
     try:
