@@ -4,7 +4,10 @@ Django compiles a template the first time it renders it and keeps it per process
 loader): without this, the first visitor of each page in each fresh worker paid for parsing
 the page and its includes. The same for the URL patterns: the first `reverse()` in a process
 builds the lookup tables of the URLconf and of each namespace it names (a few milliseconds of a
-fresh worker's first list page, which names several). gunicorn imports the WSGI module before a
+fresh worker's first list page, which names several). And for the authentication backends: the
+first permission check (every step and list page asks whether the user may share) imports every
+backend, the sign-on one with PyJWT and its cryptography: 100-260 ms of a fresh worker's first
+page here. gunicorn imports the WSGI module before a
 worker serves anything (in the master with --preload, so forked workers share the result).
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_backends
 from django.template import engines
 from django.urls import get_resolver
 
@@ -38,3 +42,8 @@ def build_url_tables() -> int:
         built += 1
         todo += [sub for _, sub in current.namespace_dict.values()]
     return built
+
+
+def load_auth_backends() -> int:
+    """Import every authentication backend, as the first permission check would."""
+    return len(get_backends())
