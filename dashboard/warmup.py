@@ -5,8 +5,8 @@ loader): without this, the first visitor of each page in each fresh worker paid 
 the page and its includes. The same for the URL patterns: the first `reverse()` in a process
 builds the lookup tables of the URLconf and of each namespace it names (a few milliseconds of a
 fresh worker's first list page, which names several). And for the authentication backends: the
-first permission check (every step and list page asks whether the user may share) imports every
-backend, the sign-on one with PyJWT and its cryptography: 100-260 ms of a fresh worker's first
+first permission check (a step page asks whether the user may share) imports every
+backend, the sign-on one with PyJWT and its cryptography: 265 ms of a fresh worker's first
 page here. gunicorn imports the WSGI module before a
 worker serves anything (in the master with --preload, so forked workers share the result).
 """

@@ -210,7 +210,7 @@ def test_a_web_process_compiles_every_template_before_its_first_request(tmp_path
 
 def test_a_web_process_imports_every_sign_in_backend_before_its_first_request(tmp_path):
     """The first permission check imports every authentication backend, the sign-on one with
-    PyJWT and cryptography: a fresh worker's first page paid 100-260 ms for it. Django alone
+    PyJWT and cryptography: a fresh worker's first page paid 265 ms for it here. Django alone
     does not import it; the WSGI module gunicorn loads does."""
     code = (
         "import sys, django; django.setup(); before = 'jwt' in sys.modules; "
