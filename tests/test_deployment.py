@@ -187,14 +187,8 @@ def test_the_bulk_progress_bar_is_drawn_without_inline_styles(client, db):
     assert parser.found == []
 
 
-def test_a_web_process_compiles_every_template_before_its_first_request(tmp_path):
-    """gunicorn imports dashboard.wsgi before serving: every template is parsed then, so no
-    visitor's first request pays for it (and a template that does not parse stops the start)."""
-    code = (
-        "import dashboard.wsgi; from django.template import engines; from pathlib import Path; "
-        "loader = engines['django'].engine.template_loaders[0]; "
-        "print(len(loader.get_template_cache), len(list(Path('templates').rglob('*.html'))))"
-    )
+def fresh_web_process(code: str, tmp_path) -> subprocess.CompletedProcess:
+    """Run `code` in a new Python process with the production settings, as a web worker starts."""
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -204,6 +198,18 @@ def test_a_web_process_compiles_every_template_before_its_first_request(tmp_path
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_a_web_process_compiles_every_template_before_its_first_request(tmp_path):
+    """gunicorn imports dashboard.wsgi before serving: every template is parsed then, so no
+    visitor's first request pays for it (and a template that does not parse stops the start)."""
+    code = (
+        "import dashboard.wsgi; from django.template import engines; from pathlib import Path; "
+        "loader = engines['django'].engine.template_loaders[0]; "
+        "print(len(loader.get_template_cache), len(list(Path('templates').rglob('*.html'))))"
+    )
+    result = fresh_web_process(code, tmp_path)
     cached, templates = map(int, result.stdout.split())
     assert templates > 30 and cached >= templates
 
@@ -217,13 +223,5 @@ def test_a_web_process_imports_every_sign_in_backend_before_its_first_request(tm
         "import dashboard.wsgi; from django.conf import settings; "
         "print(before, all(p.rsplit('.', 1)[0] in sys.modules for p in settings.AUTHENTICATION_BACKENDS))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=clean_env(tmp_path, **PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="dashboard.settings"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+    result = fresh_web_process(code, tmp_path)
     assert result.stdout.split() == ["False", "True"]
