@@ -43,6 +43,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from .cpu import postgres_cpu_seconds, tree_cpu_seconds
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "")
@@ -252,39 +254,6 @@ class WaitSampler(threading.Thread):
             lines.append("  waiting on a lock:")
             lines += [f"    {n:6d}  {q}" for q, n in self.lock_queries.most_common(6)]
         return lines
-
-
-def tree_cpu_seconds(pid: int | None) -> float:
-    """CPU time (user + system) of a process and its children alive now, from /proc: what the
-    web (gunicorn's master and workers) or the Celery worker spent, however busy the machine."""
-    if not pid:
-        return 0.0
-    ticks = os.sysconf("SC_CLK_TCK")
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-            todo += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
-
-
-def postgres_cpu_seconds() -> float:
-    """CPU time of every PostgreSQL process on the machine (all databases: other work counts too),
-    with that of backends that ended (their postmaster's reaped children's time)."""
-    ticks, total = os.sysconf("SC_CLK_TCK"), 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            head, _, rest = stat.read_text().rpartition(")")
-            if head.endswith("(postgres"):
-                fields = rest.split()
-                total += sum(int(f) for f in fields[11:15]) / ticks
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import httpx
 
+from .cpu import CpuSplit
+
 ROOT = Path(__file__).resolve().parents[2]
 # Its own variable: this bench empties its database, never the seeded one of BENCH_DATABASE_URL.
 BENCH_DB = os.environ.get(
@@ -59,6 +61,8 @@ class Result:
     derived: dict | None = None
     scaled: list = field(default_factory=list)  # sync_scaleout.ScaleOut, one per worker count
     fingerprint: dict | None = None
+    raw_cpu: str = ""  # CPU ms per step of the simulator, PostgreSQL and the fetching process
+    sync_cpu: str = ""
 
     def row(self, label: str) -> str:
         raw_rate, sync_rate = self.steps / self.raw_seconds, self.steps / self.sync_seconds
@@ -206,10 +210,14 @@ def measure(target_steps: int, heap: bool, concurrency: int, workers: list[int],
     simulator, url, steps = start_simulator(runs)
     try:
         print(f"  {steps} steps: raw requests ...", flush=True)
+        raw_cpu = CpuSplit({"simulator": simulator.pid}).start()
         raw_seconds, raw_requests = raw_fetch(url, concurrency)
-        print(f"  raw {raw_seconds:.1f} s; sync ...", flush=True)
+        raw_cpu.stop()
+        print(f"  raw {raw_seconds:.1f} s, CPU per step {raw_cpu.per(steps)}; sync ...", flush=True)
+        sync_cpu = CpuSplit({"simulator": simulator.pid}).start()
         elapsed, sync_run, sampler, heap_peak = full_sync(url, heap)
-        print(f"  sync {elapsed:.1f} s", flush=True)
+        sync_cpu.stop()
+        print(f"  sync {elapsed:.1f} s, CPU per step {sync_cpu.per(steps)}", flush=True)
         assert Step.objects.count() == steps, (Step.objects.count(), steps)
         result = Result(
             steps=steps,
@@ -223,11 +231,13 @@ def measure(target_steps: int, heap: bool, concurrency: int, workers: list[int],
             once=once(read_tally(url)),
             fingerprint=fingerprint(),
             derived=derived_exactness(),
+            raw_cpu=raw_cpu.per(steps),
+            sync_cpu=sync_cpu.per(steps),
         )
         for count in workers:
             print(f"  {count} sync worker processes ...", flush=True)
-            scaled = scale_out(url, steps, count, tick, reset_database)
-            print(f"  {count} workers {scaled.seconds:.1f} s", flush=True)
+            scaled = scale_out(url, steps, count, tick, reset_database, simulator.pid)
+            print(f"  {count} workers {scaled.seconds:.1f} s, CPU per step {scaled.cpu}", flush=True)
             result.scaled.append(scaled)
     finally:
         simulator.terminate()
@@ -279,6 +289,8 @@ def main() -> None:
         f"{large.raw_seconds / large.sync_seconds:.2f}x the raw rate at {large.steps} steps (target >= 0.8); "
         f"details fetched {large.once}; derived counters: {describe(large.derived)}"
     )
+    for label, result in results.items():
+        print(f"CPU ms per step, {label}: raw {result.raw_cpu}; sync {result.sync_cpu}")
     print_scale_out(results)
     print(
         f"memory: RSS growth {small.rss_growth / 2**20:.1f} MB at {small.steps} steps, "
@@ -321,6 +333,7 @@ def print_scale_out(results: dict[str, Result]) -> None:
                 + f"; derived counters: {describe(scaled.derived)}; {scaled.dirty_left} dirty hours left"
             )
             print(f"{'':>22} PostgreSQL sessions (sampled): {scaled.waits}")
+            print(f"{'':>22} CPU ms per step: {scaled.cpu}")
             print(f"{'':>22} sync runs: " + "; ".join(scaled.runs))
 
 

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import httpx
 
+from .cpu import CpuSplit
+
 ROOT = Path(__file__).resolve().parents[2]
 # A settle delay no run reaches: a step's second read is a schedule, not a duplicate fetch.
 NO_SETTLE_SECONDS = "86400"
@@ -183,9 +185,12 @@ class ScaleOut:
     dirty_left: int
     waits: str = ""
     runs: list[str] = field(default_factory=list)
+    cpu: str = ""  # CPU ms per step: simulator, workers, PostgreSQL, this process
 
 
-def scale_out(url: str, steps: int, count: int, tick: float, reset) -> ScaleOut:
+def scale_out(
+    url: str, steps: int, count: int, tick: float, reset, simulator_pid: int | None = None
+) -> ScaleOut:
     """`count` sync workers on an emptied database until every terminal step has details."""
     reset()
     purge_sync_queue()
@@ -203,6 +208,8 @@ def scale_out(url: str, steps: int, count: int, tick: float, reset) -> ScaleOut:
         beat = Beat(tick)
         try:
             waits = WaitSampler()
+            pids = {"simulator": simulator_pid} if simulator_pid else {}
+            cpu = CpuSplit(pids | {"workers": [p.pid for p in workers.processes]}).start()
             start = time.perf_counter()
             beat.start()
             deadline = time.monotonic() + max(600, steps / 5)
@@ -220,6 +227,7 @@ def scale_out(url: str, steps: int, count: int, tick: float, reset) -> ScaleOut:
                     )
                 time.sleep(0.25)
             seconds = time.perf_counter() - start
+            cpu.stop()
             # now: a worker stopping finishes its run, whose retries (a trace Letta has not got
             # yet is asked for again 5 s later, TRACE_BACKOFF) are a schedule, not duplicates
             tally = read_tally(url)
@@ -240,6 +248,7 @@ def scale_out(url: str, steps: int, count: int, tick: float, reset) -> ScaleOut:
         dirty_left=dirty_left,
         waits=waits.top(),
         runs=run_summary(),
+        cpu=cpu.per(steps),
     )
 
 
