@@ -43,6 +43,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import httpx
+
 from .cpu import postgres_cpu_seconds, tree_cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -374,9 +376,13 @@ def run_load(count, args, base_url, logins, plan, pids: dict) -> dict:
     for reviewer in crowd:
         if reviewer.open_vote:
             headers = {"HX-Request": "true", "X-CSRFToken": reviewer.client.cookies.get("csrftoken", "")}
-            reviewer.client.post(
-                f"/steps/{reviewer.open_vote}/vote/", data={"value": "positive"}, headers=headers
-            )
+            url = f"/steps/{reviewer.open_vote}/vote/"
+            try:
+                reviewer.client.post(url, data={"value": "positive"}, headers=headers)
+            except httpx.RemoteProtocolError:
+                # gunicorn closes a keep-alive connection idle for 2 s (a reviewer that finished
+                # first waits for the slowest): the request never reached it, send it again
+                reviewer.client.post(url, data={"value": "positive"}, headers=headers)
         reviewer.client.close()
     out = summarise(count, args.seconds, results, tuple(round(x, 2) for x in load), cpu)
     if sampler:
