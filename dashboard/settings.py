@@ -129,9 +129,16 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL's JIT compiles any statement its planner costs above 100,000 (a rollup flush's
+# aggregate over an hour's tool rows, a count): 3-4 ms of CPU a time, paid again per statement,
+# for queries that run in a few ms. Measured in the capacity bench (pg_stat_statements): the only
+# JIT-compiled statements were those, so it is off for our sessions; analysts' sessions keep it.
+POSTGRES_SESSION_OPTIONS = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", POSTGRES_SESSION_OPTIONS)
 # Optional: a streaming replica of the primary for pages' reads (dashboard/replica.py says
 # which reads go there; writes, transactions, tasks and sessions never do).
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
@@ -142,6 +149,8 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(
         DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
     )
+    if DATABASES["replica"]["ENGINE"] == DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("options", POSTGRES_SESSION_OPTIONS)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests: the same database
     DATABASE_ROUTERS = ["dashboard.replica.ReplicaRouter"]
     # innermost: it marks the view's reads, not the session and sign-in checks around it

@@ -14,9 +14,12 @@ would close a circle. The name finds the same task object, eager mode included.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from functools import partial
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
@@ -38,3 +41,30 @@ def send_on_commit(task_name: str, *args, **options) -> None:
     """Queue a task once the current transaction commits (a worker must not read before it).
     robust: whatever else goes wrong in sending is logged too, after the commit it cannot undo."""
     transaction.on_commit(partial(send, task_name, *args, **options), robust=True)
+
+
+# task name -> monotonic time its pending send runs at, per process (send_once_within)
+_pending_until: dict[str, float] = {}
+_pending_lock = threading.Lock()
+# A commit this close to a pending task's run might miss it: that one sends a task of its own.
+_PENDING_MARGIN_SECONDS = 0.5
+
+
+def send_once_within(task_name: str, seconds: float) -> None:
+    """Once the current transaction commits, queue the task with a countdown of `seconds`,
+    unless this process has one queued that runs more than half a second later: that run will
+    see what was just committed. For a task that takes all the work marked so far (a rollup
+    flush): votes at any rate then cost at most one run per `seconds` per process, not one each.
+    Eager mode (tests) runs each task at once: nothing is ever pending there."""
+    transaction.on_commit(partial(_send_unless_pending, task_name, seconds), robust=True)
+
+
+def _send_unless_pending(task_name: str, seconds: float) -> None:
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        now = time.monotonic()
+        with _pending_lock:
+            if now < _pending_until.get(task_name, 0.0) - _PENDING_MARGIN_SECONDS:
+                return
+            _pending_until[task_name] = now + seconds
+    if not send(task_name, countdown=seconds):
+        _pending_until.pop(task_name, None)  # nothing is pending: the next commit tries again

@@ -225,3 +225,12 @@ def test_a_web_process_imports_every_sign_in_backend_before_its_first_request(tm
     )
     result = fresh_web_process(code, tmp_path)
     assert result.stdout.split() == ["False", "True"]
+
+
+@pytest.mark.django_db
+def test_database_sessions_run_without_postgres_jit_which_cost_more_than_the_queries():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)

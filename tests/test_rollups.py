@@ -85,6 +85,58 @@ def test_a_vote_updates_its_hour(simulator, letta, django_capture_on_commit_call
     assert_rollups_match()
 
 
+def queued_tasks(settings) -> list[str]:
+    """Names of the tasks waiting in the default queue of the test's Redis broker."""
+    import json
+
+    import redis
+
+    with redis.Redis.from_url(settings.CELERY_BROKER_URL) as broker:
+        return [
+            json.loads(m)["headers"]["task"] for m in broker.lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)
+        ]
+
+
+def test_votes_in_quick_succession_queue_one_flush_that_takes_all_their_hours(
+    django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    from celery import current_app
+
+    from steps import taskqueue
+    from steps.tasks import update_rollups
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # to the real broker; the test plays the worker
+    current_app.control.purge()
+    monkeypatch.setattr(taskqueue, "_pending_until", {})
+    monkeypatch.setattr("steps.feedback.outbox.ROLLUP_FLUSH_DELAY_SECONDS", 0.6)
+    first = StepFactory()
+    steps = [first] + [StepFactory(step_time=first.step_time + timedelta(hours=h)) for h in (1, 2, 30)]
+    rebuild()  # factories write no marks
+    reviewer = UserFactory()
+
+    for step in steps[:3]:
+        with django_capture_on_commit_callbacks(execute=True):
+            feedback.cast_vote(step, user=reviewer, feedback="positive")
+    assert queued_tasks(settings).count("steps.tasks.update_rollups") == 1
+    assert queued_tasks(settings).count("steps.tasks.push_feedback") == 3  # each vote still pushed
+
+    update_rollups()  # the one queued flush, run by a worker after its countdown
+    assert sum(r.positive for r in HourlyRollup.objects.all()) == 3
+    assert_rollups_match()
+
+    # once the queued flush is about to run (here: 0.1 s before it), a vote queues its own
+    import time
+
+    time.sleep(0.15)
+    with django_capture_on_commit_callbacks(execute=True):
+        feedback.cast_vote(steps[3], user=reviewer, feedback="negative")
+    assert queued_tasks(settings).count("steps.tasks.update_rollups") == 2
+    update_rollups()
+    assert sum(r.negative for r in HourlyRollup.objects.all()) == 1
+    assert_rollups_match()
+    current_app.control.purge()
+
+
 def test_archiving_moves_a_step_to_the_hidden_rollups():
     step = StepFactory()
     StepFactory(step_time=step.step_time + timedelta(minutes=1))

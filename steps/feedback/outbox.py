@@ -156,13 +156,16 @@ def _update_rollups() -> None:
 
 # A vote's hour is recomputed by a worker, never in the request: recomputing an hour, its day and
 # its week was 36 of a vote's 54 queries and six commits, and concurrent votes' recomputes waited
-# on each other's day and week rows (docs/benchmarks.md, capacity). The delay lets one flush
-# take the hours of all the votes cast meanwhile; the later tasks find nothing left to do.
-ROLLUP_FLUSH_DELAY_SECONDS = 1.0
+# on each other's day and week rows (docs/benchmarks.md, capacity). One flush per this many
+# seconds per web process takes the hours of every vote cast meanwhile: with a flush per vote,
+# 20 reviewers' votes cost PostgreSQL 2.5 ms per request of the whole mix (pg_stat_statements).
+# The overview shows a vote this much later at most (it keeps a drawing up to
+# ROLLUP_DRAWING_MAX_AGE anyway); the list and step pages read the vote itself, at once.
+ROLLUP_FLUSH_DELAY_SECONDS = 3.0
 
 
 def _enqueue_rollups() -> None:
-    taskqueue.send_on_commit("steps.tasks.update_rollups", countdown=ROLLUP_FLUSH_DELAY_SECONDS)
+    taskqueue.send_once_within("steps.tasks.update_rollups", ROLLUP_FLUSH_DELAY_SECONDS)
 
 
 def toggle_vote(step: Step, *, user, value: str, source: str = "click") -> FeedbackPush:
