@@ -31,12 +31,14 @@ def _static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
-def _no_drawings_kept():
+def _nothing_kept_per_process():
     # Each test has its own data, rolled back after it: what a page drew from another test's
-    # rollups must not be reused (steps/overview/memo.py keeps drawings per process).
+    # rollups or votes must not be reused (drawings and the reviewers panel are kept per process).
+    from steps.feedback import forget_reviewer_counts
     from steps.overview import memo
 
     memo.forget()
+    forget_reviewer_counts()
 
 
 # --- the Letta simulator over real HTTP ----------------------------------------------------

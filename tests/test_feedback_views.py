@@ -320,6 +320,23 @@ def test_reviewer_counts_on_the_list(user_client):
     assert reviewers == [{"username": "ann", "today": 2, "week": 2}]
 
 
+def test_the_reviewers_panel_is_counted_once_per_ten_seconds_per_process(user_client, monkeypatch):
+    from steps.feedback import state
+
+    clock = [1000.0]
+    monkeypatch.setattr(state.time, "monotonic", lambda: clock[0])
+    ann = UserFactory(username="ann")
+    s1, s2 = StepFactory(), StepFactory()
+    feedback.cast_vote(s1, user=ann, feedback="positive", enqueue=False)
+    assert user_client.get(reverse("step_list")).context["reviewers"][0]["today"] == 1
+
+    feedback.cast_vote(s2, user=ann, feedback="positive", enqueue=False)
+    clock[0] += state.REVIEWER_COUNTS_MAX_AGE - 1  # within the age: the panel as counted
+    assert user_client.get(reverse("step_list")).context["reviewers"][0]["today"] == 1
+    clock[0] += 1  # past it: counted again
+    assert user_client.get(reverse("step_list")).context["reviewers"][0]["today"] == 2
+
+
 def test_bulk_selected_steps(user_client, user, django_capture_on_commit_callbacks):
     steps = [StepFactory() for _ in range(3)]
     data = {"action": "positive", "step_ids": [s.pk for s in steps] + [MISSING], "query": ""}

@@ -4,7 +4,7 @@
   transaction with its FeedbackPush, delivery enqueued after the commit); the delivery itself,
   ``deliver(client, step_id)`` with a ``push_client()``, and ``due_step_ids()`` for the sweep.
 * ``state``: ``vote_state(step)`` / ``vote_states(steps)`` (a ``VoteState``: what a page shows) and
-  ``reviewer_counts()``.
+  ``reviewer_counts()`` (and ``recent_reviewer_counts()``, kept per process for the list page).
 * ``notes``: ``save_note`` (the team note, local only).
 * ``bulk``: ``start_bulk`` / ``apply_bulk`` / ``batch_progress``: one change for many steps, in a worker;
   ``unfinished_batch_ids()`` for the sweep.
@@ -27,7 +27,14 @@ from .outbox import (
     toggle_vote,
     values_we_sent,
 )
-from .state import VoteState, reviewer_counts, vote_state, vote_states
+from .state import (
+    VoteState,
+    forget_reviewer_counts,
+    recent_reviewer_counts,
+    reviewer_counts,
+    vote_state,
+    vote_states,
+)
 
 __all__ = [
     "Unchanged",
@@ -42,6 +49,8 @@ __all__ = [
     "resolve_conflict",
     "retry",
     "reviewer_counts",
+    "recent_reviewer_counts",
+    "forget_reviewer_counts",
     "save_note",
     "start_bulk",
     "toggle_vote",

@@ -5,9 +5,10 @@ the price table and agent names), and the rollups change only when a flush write
 flush bumps `RollupEpoch`. A page reads the epoch (one primary-key read) and reuses what it drew
 for the same key under the same epoch, so twenty reviewers opening the overview draw it once.
 
-While reviewers vote, flushes follow each other about a second apart; a drawing is then reused
-for up to `ROLLUP_DRAWING_MAX_AGE` seconds (15) even though the epoch moved, so the overview may
-lag a vote by that long, as it already lags it by the flush's second. Per process, no pickling:
+While reviewers vote, flushes follow each other a few seconds apart (at most one per three
+seconds per web process, feedback/outbox.py); a drawing is then reused for up to
+`ROLLUP_DRAWING_MAX_AGE` seconds (15) even though the epoch moved, so the overview may lag a vote
+by that long, as it already lags it by the flush's delay. Per process, no pickling:
 the values are shared and must be treated as read-only. Least recently used out first.
 """
 

@@ -15,7 +15,7 @@ from ..access import can_revoke_link, can_share
 from ..access.decorators import reviewer_required
 from ..alerts.views_saved import sidebar as saved_views
 from ..cost.pages import run_cost, step_breakdown
-from ..feedback import reviewer_counts, vote_state
+from ..feedback import recent_reviewer_counts, vote_state
 from ..filters import LiveForm, StepFilterForm, encode_cursor, facets, known_tags, list_query, without_empty
 from ..models import Agent, Run, ShareLink, Step
 from ..overview.sparkline import sparkline
@@ -70,7 +70,7 @@ def step_list(request: HttpRequest) -> HttpResponse:
         context["sparkline_oob"] = True  # the toolbar's sparkline follows the filters
     else:
         context["facets"] = facets()
-        context["reviewers"] = reviewer_counts()
+        context["reviewers"] = recent_reviewer_counts()
         context["saved_views"] = saved_views(request.user, counted=False)  # counts follow by htmx
     return render(request, template, context)
 
