@@ -127,9 +127,9 @@ def test_keyset_is_a_row_comparison(user_client, django_assert_num_queries):
     cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
     # the cursor is past every row: no vote or preview query for an empty page; one seek backwards
     # for the "Newer" link; the facet counts (one query); the sparkline (drawn by the first request: only the rollup
-    # epoch is read, steps/overview/memo.py); the
-    # list's count (a later page cannot count itself: four statements, see above)
-    with django_assert_num_queries(13) as ctx:
+    # epoch is read, steps/overview/memo.py); the reviewers panel (counted by the first request, kept
+    # per process: no query); the list's count (a later page cannot count itself: four statements, see above)
+    with django_assert_num_queries(12) as ctx:
         user_client.get(reverse("step_list") + "?cursor=" + cursor)
     step_sql = next(q["sql"] for q in ctx.captured_queries if 'FROM "steps_step"' in q["sql"])
     assert '("steps_step"."step_time", "steps_step"."id") <' in step_sql

@@ -89,6 +89,11 @@ def parse_args():
     )
     parser.add_argument("--waits", action="store_true", help="sample pg_stat_activity's wait events")
     parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="PostgreSQL's costliest statements per run (needs pg_stat_statements preloaded, with track_planning)",
+    )
+    parser.add_argument(
         "--only", default="", help="run only when one of these comma-separated words is 'capacity'"
     )
     # not --json: `make bench` hands the same BENCH_ARGS to the page bench, whose file this would overwrite
@@ -223,6 +228,47 @@ class Reviewer(threading.Thread):
         return "POST", f"/steps/{step}/vote/", {"value": "positive", "compact": "1"}, headers
 
 
+class Statements:
+    """PostgreSQL's own account of a run, from pg_stat_statements: the statements that cost the
+    most execution plus planning time, per call and per request of the mix. That is where the
+    PostgreSQL CPU per request goes (to preload it: shared_preload_libraries =
+    'pg_stat_statements' and pg_stat_statements.track_planning = on, then a restart)."""
+
+    QUERY = (
+        "SELECT calls, total_exec_time, total_plan_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) "
+        "FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "ORDER BY total_exec_time + total_plan_time DESC"
+    )
+
+    def __init__(self, dsn: str):
+        import psycopg
+
+        self.conn = psycopg.connect(dsn, autocommit=True)
+        self.conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        try:
+            self.conn.execute("SELECT 1 FROM pg_stat_statements LIMIT 1")
+        except psycopg.errors.ObjectNotInPrerequisiteState as exc:
+            raise SystemExit(f"--statements: {exc} (see `Statements` in {__file__})") from exc
+
+    def reset(self) -> None:
+        self.conn.execute("SELECT pg_stat_statements_reset()")
+
+    def report(self, requests: int, top: int = 12) -> list[str]:
+        rows = self.conn.execute(self.QUERY).fetchall()
+        execute, plan = sum(r[1] for r in rows), sum(r[2] for r in rows)
+        lines = [
+            f"  pg_stat_statements: execution {execute / requests:.1f} + planning {plan / requests:.1f} ms "
+            f"per request, {sum(r[0] for r in rows) / requests:.1f} statements per request; the costliest:",
+            f"    {'calls':>6} {'exec ms':>8} {'plan ms':>8} {'per req':>8}  statement",
+        ]
+        for calls, total_exec, total_plan, query in rows[:top]:
+            lines.append(
+                f"    {calls:6d} {total_exec / calls:8.2f} {total_plan / calls:8.2f} "
+                f"{(total_exec + total_plan) / requests:8.2f}  {query}"
+            )
+        return lines
+
+
 class WaitSampler(threading.Thread):
     """What the database's active backends wait on, sampled every 50 ms (pg_stat_activity)."""
 
@@ -337,6 +383,7 @@ def run_load(count, args, base_url, logins, plan, pids: dict) -> dict:
     share = len(votes) // count
     stop = threading.Event()
     sampler = WaitSampler(BENCH_DB, stop) if args.waits else None
+    statements = Statements(BENCH_DB) if args.statements else None
     started = time.monotonic()
     crowd = [
         Reviewer(
@@ -360,6 +407,8 @@ def run_load(count, args, base_url, logins, plan, pids: dict) -> dict:
     cpu_before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
     # the reviewers' own HTTP clients run here, on the same 2 cores: what they cost is printed
     client_before, postgres_before = time.process_time(), postgres_cpu_seconds()
+    if statements:
+        statements.reset()
     stop_at = time.monotonic() + args.seconds
     if sampler:
         sampler.start()
@@ -372,6 +421,7 @@ def run_load(count, args, base_url, logins, plan, pids: dict) -> dict:
     cpu["bench clients"] = time.process_time() - client_before
     cpu["postgres"] = postgres_cpu_seconds() - postgres_before
     stop.set()
+    said = statements.report(len(results)) if statements else []
     # the second click of a vote still open: every step ends as it started
     for reviewer in crowd:
         if reviewer.open_vote:
@@ -390,6 +440,8 @@ def run_load(count, args, base_url, logins, plan, pids: dict) -> dict:
         print("\n".join(sampler.report()))
         out["waits"] = dict(sampler.events.most_common(10))
         out["lock_waits"] = dict(sampler.lock_queries.most_common(6))
+    if said:
+        print("\n".join(said))
     out["voted_steps"] = sorted({s for r in crowd for s in r.cast})
     return out
 
