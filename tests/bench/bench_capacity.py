@@ -429,9 +429,10 @@ def run_load(count, args, base_url, logins, plan, pids: dict) -> dict:
             url = f"/steps/{reviewer.open_vote}/vote/"
             try:
                 reviewer.client.post(url, data={"value": "positive"}, headers=headers)
-            except httpx.RemoteProtocolError:
+            except (httpx.RemoteProtocolError, httpx.ReadError):
                 # gunicorn closes a keep-alive connection idle for 2 s (a reviewer that finished
-                # first waits for the slowest): the request never reached it, send it again
+                # first waits for the slowest): closed or reset before an answer, the request
+                # never reached it; send it again
                 reviewer.client.post(url, data={"value": "positive"}, headers=headers)
         reviewer.client.close()
     out = summarise(count, args.seconds, results, tuple(round(x, 2) for x in load), cpu)
