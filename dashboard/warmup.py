@@ -13,6 +13,7 @@ worker serves anything (in the master with --preload, so forked workers share th
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from django.conf import settings
@@ -47,11 +48,10 @@ def build_url_tables() -> int:
         for namespace, (_, sub) in current.namespace_dict.items():
             path = f"{prefix}{namespace}:"
             names = [name for name in sub.reverse_dict if isinstance(name, str)]
+            # a name that needs arguments fails to match, after its namespace's tables are built
             if names:
-                try:
+                with contextlib.suppress(NoReverseMatch):
                     reverse(path + names[0])
-                except NoReverseMatch:
-                    pass  # a name that needs arguments: its namespace's tables are built anyway
             built += 1
             todo.append((path, sub))
     return built
