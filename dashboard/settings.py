@@ -475,6 +475,10 @@ FACETS_REBUILD_SECONDS = env_int("FACETS_REBUILD_SECONDS", 3600)
 # Text search (steps/search.py): matching ids taken from the trigram indexes up to this many
 # rows per index; beyond it a word is common and the newest-first walk finds a page sooner.
 SEARCH_CANDIDATES = env_int("SEARCH_CANDIDATES", 10000)
+# An estimate above that, up to this share of the messages (or traces), may be one ANALYZE
+# histogram bound that holds a rare word: the index is asked anyway, for at most this long.
+SEARCH_PROBE_SHARE = float(os.environ.get("SEARCH_PROBE_SHARE", "0.02"))
+SEARCH_PROBE_MS = env_int("SEARCH_PROBE_MS", 100)
 # Terms under 3 characters have no trigram: they are matched in this many newest steps only.
 SEARCH_SHORT_TERM_WINDOW = env_int("SEARCH_SHORT_TERM_WINDOW", 20000)
 # The count beside the list's title is exact up to this many steps, then an estimate

@@ -11,6 +11,12 @@ and dropped nearly every step before finding a page. Now the plan depends on the
    trigram indexes (steps_message_text_trgm, steps_providertrace_response_trgm), at most that
    many rows from each. When neither reaches the cap they are every match, and the list
    filters `id IN (those ids)`, sorted and paged like any other filter: exact.
+   The estimate can be far off for a rare word: when one of the ~100 histogram bounds
+   ANALYZE keeps for message texts happens to contain it, PostgreSQL assumes about 1 % of all
+   messages match (a fresh 1 M-step seed: 20,600 for a word in 189 messages), and walking
+   for it read a million steps (7 s). So an estimate above the cap but under
+   SEARCH_PROBE_SHARE of a table is checked against the index anyway, given up after
+   SEARCH_PROBE_MS: a word that common fills its bitmap slowly, and walks instead.
 2. **Walk** (a common word: estimated, or found, above the cap): matches are dense, so the
    list's own newest-first index finds a page within a few hundred rows; each row is checked
    by two lookups by step id (message and trace indexes), written as `(SELECT 1 ... LIMIT 1)
@@ -27,10 +33,12 @@ message's text or of a trace response's JSON text.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import OperationalError, connection, models, transaction
 from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -51,7 +59,12 @@ def matching(qs, term: str):
     cap = settings.SEARCH_CANDIDATES
     # the planner's estimate (pg_trgm and the column statistics) first: reading thousands of
     # matches from the index only to learn the word is common would cost more than the walk
-    ids = candidate_ids(pattern, cap) if estimated_matches(pattern) <= cap else None
+    estimates = estimated_matches(pattern)
+    ids = None
+    if sum(estimates.values()) <= cap:
+        ids = candidate_ids(pattern, cap)
+    elif largest_share(estimates) <= settings.SEARCH_PROBE_SHARE:
+        ids = probed_candidate_ids(pattern, cap)  # perhaps a histogram bound's overestimate
     return _walk(qs, pattern) if ids is None else qs.filter(pk__in=ids)
 
 
@@ -71,13 +84,23 @@ def match_sources(pattern: str):
     )
 
 
-def estimated_matches(pattern: str) -> int:
-    """Matching messages plus traces as PostgreSQL estimates them: EXPLAIN, no execution."""
-    total = 0
+def estimated_matches(pattern: str) -> dict[str, int]:
+    """Matching messages and traces as PostgreSQL estimates them, per table: EXPLAIN, no
+    execution."""
+    estimates = {}
     for rows in match_sources(pattern):
         plan = json.loads(rows.values("step_id").explain(format="json"))
-        total += int(plan[0]["Plan"]["Plan Rows"])
-    return total
+        estimates[rows.model._meta.db_table] = int(plan[0]["Plan"]["Plan Rows"])
+    return estimates
+
+
+def largest_share(estimates: dict[str, int]) -> float:
+    """The largest estimate as a share of its table's rows (pg_class.reltuples, kept by
+    ANALYZE; -1 before the first)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)", [list(estimates)])
+        sizes = dict(cursor.fetchall())
+    return max(rows / max(sizes.get(table, 0), 1) for table, rows in estimates.items())
 
 
 def candidate_ids(pattern: str, cap: int) -> set[str] | None:
@@ -90,6 +113,37 @@ def candidate_ids(pattern: str, cap: int) -> set[str] | None:
             return None
         found.update(ids)
     return found
+
+
+def probed_candidate_ids(pattern: str, cap: int) -> set[str] | None:
+    """candidate_ids(), given up after SEARCH_PROBE_MS (None: walk instead)."""
+    try:
+        with statement_time_limit(settings.SEARCH_PROBE_MS):
+            return candidate_ids(pattern, cap)
+    except TimedOut:
+        return None
+
+
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
+
+
+class TimedOut(Exception):
+    pass
+
+
+@contextmanager
+def statement_time_limit(ms: int) -> Iterator[None]:
+    """PostgreSQL gives up any statement inside after `ms` milliseconds: TimedOut is raised
+    (its transaction, a savepoint when nested, is rolled back)."""
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL statement_timeout = {int(ms)}")
+            yield
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != QUERY_CANCELED:
+            raise
+        raise TimedOut from exc
 
 
 def _walk(qs, pattern: str):

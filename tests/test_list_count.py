@@ -155,8 +155,9 @@ def test_a_common_search_word_is_sampled_not_counted(user_client, settings, djan
         MessageFactory(step=step, content="the weather today" if i % 2 else "nothing to see")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE steps_step, steps_stepreview")
-    # the page with its search (the plan's estimates and probe, the rows' matches), and for the
-    # count the sample's size and its matches, and the estimate of the steps the other filters keep
+    # the page with its search (the plan's estimates, then the probe of the index or, for an
+    # estimate over the cap, the tables' sizes; the rows' matches), and for the count the
+    # sample's size and its matches, and the estimate of the steps the other filters keep
     with django_assert_num_queries(21):
         html = get(user_client, "q=weather")
     # 10 of the newest 20 match, of 120 steps: about 60

@@ -6,7 +6,7 @@ from django.db import connection
 from django.urls import reverse
 
 from steps.models import Step
-from steps.search import SHORT_TERM, candidate_ids, estimated_matches, match_sources, matching
+from steps.search import SHORT_TERM, candidate_ids, estimated_matches, match_sources, matching, walks
 from tests.factories import MessageFactory, ProviderTraceFactory, StepFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,41 @@ def test_a_probe_that_reaches_the_cap_falls_back_to_the_walk(corpus, settings):
     pattern = "%paris%"
     assert candidate_ids(pattern, 10) == {corpus[n].pk for n in ("latin", "mixed", "trace")}
     assert candidate_ids(pattern, 2) is None  # two messages reached the cap
-    assert estimated_matches(pattern) >= 0
+    assert set(estimated_matches(pattern)) == {"steps_message", "steps_providertrace"}
+
+
+@pytest.mark.parametrize(
+    ("estimate", "share", "walked"),
+    [
+        # one ANALYZE histogram bound held the word: ~1 % of the messages assumed, 189 there
+        (20_600, 0.0065, False),
+        (238_516, 0.075, True),  # a word in one message of thirteen: the walk
+    ],
+)
+def test_an_estimate_over_the_cap_is_checked_against_the_index_unless_the_word_is_common(
+    corpus, settings, monkeypatch, estimate, share, walked
+):
+    monkeypatch.setattr("steps.search.estimated_matches", lambda pattern: {"steps_message": estimate})
+    monkeypatch.setattr("steps.search.largest_share", lambda estimates: share)
+    qs = matching(Step.objects.all(), "paris")
+    assert walks(qs) is walked
+    assert set(qs.values_list("pk", flat=True)) == {corpus[n].pk for n in ("latin", "mixed", "trace")}
+
+
+def test_an_index_probe_that_takes_too_long_gives_way_to_the_walk(corpus, settings, monkeypatch):
+    settings.SEARCH_PROBE_MS = 50
+    monkeypatch.setattr("steps.search.estimated_matches", lambda pattern: {"steps_message": 20_600})
+    monkeypatch.setattr("steps.search.largest_share", lambda estimates: 0.0065)
+
+    def slow_probe(pattern, cap):  # a common word's bitmap, filled slowly
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(2)")
+        raise AssertionError("PostgreSQL should have cancelled the probe")
+
+    monkeypatch.setattr("steps.search.candidate_ids", slow_probe)
+    qs = matching(Step.objects.all(), "paris")
+    assert walks(qs)
+    assert set(qs.values_list("pk", flat=True)) == {corpus[n].pk for n in ("latin", "mixed", "trace")}
 
 
 def test_terms_shorter_than_a_trigram_search_the_newest_steps(corpus, settings, user_client):

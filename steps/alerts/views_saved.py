@@ -14,20 +14,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.http import QueryDict
 from django.utils import timezone
 
 from ..filters import StepFilterForm, list_query
 from ..models import Step
+from ..search import TimedOut, statement_time_limit
 from .models import SavedView, ViewPreference, ViewVisit
 
 NEW_CAP = 99
 SIDEBAR_VIEWS = 12  # views counted on a page; more are listed on the views page
 # A view never opened counts the steps of the last day as new, not the whole table.
 FIRST_VISIT_LOOKBACK = timedelta(days=1)
-QUERY_CANCELED = "57014"
 
 
 def visible_to(user):
@@ -103,13 +103,10 @@ def new_counts(views: list[SavedView], since: dict) -> dict[int, int | None]:
     counts: dict[int, int | None] = {view.pk: 0 for view in views}
     union = subqueries[0].union(*subqueries[1:], all=True) if len(subqueries) > 1 else subqueries[0]
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL statement_timeout = {int(settings.LIST_COUNT_TIMEOUT_MS)}")
+        with statement_time_limit(settings.LIST_COUNT_TIMEOUT_MS):
             for view_id in union:
                 counts[view_id] += 1
-    except OperationalError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) != QUERY_CANCELED:
-            raise
+    except TimedOut:
         return {view.pk: None for view in views}
     return counts
 

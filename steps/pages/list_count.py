@@ -21,12 +21,10 @@ import json
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import connection
 from django.db.models import Sum
 
-from ..search import is_short, walks
-
-QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
+from ..search import TimedOut, is_short, statement_time_limit, walks
 
 # list filter -> facet dimension, for filters a facet row counts by itself
 FACET_FILTERS = {
@@ -88,15 +86,10 @@ def _bounded_count(ordered, cap: int) -> int | None:
     rows = ordered.values("pk")[: cap + 1]
     if connection.vendor != "postgresql":
         return rows.count()
-    timeout = int(settings.LIST_COUNT_TIMEOUT_MS)
     try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL statement_timeout = {timeout}")
+        with statement_time_limit(settings.LIST_COUNT_TIMEOUT_MS):
             return rows.count()
-    except OperationalError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) != QUERY_CANCELED:
-            raise
+    except TimedOut:
         return None
 
 
