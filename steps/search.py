@@ -33,14 +33,14 @@ message's text or of a trace response's JSON text.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import OperationalError, connection, models, transaction
+from django.db import connection, models
 from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+
+from .time_limit import TimedOut, statement_time_limit
 
 SHORT_TERM = 3  # characters: the shortest term a trigram index can serve
 
@@ -122,28 +122,6 @@ def probed_candidate_ids(pattern: str, cap: int) -> set[str] | None:
             return candidate_ids(pattern, cap)
     except TimedOut:
         return None
-
-
-QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
-
-
-class TimedOut(Exception):
-    pass
-
-
-@contextmanager
-def statement_time_limit(ms: int) -> Iterator[None]:
-    """PostgreSQL gives up any statement inside after `ms` milliseconds: TimedOut is raised
-    (its transaction, a savepoint when nested, is rolled back)."""
-    try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL statement_timeout = {int(ms)}")
-            yield
-    except OperationalError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) != QUERY_CANCELED:
-            raise
-        raise TimedOut from exc
 
 
 def _walk(qs, pattern: str):

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ..filters import StepFilterForm, list_query
 from ..models import Step
-from ..search import TimedOut, statement_time_limit
+from ..time_limit import TimedOut, statement_time_limit
 from .models import SavedView, ViewPreference, ViewVisit
 
 NEW_CAP = 99

@@ -24,7 +24,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 
-from ..search import TimedOut, is_short, statement_time_limit, walks
+from ..search import is_short, walks
+from ..time_limit import TimedOut, statement_time_limit
 
 # list filter -> facet dimension, for filters a facet row counts by itself
 FACET_FILTERS = {
