@@ -134,11 +134,20 @@ DATABASES = {
 # for queries that run in a few ms. Measured in the capacity bench (pg_stat_statements): the only
 # JIT-compiled statements were those, so it is off for our sessions; analysts' sessions keep it.
 POSTGRES_SESSION_OPTIONS = "-c jit=off"
+
+
+def _postgres_sessions(database: dict) -> dict:
+    """A PostgreSQL database's sessions start with POSTGRES_SESSION_OPTIONS (unless its URL sets
+    `options` itself)."""
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database.setdefault("OPTIONS", {}).setdefault("options", POSTGRES_SESSION_OPTIONS)
+    return database
+
+
+_postgres_sessions(DATABASES["default"])
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-else:
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", POSTGRES_SESSION_OPTIONS)
 # Optional: a streaming replica of the primary for pages' reads (dashboard/replica.py says
 # which reads go there; writes, transactions, tasks and sessions never do).
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
@@ -146,11 +155,11 @@ DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
 REPLICA_STICKY_SECONDS = env_int("REPLICA_STICKY_SECONDS", 5)
 DATABASE_ROUTERS: list[str] = []
 if DATABASE_REPLICA_URL:
-    DATABASES["replica"] = dj_database_url.parse(
-        DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    DATABASES["replica"] = _postgres_sessions(
+        dj_database_url.parse(
+            DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
     )
-    if DATABASES["replica"]["ENGINE"] == DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
-        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("options", POSTGRES_SESSION_OPTIONS)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests: the same database
     DATABASE_ROUTERS = ["dashboard.replica.ReplicaRouter"]
     # innermost: it marks the view's reads, not the session and sign-in checks around it
@@ -400,6 +409,8 @@ SPECTACULAR_SETTINGS = {
 # Redis, else a file cache under var/ (the processes of `make run` share one machine).
 _broker = os.environ.get("CELERY_BROKER_URL", "")
 CACHES = {
+    # this process's memory: what each web process keeps a few seconds (the list's reviewers
+    # panel, feedback/state.py) and the mark of a task it queued (taskqueue.send_once_within)
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "api-throttle": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -14,12 +14,11 @@ would close a circle. The name finds the same task object, eager mode included.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from functools import partial
 
 from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
@@ -43,9 +42,6 @@ def send_on_commit(task_name: str, *args, **options) -> None:
     transaction.on_commit(partial(send, task_name, *args, **options), robust=True)
 
 
-# task name -> monotonic time its pending send runs at, per process (send_once_within)
-_pending_until: dict[str, float] = {}
-_pending_lock = threading.Lock()
 # A commit this close to a pending task's run might miss it: that one sends a task of its own.
 _PENDING_MARGIN_SECONDS = 0.5
 
@@ -55,16 +51,15 @@ def send_once_within(task_name: str, seconds: float) -> None:
     unless this process has one queued that runs more than half a second later: that run will
     see what was just committed. For a task that takes all the work marked so far (a rollup
     flush): votes at any rate then cost at most one run per `seconds` per process, not one each.
-    Eager mode (tests) runs each task at once: nothing is ever pending there."""
+    The pending mark is a key in Django's default cache (this process's memory) that expires
+    half a second before the task runs. Eager mode (tests) runs each task at once: nothing is
+    ever pending there."""
     transaction.on_commit(partial(_send_unless_pending, task_name, seconds), robust=True)
 
 
 def _send_unless_pending(task_name: str, seconds: float) -> None:
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        now = time.monotonic()
-        with _pending_lock:
-            if now < _pending_until.get(task_name, 0.0) - _PENDING_MARGIN_SECONDS:
-                return
-            _pending_until[task_name] = now + seconds
+    mark = f"task-pending:{task_name}"
+    if not settings.CELERY_TASK_ALWAYS_EAGER and not cache.add(mark, True, seconds - _PENDING_MARGIN_SECONDS):
+        return
     if not send(task_name, countdown=seconds):
-        _pending_until.pop(task_name, None)  # nothing is pending: the next commit tries again
+        cache.delete(mark)  # nothing is pending: the next commit tries again

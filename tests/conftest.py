@@ -33,12 +33,14 @@ def _static_storage(settings):
 @pytest.fixture(autouse=True)
 def _nothing_kept_per_process():
     # Each test has its own data, rolled back after it: what a page drew from another test's
-    # rollups or votes must not be reused (drawings and the reviewers panel are kept per process).
-    from steps.feedback import forget_reviewer_counts
+    # rollups or votes must not be reused (drawings, the reviewers panel and pending task marks are
+    # kept per process: steps/overview/memo.py and Django's default cache).
+    from django.core.cache import cache
+
     from steps.overview import memo
 
     memo.forget()
-    forget_reviewer_counts()
+    cache.clear()
 
 
 # --- the Letta simulator over real HTTP ----------------------------------------------------

@@ -102,12 +102,10 @@ def test_votes_in_quick_succession_queue_one_flush_that_takes_all_their_hours(
 ):
     from celery import current_app
 
-    from steps import taskqueue
     from steps.tasks import update_rollups
 
     settings.CELERY_TASK_ALWAYS_EAGER = False  # to the real broker; the test plays the worker
     current_app.control.purge()
-    monkeypatch.setattr(taskqueue, "_pending_until", {})
     monkeypatch.setattr("steps.feedback.outbox.ROLLUP_FLUSH_DELAY_SECONDS", 0.6)
     first = StepFactory()
     steps = [first] + [StepFactory(step_time=first.step_time + timedelta(hours=h)) for h in (1, 2, 30)]

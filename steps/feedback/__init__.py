@@ -29,7 +29,6 @@ from .outbox import (
 )
 from .state import (
     VoteState,
-    forget_reviewer_counts,
     recent_reviewer_counts,
     reviewer_counts,
     vote_state,
@@ -50,7 +49,6 @@ __all__ = [
     "retry",
     "reviewer_counts",
     "recent_reviewer_counts",
-    "forget_reviewer_counts",
     "save_note",
     "start_bulk",
     "toggle_vote",

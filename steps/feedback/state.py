@@ -3,10 +3,9 @@ write-back state of its newest push."""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -122,31 +121,16 @@ def reviewer_counts(now: datetime | None = None) -> list[dict]:
     return [{"username": r["created_by__username"], "today": r["today"], "week": r["week"]} for r in rows]
 
 
-# The list's "reviews per reviewer" panel, kept per process this long: its aggregate over the
-# week's pushes was 1.7 ms of PostgreSQL on every full list page (pg_stat_statements, capacity
-# bench) and grows with the week's votes. A reviewer's own count may lag their vote this long.
-REVIEWER_COUNTS_MAX_AGE = 10.0
-_counts_lock = threading.Lock()
-_counts: tuple[float, datetime, list[dict]] | None = None  # (monotonic time, day, counts)
+# The list's "reviews per reviewer" panel, kept this long in Django's default cache (this
+# process's memory): its aggregate over the week's pushes was 1.7 ms of PostgreSQL on every full
+# list page (pg_stat_statements, capacity bench) and grows with the week's votes. A reviewer's
+# own count may lag their vote this long.
+REVIEWER_COUNTS_MAX_AGE = 10
 
 
 def recent_reviewer_counts() -> list[dict]:
-    """reviewer_counts(), computed at most once per REVIEWER_COUNTS_MAX_AGE seconds per process
-    (and again when the day changes). The rows are shared: read-only."""
-    global _counts
-    now, today = time.monotonic(), timezone.localdate()
-    with _counts_lock:
-        kept = _counts
-    if kept is not None and now - kept[0] < REVIEWER_COUNTS_MAX_AGE and kept[1] == today:
-        return kept[2]
-    counts = reviewer_counts()
-    with _counts_lock:
-        _counts = (now, today, counts)
-    return counts
-
-
-def forget_reviewer_counts() -> None:
-    """Tests start from an empty process."""
-    global _counts
-    with _counts_lock:
-        _counts = None
+    """reviewer_counts(), computed at most once per REVIEWER_COUNTS_MAX_AGE seconds per web
+    process, and again when the day changes."""
+    return cache.get_or_set(
+        f"reviewer-counts:{timezone.localdate()}", reviewer_counts, REVIEWER_COUNTS_MAX_AGE
+    )
