@@ -45,7 +45,7 @@ from pathlib import Path
 
 import httpx
 
-from .cpu import postgres_cpu_seconds, tree_cpu_seconds
+from .cpu import CpuSplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -404,9 +404,8 @@ def run_load(count, args, base_url, logins, plan, pids: dict) -> dict:
         f"{count} reviewers signed in ({time.monotonic() - started:.1f} s); {args.seconds:.0f} s of load..."
     )
     load = os.getloadavg()
-    cpu_before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
     # the reviewers' own HTTP clients run here, on the same 2 cores: what they cost is printed
-    client_before, postgres_before = time.process_time(), postgres_cpu_seconds()
+    cpu = CpuSplit(pids, own="bench clients").start()
     if statements:
         statements.reset()
     stop_at = time.monotonic() + args.seconds
@@ -417,9 +416,7 @@ def run_load(count, args, base_url, logins, plan, pids: dict) -> dict:
         reviewer.start()
     for reviewer in crowd:
         reviewer.join()
-    cpu = {name: tree_cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
-    cpu["bench clients"] = time.process_time() - client_before
-    cpu["postgres"] = postgres_cpu_seconds() - postgres_before
+    cpu = cpu.stop()
     stop.set()
     said = statements.report(len(results)) if statements else []
     # the second click of a vote still open: every step ends as it started

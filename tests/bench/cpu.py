@@ -5,7 +5,21 @@ who paid). Linux only, as the benches are."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+
+
+def process_tree(pid: int) -> Iterator[int]:
+    """A process and its children alive now, from /proc (gunicorn's workers, a Celery pool)."""
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue  # gone meanwhile
+        yield current
+        pending += [int(child) for child in children]
 
 
 def tree_cpu_seconds(pid: int | None) -> float:
@@ -13,14 +27,22 @@ def tree_cpu_seconds(pid: int | None) -> float:
     workers, a Celery parent and its pool child, the simulator."""
     if not pid:
         return 0.0
-    ticks = os.sysconf("SC_CLK_TCK")
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for current in process_tree(pid):
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / ticks
-            todo += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of a process and its children (a prefork worker's pool)."""
+    page, total = os.sysconf("SC_PAGE_SIZE"), 0
+    for current in process_tree(pid):
+        try:
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
         except (OSError, ValueError, IndexError):
             continue
     return total
@@ -45,14 +67,15 @@ class CpuSplit:
     """CPU seconds per named process tree, PostgreSQL and this process, between start() and
     stop(): `split.seconds` maps each name to what it spent."""
 
-    def __init__(self, pids: dict[str, int | list[int]]):
+    def __init__(self, pids: dict[str, int | list[int]], own: str = "bench"):
         self.pids = {name: pid if isinstance(pid, list) else [pid] for name, pid in pids.items()}
+        self.own = own  # what this process's own CPU is called
         self.seconds: dict[str, float] = {}
 
     def _now(self) -> dict[str, float]:
         now = {name: sum(tree_cpu_seconds(pid) for pid in pids) for name, pids in self.pids.items()}
         now["postgres"] = postgres_cpu_seconds()
-        now["bench"] = sum(os.times()[:2])
+        now[self.own] = sum(os.times()[:2])
         return now
 
     def start(self) -> CpuSplit:

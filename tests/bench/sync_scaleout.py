@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 
-from .cpu import CpuSplit
+from .cpu import CpuSplit, tree_rss
 
 ROOT = Path(__file__).resolve().parents[2]
 # A settle delay no run reaches: a step's second read is a schedule, not a duplicate fetch.
@@ -48,22 +48,6 @@ class Workers:
     logs: list[Path]
     rss_start: list[int] = field(default_factory=list)
     rss_peak: list[int] = field(default_factory=list)
-
-
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and its children (a prefork worker's pool)."""
-    total, pending = 0, [pid]
-    page = os.sysconf("SC_PAGE_SIZE")
-    while pending:
-        current = pending.pop()
-        try:
-            with open(f"/proc/{current}/statm") as statm:
-                total += int(statm.read().split()[1]) * page
-            with open(f"/proc/{current}/task/{current}/children") as children:
-                pending += [int(child) for child in children.read().split()]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total
 
 
 def start_workers(count: int, env: dict[str, str], workdir: Path) -> Workers:
